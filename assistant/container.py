@@ -1,0 +1,50 @@
+"""The composition root: builds the engine, sessions, registry and pipeline from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.settings import Settings
+from tools.approvals.policy import ApprovalPolicy, load_policy
+from tools.catalog import create_default_catalog
+from tools.db import build_session_factory, create_db_engine, transaction
+from tools.migrate import upgrade_database
+from tools.pipeline import Pipeline
+from tools.registry import build_registry
+
+
+@dataclass
+class Container:
+    """Everything a caller needs to serve requests, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    policy: ApprovalPolicy
+    pipeline: Pipeline
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def build_container(settings: Settings) -> Container:
+    """Wire the application from settings (no schema changes; see `initialize_database`)."""
+    if not settings.database_url:
+        settings.backoffice_home.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url)
+    session_factory = build_session_factory(engine)
+    policy = load_policy(settings.policy_file)
+    pipeline = Pipeline(registry=build_registry(), session_factory=session_factory, policy=policy,
+                        default_timezone=settings.timezone)
+    return Container(settings=settings, engine=engine, session_factory=session_factory, policy=policy, pipeline=pipeline)
+
+
+def initialize_database(container: Container) -> list[str]:
+    """Create or upgrade the schema and add the default catalog; idempotent."""
+    upgrade_database(container.settings.resolved_database_url)
+    with transaction(container.session_factory) as session:
+        return create_default_catalog(session)

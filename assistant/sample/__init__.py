@@ -1,0 +1,1 @@
+"""The demo company: people, holidays and sample data written for this project."""

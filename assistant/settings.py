@@ -1,0 +1,47 @@
+"""One typed settings object, read from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of a deployment; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    backoffice_home: Path = Field(Path(".backoffice"), alias="BACKOFFICE_HOME")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    policy_file: Path | None = Field(None, alias="BACKOFFICE_POLICY_FILE")
+    timezone: str = Field("UTC", alias="BACKOFFICE_TIMEZONE")
+    chroma_host: str | None = Field(None, alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, alias="CHROMA_PORT")
+    embeddings: str = Field("local", alias="BACKOFFICE_EMBEDDINGS")
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    llm_model: str | None = Field(None, alias="BACKOFFICE_LLM_MODEL")
+    engine: str = Field("auto", alias="BACKOFFICE_ENGINE")
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return DATABASE_URL, or the SQLite file inside BACKOFFICE_HOME."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.backoffice_home / 'backoffice.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Return the folder where receipts and uploaded files are kept."""
+        return self.backoffice_home / "uploads"
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment."""
+    return Settings()

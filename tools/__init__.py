@@ -1,0 +1,1 @@
+"""Back-office domain: people, leave, expenses, helpdesk, approvals, audit, and the tool pipeline."""

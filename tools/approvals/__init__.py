@@ -1,0 +1,1 @@
+"""The approvals slice of the back-office domain."""

@@ -1,0 +1,220 @@
+"""Approval rules: resolving named approvers (with delegation), storing calls, deciding exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tools.approvals.models import Approval, ApprovalDecision, ApprovalKind, ApprovalStatus, Decision
+from tools.approvals.policy import ApprovalPolicy
+from tools.db import utcnow
+from tools.errors import ErrorCode, ToolError
+from tools.leave.service import is_on_leave
+from tools.people.models import Employee, Role
+from tools.people.service import get_employee, list_role_holders
+
+MAX_DELEGATION_HOPS = 5
+ROLE_STEPS = {Role.HR, Role.FINANCE, Role.IT, Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resolved step of an approval chain."""
+
+    role: Role
+    approver: Employee
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the step as stored on the approval row."""
+        return {"role": self.role.value, "approver_id": self.approver.id, "approver": self.approver.email, "note": self.note}
+
+
+def _role_holder(session: Session, *, policy: ApprovalPolicy, role: Role, exclude: set[int]) -> Employee | None:
+    named = policy.approvers.get(role.value)
+    holders = list_role_holders(session, role=role)
+    if named:
+        holders.sort(key=lambda person: person.email != named)
+    return next((person for person in holders if person.id not in exclude), None)
+
+
+def _first_choice(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee) -> tuple[Employee, str]:
+    if role is Role.MANAGER:
+        manager = session.get(Employee, requester.manager_id) if requester.manager_id else None
+        if manager is not None and manager.active:
+            return manager, ""
+        hr = _role_holder(session, policy=policy, role=Role.HR, exclude={requester.id})
+        if hr is None:
+            raise ToolError(ErrorCode.CONFIGURATION, f"{requester.name} has no active manager and nobody holds the HR role.")
+        return hr, f"{requester.name} has no active manager; routed to HR ({hr.name})."
+    holder = _role_holder(session, policy=policy, role=role, exclude={requester.id})
+    if holder is None:
+        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody else holds the {role} role to approve this; ask an admin.")
+    return holder, ""
+
+
+def _delegate_if_away(
+    session: Session, *, policy: ApprovalPolicy, approver: Employee, requester: Employee, today: date
+) -> tuple[Employee, str]:
+    notes: list[str] = []
+    seen = {requester.id}
+    for _ in range(MAX_DELEGATION_HOPS):
+        leave = is_on_leave(session, employee_id=approver.id, day=today)
+        if leave is None:
+            break
+        seen.add(approver.id)
+        boss = session.get(Employee, approver.manager_id) if approver.manager_id else None
+        delegate = boss if boss is not None and boss.active and boss.id not in seen else None
+        delegate = delegate or _role_holder(session, policy=policy, role=Role.HR, exclude=seen)
+        if delegate is None:
+            break
+        notes.append(f"{approver.name} is on leave until {leave.end_date}; routed to {delegate.name}.")
+        approver = delegate
+    return approver, " ".join(notes)
+
+
+def resolve_chain(
+    session: Session, *, policy: ApprovalPolicy, kind: ApprovalKind, facts: dict[str, Any], requester: Employee, today: date
+) -> list[Step]:
+    """Turn the policy's chain of roles into named approvers, never the requester."""
+    steps: list[Step] = []
+    for role in policy.chain_for(kind, facts):
+        approver, note = _first_choice(session, policy=policy, role=role, requester=requester)
+        approver, away_note = _delegate_if_away(session, policy=policy, approver=approver, requester=requester, today=today)
+        if approver.id == requester.id:
+            raise ToolError(ErrorCode.CONFIGURATION, "No approver other than the requester could be found.")
+        if steps and steps[-1].approver.id == approver.id:
+            continue  # the same person would approve twice in a row
+        steps.append(Step(role=role, approver=approver, note=" ".join(filter(None, [note, away_note]))))
+    return steps
+
+
+def create_approval(
+    session: Session,
+    *,
+    kind: ApprovalKind,
+    tool: str,
+    args: dict[str, Any],
+    subject: str,
+    summary: str,
+    facts: dict[str, Any],
+    requester: Employee,
+    steps: list[Step],
+) -> Approval:
+    """Store a tool call for approval, addressed to the first step's approver."""
+    approval = Approval(
+        kind=kind.value,
+        tool=tool,
+        args=args,
+        subject=subject,
+        summary=summary[:500],
+        facts=facts,
+        requester_id=requester.id,
+        approver_id=steps[0].approver.id,
+        step=0,
+        chain=[step.as_json() for step in steps],
+        status=ApprovalStatus.PENDING.value,
+    )
+    session.add(approval)
+    session.flush()
+    return approval
+
+
+def get_approval(session: Session, *, approval_id: int) -> Approval:
+    """Return an approval or refuse with NOT_FOUND."""
+    approval = session.get(Approval, approval_id)
+    if approval is None:
+        raise ToolError(ErrorCode.NOT_FOUND, f"No approval #{approval_id}.")
+    return approval
+
+
+def can_decide(approval: Approval, actor: Employee) -> bool:
+    """Return True when the actor may decide the approval's current step."""
+    if actor.id == approval.requester_id or not actor.active:
+        return False
+    if actor.id == approval.approver_id:
+        return True
+    role = Role(approval.chain[approval.step]["role"])
+    return role in ROLE_STEPS and role in actor.roles
+
+
+def record_decision(
+    session: Session, *, approval: Approval, actor: Employee, decision: Decision, reason: str
+) -> bool:
+    """Record one step's decision with a conditional UPDATE; return True when the chain is complete.
+
+    Raises ALREADY_DECIDED when another decision on this step got there first.
+    """
+    step = approval.step
+    last_step = step == len(approval.chain) - 1
+    table = Approval
+    guard = update(table).where(table.id == approval.id, table.status == ApprovalStatus.PENDING.value, table.step == step)
+    if decision is Decision.APPROVE and not last_step:
+        next_approver = approval.chain[step + 1]["approver_id"]
+        statement = guard.values(step=step + 1, approver_id=next_approver)
+    else:
+        status = ApprovalStatus.APPROVED if decision is Decision.APPROVE else ApprovalStatus.REJECTED
+        statement = guard.values(status=status.value, decided_by_id=actor.id, decided_at=utcnow(), reason=reason[:1000])
+    if session.execute(statement.execution_options(synchronize_session=False)).rowcount != 1:
+        raise ToolError(ErrorCode.ALREADY_DECIDED, f"Approval #{approval.id} has already been decided.")
+    session.add(
+        ApprovalDecision(
+            approval_id=approval.id,
+            step=step,
+            role=approval.chain[step]["role"],
+            decided_by_id=actor.id,
+            decision=decision.value,
+            reason=reason[:1000],
+        )
+    )
+    session.flush()
+    session.refresh(approval)
+    return approval.status != ApprovalStatus.PENDING
+
+
+def record_outcome(session: Session, *, approval: Approval, outcome: dict[str, Any], failed: bool = False) -> None:
+    """Store what executing the approved call produced (or why it could not run)."""
+    approval.outcome = outcome
+    if failed:
+        approval.status = ApprovalStatus.FAILED.value
+    session.flush()
+
+
+def cancel_approvals_for_subject(session: Session, *, subject: str, reason: str) -> list[int]:
+    """Cancel pending approvals about a record that was withdrawn; return their ids."""
+    ids = list(session.scalars(select(Approval.id).where(Approval.subject == subject, Approval.status == ApprovalStatus.PENDING.value)))
+    if ids:
+        session.execute(
+            update(Approval)
+            .where(Approval.id.in_(ids), Approval.status == ApprovalStatus.PENDING.value)
+            .values(status=ApprovalStatus.CANCELLED.value, reason=reason[:1000], decided_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def list_pending_for(session: Session, *, actor: Employee) -> list[Approval]:
+    """Return pending approvals the actor may decide now, oldest first."""
+    candidates = session.scalars(
+        select(Approval)
+        .where(Approval.status == ApprovalStatus.PENDING.value, Approval.requester_id != actor.id)
+        .order_by(Approval.id)
+    )
+    return [approval for approval in candidates if can_decide(approval, actor)]
+
+
+def list_approvals(session: Session, *, status: ApprovalStatus | None = None, limit: int = 200) -> list[Approval]:
+    """Return approvals, newest first (for admins and audits)."""
+    query = select(Approval).order_by(Approval.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Approval.status == status.value)
+    return list(session.scalars(query))
+
+
+def label(session: Session, *, employee_id: int) -> str:
+    """Return an employee's email for display."""
+    return get_employee(session, employee_id=employee_id).email

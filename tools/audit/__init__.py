@@ -1,0 +1,1 @@
+"""The audit slice of the back-office domain."""

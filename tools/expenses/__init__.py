@@ -1,0 +1,1 @@
+"""The expenses slice of the back-office domain."""

@@ -1,0 +1,165 @@
+"""Expense rules: currency and category checks, limits, receipts, claim lifecycle."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tools.db import utcnow
+from tools.errors import ErrorCode, ToolError
+from tools.expenses.models import ClaimStatus, ExpenseCategory, ExpenseClaim
+from tools.people.models import Employee
+
+ABSURD_AMOUNT = Decimal("1000000")
+MAX_CLAIM_AGE_DAYS = 365
+CENT = Decimal("0.01")
+
+
+def parse_amount(raw: str | Decimal | float | int) -> Decimal:
+    """Parse a positive amount with at most two decimals, refusing zero, negatives and absurd values."""
+    try:
+        amount = Decimal(str(raw).strip())
+    except InvalidOperation as error:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"'{raw}' is not an amount.") from error
+    if not amount.is_finite():
+        raise ToolError(ErrorCode.INVALID_INPUT, f"'{raw}' is not an amount.")
+    if amount <= 0:
+        raise ToolError(ErrorCode.INVALID_INPUT, "The amount must be greater than zero.")
+    if amount >= ABSURD_AMOUNT:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"{amount} is too large for an expense claim; talk to finance.")
+    if amount != amount.quantize(CENT):
+        raise ToolError(ErrorCode.INVALID_INPUT, "An amount has at most two decimal places.")
+    return amount.quantize(CENT)
+
+
+def validate_currency(code: str) -> str:
+    """Return the upper-cased ISO 4217 code or refuse an unknown currency."""
+    normalized = code.strip().upper()
+    if len(normalized) != 3 or pycountry.currencies.get(alpha_3=normalized) is None:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"Unknown currency '{code}'; use an ISO 4217 code such as USD or EUR.")
+    return normalized
+
+
+def to_company_currency(amount: Decimal, currency: str, *, company_currency: str, rates: dict[str, Decimal]) -> Decimal:
+    """Convert with the configured rate (company currency units per one unit of `currency`)."""
+    if currency == company_currency:
+        return amount
+    rate = rates.get(currency)
+    if rate is None:
+        raise ToolError(
+            ErrorCode.INVALID_INPUT,
+            f"No exchange rate for {currency} is configured; claims are accepted in {company_currency}"
+            + (f" or {', '.join(sorted(rates))}." if rates else "."),
+        )
+    return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def get_category(session: Session, *, code: str) -> ExpenseCategory:
+    """Return an active category or refuse, listing the known ones."""
+    category = session.scalar(
+        select(ExpenseCategory).where(ExpenseCategory.code == code.strip().lower(), ExpenseCategory.active.is_(True))
+    )
+    if category is None:
+        known = ", ".join(session.scalars(select(ExpenseCategory.code).where(ExpenseCategory.active.is_(True))))
+        raise ToolError(ErrorCode.INVALID_INPUT, f"Unknown expense category '{code}'. Known categories: {known}.")
+    return category
+
+
+def create_expense_claim(
+    session: Session,
+    *,
+    employee: Employee,
+    amount: Decimal,
+    currency: str,
+    category_code: str,
+    expense_date: date,
+    merchant: str,
+    description: str,
+    receipt_path: str | None,
+    today: date,
+    company_currency: str,
+    rates: dict[str, Decimal],
+) -> ExpenseClaim:
+    """Check a claim against the rules and store it, or refuse without writing anything."""
+    amount = parse_amount(amount)
+    currency = validate_currency(currency)
+    category = get_category(session, code=category_code)
+    if not merchant.strip():
+        raise ToolError(ErrorCode.INVALID_INPUT, "Say where the money was spent (the merchant).")
+    if expense_date > today:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"The expense date {expense_date} is in the future.")
+    if expense_date < today - timedelta(days=MAX_CLAIM_AGE_DAYS):
+        raise ToolError(ErrorCode.INVALID_INPUT, f"Expenses older than {MAX_CLAIM_AGE_DAYS} days cannot be claimed.")
+    converted = to_company_currency(amount, currency, company_currency=company_currency, rates=rates)
+    if converted > category.per_claim_limit:
+        raise ToolError(
+            ErrorCode.LIMIT_EXCEEDED,
+            f"{amount} {currency} is over the {category.name} limit of {category.per_claim_limit} {company_currency} per claim.",
+        )
+    if converted > category.receipt_required_over and not receipt_path:
+        raise ToolError(
+            ErrorCode.INVALID_INPUT,
+            f"A receipt is required for {category.name} claims over {category.receipt_required_over} {company_currency}.",
+        )
+    claim = ExpenseClaim(
+        employee_id=employee.id,
+        category_id=category.id,
+        amount=amount,
+        currency=currency,
+        amount_company=converted,
+        expense_date=expense_date,
+        merchant=merchant.strip()[:200],
+        description=description.strip()[:1000],
+        receipt_path=receipt_path,
+        status=ClaimStatus.SUBMITTED.value,
+    )
+    session.add(claim)
+    session.flush()
+    return claim
+
+
+def get_expense_claim(session: Session, *, claim_id: int) -> ExpenseClaim:
+    """Return a claim or refuse with NOT_FOUND."""
+    claim = session.get(ExpenseClaim, claim_id)
+    if claim is None:
+        raise ToolError(ErrorCode.NOT_FOUND, f"No expense claim #{claim_id}.")
+    return claim
+
+
+def record_claim_status(session: Session, *, claim: ExpenseClaim, status: ClaimStatus, note: str = "") -> ExpenseClaim:
+    """Move a claim along its lifecycle, refusing moves that skip a step."""
+    allowed = {
+        ClaimStatus.SUBMITTED: {ClaimStatus.PENDING_APPROVAL, ClaimStatus.APPROVED},
+        ClaimStatus.PENDING_APPROVAL: {ClaimStatus.APPROVED, ClaimStatus.REJECTED},
+        ClaimStatus.APPROVED: {ClaimStatus.REIMBURSED},
+    }
+    if status not in allowed.get(ClaimStatus(claim.status), set()):
+        raise ToolError(ErrorCode.CONFLICT, f"Expense claim #{claim.id} is {claim.status}; it cannot become {status}.")
+    claim.status = status.value
+    if note:
+        claim.note = note[:500]
+    if status in {ClaimStatus.APPROVED, ClaimStatus.REJECTED}:
+        claim.decided_at = utcnow()
+    session.flush()
+    return claim
+
+
+def list_expense_claims(session: Session, *, employee: Employee, limit: int = 50) -> list[ExpenseClaim]:
+    """Return the employee's claims, newest first."""
+    return list(
+        session.scalars(
+            select(ExpenseClaim)
+            .where(ExpenseClaim.employee_id == employee.id)
+            .order_by(ExpenseClaim.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def list_categories(session: Session) -> list[ExpenseCategory]:
+    """Return the active categories."""
+    return list(session.scalars(select(ExpenseCategory).where(ExpenseCategory.active.is_(True)).order_by(ExpenseCategory.id)))

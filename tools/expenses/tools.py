@@ -1,0 +1,117 @@
+"""Expense tools exposed to the pipeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from tools.access import Domain, require_view
+from tools.approvals.models import ApprovalKind
+from tools.errors import ErrorCode, ToolError
+from tools.expenses import service
+from tools.expenses.models import ClaimStatus, ExpenseClaim
+from tools.people.service import get_employee
+from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
+
+
+class SubmitExpenseArgs(ToolArgs):
+    amount: str = Field(max_length=32, description="Amount as a decimal string, e.g. 45.20.")
+    currency: str = Field(max_length=8, description="ISO 4217 code, e.g. USD.")
+    category: str = Field(max_length=32, description="Expense category code, e.g. meals, travel.")
+    expense_date: date = Field(description="When the money was spent (ISO date).")
+    merchant: str = Field(max_length=200, description="Where the money was spent.")
+    description: str = Field("", max_length=1000)
+    receipt_path: str | None = Field(None, max_length=500, pattern=r"^[\w./-]+$", description="Stored receipt reference.")
+
+
+class ListExpensesArgs(ToolArgs):
+    limit: int = Field(20, ge=1, le=200)
+
+
+class ClaimIdArgs(ToolArgs):
+    claim_id: int = Field(ge=1, description="The expense claim number.")
+
+
+def claim_subject(claim_id: int) -> str:
+    """Return the audit/approval subject of an expense claim."""
+    return f"expense_claim:{claim_id}"
+
+
+def describe_claim(ctx: ToolContext, claim: ExpenseClaim) -> dict[str, object]:
+    """Return a claim as JSON-able data."""
+    category = next(c for c in service.list_categories(ctx.session) if c.id == claim.category_id)
+    return {
+        "claim_id": claim.id,
+        "amount": str(claim.amount),
+        "currency": claim.currency,
+        "amount_company": str(claim.amount_company),
+        "company_currency": ctx.policy.company_currency,
+        "category": category.code,
+        "category_limit": str(category.per_claim_limit),
+        "expense_date": claim.expense_date.isoformat(),
+        "merchant": claim.merchant,
+        "description": claim.description,
+        "receipt": claim.receipt_path,
+        "status": claim.status,
+        "note": claim.note,
+    }
+
+
+def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
+    """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
+    if ".." in (args.receipt_path or ""):
+        raise ToolError(ErrorCode.INVALID_INPUT, "The receipt reference is not valid.")
+    claim = service.create_expense_claim(
+        ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
+        category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
+        description=args.description, receipt_path=args.receipt_path, today=ctx.today,
+        company_currency=ctx.policy.company_currency, rates=ctx.policy.exchange_rates,
+    )
+    service.record_claim_status(ctx.session, claim=claim, status=ClaimStatus.PENDING_APPROVAL)
+    data = describe_claim(ctx, claim)
+    text = f"Expense claim #{claim.id}: {claim.amount} {claim.currency} at {claim.merchant} ({data['category']})."
+    facts = {key: data[key] for key in ("amount", "currency", "amount_company", "category", "category_limit", "merchant")}
+    return ToolResult(data=data, message=text, subject=claim_subject(claim.id),
+                      gate=GateRequest(kind=ApprovalKind.EXPENSE, facts=facts, summary=f"{ctx.actor.name}: {text}"))
+
+
+def list_my_expenses(ctx: ToolContext, args: ListExpensesArgs) -> ToolResult:
+    """List your own expense claims, newest first."""
+    rows = [describe_claim(ctx, claim) for claim in service.list_expense_claims(ctx.session, employee=ctx.actor, limit=args.limit)]
+    return ToolResult(data={"claims": rows}, message=f"You have {len(rows)} expense claims.")
+
+
+def get_expense(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
+    """Show one expense claim and its status."""
+    claim = service.get_expense_claim(ctx.session, claim_id=args.claim_id)
+    owner = get_employee(ctx.session, employee_id=claim.employee_id)
+    require_view(ctx.session, actor=ctx.actor, owner=owner, domain=Domain.EXPENSES, what=f"expense claim #{claim.id}")
+    return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} is {claim.status}.")
+
+
+def mark_expense_reimbursed(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
+    """Record that an approved claim has been paid out (finance only)."""
+    claim = service.get_expense_claim(ctx.session, claim_id=args.claim_id)
+    service.record_claim_status(ctx.session, claim=claim, status=ClaimStatus.REIMBURSED)
+    return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} is reimbursed.",
+                      subject=claim_subject(claim.id))
+
+
+def _claim_from(ctx: ToolContext, subject: str) -> ExpenseClaim:
+    return service.get_expense_claim(ctx.session, claim_id=int(subject.split(":", 1)[1]))
+
+
+def on_expense_approved(ctx: ToolContext, args: SubmitExpenseArgs, subject: str) -> ToolResult:
+    """Mark the approved claim ready for reimbursement."""
+    claim = service.record_claim_status(ctx.session, claim=_claim_from(ctx, subject), status=ClaimStatus.APPROVED)
+    return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} is approved.", subject=subject)
+
+
+def on_expense_rejected(ctx: ToolContext, args: SubmitExpenseArgs, subject: str, reason: str) -> ToolResult:
+    """Mark the claim rejected with the approver's reason."""
+    claim = service.record_claim_status(ctx.session, claim=_claim_from(ctx, subject), status=ClaimStatus.REJECTED, note=reason)
+    return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} was declined.", subject=subject)
+
+
+EXPENSE_HOOKS = ApprovalHooks(on_approved=on_expense_approved, on_rejected=on_expense_rejected)

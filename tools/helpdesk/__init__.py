@@ -1,0 +1,1 @@
+"""The helpdesk slice of the back-office domain."""

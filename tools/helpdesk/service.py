@@ -1,0 +1,109 @@
+"""Helpdesk rules: ticket creation with SLA, comments, status changes, access requests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tools.db import utcnow
+from tools.errors import ErrorCode, ToolError
+from tools.helpdesk.models import Ticket, TicketCategory, TicketComment, TicketPriority, TicketStatus
+from tools.people.models import Employee
+
+SLA_HOURS = {
+    TicketPriority.URGENT: 4,
+    TicketPriority.HIGH: 8,
+    TicketPriority.NORMAL: 24,
+    TicketPriority.LOW: 72,
+}
+MAX_COMMENT_CHARS = 10_000
+
+
+def sla_due(priority: TicketPriority, *, opened_at: datetime, sla_hours: dict[str, int] | None = None) -> datetime:
+    """Return when a ticket of this priority must be answered."""
+    hours = (sla_hours or {}).get(priority.value, SLA_HOURS[priority])
+    return opened_at + timedelta(hours=hours)
+
+
+def create_ticket(
+    session: Session,
+    *,
+    requester: Employee,
+    summary: str,
+    description: str,
+    category: TicketCategory,
+    priority: TicketPriority,
+    system: str | None = None,
+    status: TicketStatus = TicketStatus.NEW,
+    sla_hours: dict[str, int] | None = None,
+) -> Ticket:
+    """Open a ticket with its SLA due time."""
+    summary = " ".join(summary.split())
+    if not summary:
+        raise ToolError(ErrorCode.INVALID_INPUT, "A ticket needs a short summary of the problem.")
+    now = utcnow()
+    ticket = Ticket(
+        requester_id=requester.id,
+        summary=summary[:200],
+        description=description.strip()[:MAX_COMMENT_CHARS],
+        category=category.value,
+        priority=priority.value,
+        status=status.value,
+        system=system,
+        sla_due_at=sla_due(priority, opened_at=now, sla_hours=sla_hours),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def get_ticket(session: Session, *, ticket_id: int) -> Ticket:
+    """Return a ticket or refuse with NOT_FOUND."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise ToolError(ErrorCode.NOT_FOUND, f"No ticket #{ticket_id}.")
+    return ticket
+
+
+def create_comment(session: Session, *, ticket: Ticket, author: Employee, body: str) -> TicketComment:
+    """Add a comment to an open ticket."""
+    body = body.strip()
+    if not body:
+        raise ToolError(ErrorCode.INVALID_INPUT, "A comment cannot be empty.")
+    if len(body) > MAX_COMMENT_CHARS:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"A comment is limited to {MAX_COMMENT_CHARS} characters.")
+    if ticket.status == TicketStatus.CLOSED:
+        raise ToolError(ErrorCode.CONFLICT, f"Ticket #{ticket.id} is closed; open a new one.")
+    comment = TicketComment(ticket_id=ticket.id, author_id=author.id, body=body)
+    session.add(comment)
+    ticket.updated_at = utcnow()
+    session.flush()
+    return comment
+
+
+def record_ticket_status(
+    session: Session, *, ticket: Ticket, status: TicketStatus, assignee: Employee | None = None
+) -> Ticket:
+    """Change a ticket's status (and assignee)."""
+    ticket.status = status.value
+    if assignee is not None:
+        ticket.assignee_id = assignee.id
+    ticket.updated_at = utcnow()
+    session.flush()
+    return ticket
+
+
+def list_tickets(session: Session, *, requester: Employee, limit: int = 50) -> list[Ticket]:
+    """Return the tickets someone opened, newest first."""
+    return list(
+        session.scalars(select(Ticket).where(Ticket.requester_id == requester.id).order_by(Ticket.id.desc()).limit(limit))
+    )
+
+
+def list_comments(session: Session, *, ticket: Ticket) -> list[TicketComment]:
+    """Return a ticket's comments, oldest first."""
+    return list(session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket.id).order_by(TicketComment.id)))

@@ -1,0 +1,130 @@
+"""Helpdesk tools exposed to the pipeline."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from tools.access import Domain, require_view
+from tools.approvals.models import ApprovalKind
+from tools.helpdesk import service
+from tools.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from tools.people.service import get_employee
+from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
+
+
+class CreateTicketArgs(ToolArgs):
+    summary: str = Field(min_length=1, max_length=200, description="One line describing the problem.")
+    description: str = Field("", max_length=10_000)
+    category: TicketCategory = TicketCategory.OTHER
+    priority: TicketPriority = TicketPriority.NORMAL
+
+
+class ListTicketsArgs(ToolArgs):
+    limit: int = Field(20, ge=1, le=200)
+
+
+class TicketIdArgs(ToolArgs):
+    ticket_id: int = Field(ge=1, description="The ticket number.")
+
+
+class CommentArgs(ToolArgs):
+    ticket_id: int = Field(ge=1)
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class SystemAccessArgs(ToolArgs):
+    system: str = Field(min_length=1, max_length=100, description="The system or application, e.g. GitHub.")
+    access_level: str = Field("user", max_length=50, description="The level of access, e.g. read, user, admin.")
+    justification: str = Field(min_length=1, max_length=2000, description="Why the access is needed.")
+
+
+def ticket_subject(ticket_id: int) -> str:
+    """Return the audit/approval subject of a ticket."""
+    return f"ticket:{ticket_id}"
+
+
+def describe_ticket(ticket: Ticket) -> dict[str, object]:
+    """Return a ticket as JSON-able data."""
+    return {
+        "ticket_id": ticket.id,
+        "summary": ticket.summary,
+        "description": ticket.description,
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "system": ticket.system,
+        "assignee_id": ticket.assignee_id,
+        "sla_due_at": ticket.sla_due_at.isoformat(),
+        "created_at": ticket.created_at.isoformat(),
+    }
+
+
+def _visible_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
+    ticket = service.get_ticket(ctx.session, ticket_id=ticket_id)
+    owner = get_employee(ctx.session, employee_id=ticket.requester_id)
+    require_view(ctx.session, actor=ctx.actor, owner=owner, domain=Domain.HELPDESK, what=f"ticket #{ticket.id}")
+    return ticket
+
+
+def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolResult:
+    """Open an IT helpdesk ticket."""
+    ticket = service.create_ticket(ctx.session, requester=ctx.actor, summary=args.summary, description=args.description,
+                                   category=args.category, priority=args.priority, sla_hours=ctx.policy.sla_hours)
+    return ToolResult(data=describe_ticket(ticket), subject=ticket_subject(ticket.id),
+                      message=f"Ticket #{ticket.id} opened ({ticket.priority}); IT will respond by {ticket.sla_due_at:%Y-%m-%d %H:%M} UTC.")
+
+
+def list_my_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolResult:
+    """List the tickets you opened, newest first."""
+    rows = [describe_ticket(ticket) for ticket in service.list_tickets(ctx.session, requester=ctx.actor, limit=args.limit)]
+    return ToolResult(data={"tickets": rows}, message=f"You have {len(rows)} tickets.")
+
+
+def get_ticket(ctx: ToolContext, args: TicketIdArgs) -> ToolResult:
+    """Show one ticket with its comments."""
+    ticket = _visible_ticket(ctx, args.ticket_id)
+    comments = [
+        {"author": get_employee(ctx.session, employee_id=c.author_id).email, "body": c.body, "at": c.created_at.isoformat()}
+        for c in service.list_comments(ctx.session, ticket=ticket)
+    ]
+    return ToolResult(data={**describe_ticket(ticket), "comments": comments}, message=f"Ticket #{ticket.id} is {ticket.status}.")
+
+
+def comment_on_ticket(ctx: ToolContext, args: CommentArgs) -> ToolResult:
+    """Add a comment to a ticket you can see."""
+    ticket = _visible_ticket(ctx, args.ticket_id)
+    comment = service.create_comment(ctx.session, ticket=ticket, author=ctx.actor, body=args.body)
+    return ToolResult(data={"ticket_id": ticket.id, "comment_id": comment.id, "status": ticket.status},
+                      message=f"Comment added to ticket #{ticket.id}.", subject=ticket_subject(ticket.id))
+
+
+def request_system_access(ctx: ToolContext, args: SystemAccessArgs) -> ToolResult:
+    """Ask for access to a system; IT approves it before anything is granted."""
+    ticket = service.create_ticket(
+        ctx.session, requester=ctx.actor, summary=f"Access to {args.system} ({args.access_level})",
+        description=args.justification, category=TicketCategory.ACCESS, priority=TicketPriority.NORMAL,
+        system=args.system, status=TicketStatus.PENDING, sla_hours=ctx.policy.sla_hours,
+    )
+    text = f"Access request for {args.system} ({args.access_level}) filed as ticket #{ticket.id}."
+    facts = {"system": args.system, "access_level": args.access_level, "justification": args.justification}
+    return ToolResult(data=describe_ticket(ticket), message=text, subject=ticket_subject(ticket.id),
+                      gate=GateRequest(kind=ApprovalKind.SYSTEM_ACCESS, facts=facts, summary=f"{ctx.actor.name}: {text}"))
+
+
+def _ticket_from(ctx: ToolContext, subject: str) -> Ticket:
+    return service.get_ticket(ctx.session, ticket_id=int(subject.split(":", 1)[1]))
+
+
+def on_access_approved(ctx: ToolContext, args: SystemAccessArgs, subject: str) -> ToolResult:
+    """Open the approved access ticket so IT provisions it."""
+    ticket = service.record_ticket_status(ctx.session, ticket=_ticket_from(ctx, subject), status=TicketStatus.OPEN)
+    return ToolResult(data=describe_ticket(ticket), message=f"Access request #{ticket.id} is approved; IT will set it up.", subject=subject)
+
+
+def on_access_rejected(ctx: ToolContext, args: SystemAccessArgs, subject: str, reason: str) -> ToolResult:
+    """Close the denied access ticket."""
+    ticket = service.record_ticket_status(ctx.session, ticket=_ticket_from(ctx, subject), status=TicketStatus.CLOSED)
+    return ToolResult(data=describe_ticket(ticket), message=f"Access request #{ticket.id} was declined: {reason}", subject=subject)
+
+
+ACCESS_HOOKS = ApprovalHooks(on_approved=on_access_approved, on_rejected=on_access_rejected)

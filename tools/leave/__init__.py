@@ -1,0 +1,1 @@
+"""The leave slice of the back-office domain."""

@@ -1,0 +1,151 @@
+"""Leave tools exposed to the pipeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from tools.access import Domain, require_owner, require_view
+from tools.approvals.models import ApprovalKind
+from tools.approvals.service import cancel_approvals_for_subject
+from tools.leave import service
+from tools.leave.models import HalfDay, LeaveRequest
+from tools.numbers import days_number
+from tools.people.service import get_employee, get_employee_by_email
+from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
+
+
+class GetLeaveBalanceArgs(ToolArgs):
+    employee_email: str | None = Field(None, description="Whose balance; omit for your own.")
+    year: int | None = Field(None, ge=2000, le=2100, description="Calendar year; omit for this year.")
+
+
+class RequestLeaveArgs(ToolArgs):
+    start_date: date = Field(description="First day off (ISO date).")
+    end_date: date = Field(description="Last day off, inclusive (ISO date).")
+    leave_type: str = Field("annual", max_length=32, description="annual, sick, parental or unpaid.")
+    half_day: HalfDay | None = Field(None, description="am or pm for a single half day.")
+
+
+class ListLeaveArgs(ToolArgs):
+    limit: int = Field(20, ge=1, le=200)
+
+
+class LeaveRequestIdArgs(ToolArgs):
+    request_id: int = Field(ge=1, description="The leave request number.")
+
+
+def request_subject(request_id: int) -> str:
+    """Return the audit/approval subject of a leave request."""
+    return f"leave_request:{request_id}"
+
+
+def _request_id(subject: str) -> int:
+    return int(subject.split(":", 1)[1])
+
+
+def describe_request(request: LeaveRequest, leave_type: str) -> dict[str, object]:
+    """Return a leave request as JSON-able data."""
+    return {
+        "request_id": request.id,
+        "leave_type": leave_type,
+        "start_date": request.start_date.isoformat(),
+        "end_date": request.end_date.isoformat(),
+        "half_day": request.half_day,
+        "working_days": days_number(request.working_days),
+        "status": request.status,
+        "note": request.note,
+    }
+
+
+def _type_code(ctx: ToolContext, request: LeaveRequest) -> str:
+    return next(t.code for t in service.list_leave_types(ctx.session) if t.id == request.leave_type_id)
+
+
+def get_leave_balance(ctx: ToolContext, args: GetLeaveBalanceArgs) -> ToolResult:
+    """Show leave balances (allowance, taken, reserved by pending requests, available) per leave type."""
+    employee = ctx.actor
+    if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email:
+        employee = get_employee_by_email(ctx.session, email=args.employee_email)
+        require_view(ctx.session, actor=ctx.actor, owner=employee, domain=Domain.LEAVE, what=f"{employee.name}'s leave")
+    year = args.year or ctx.today.year
+    rows = [
+        {
+            "leave_type": balance.leave_type,
+            "allowance": days_number(balance.allowance),
+            "taken": days_number(balance.taken),
+            "reserved": days_number(balance.reserved),
+            "available": days_number(balance.available),
+        }
+        for balance in service.list_balances(ctx.session, employee=employee, year=year)
+    ]
+    summary = "; ".join(f"{row['leave_type']} {'no cap' if row['available'] is None else row['available']} days available" for row in rows)
+    return ToolResult(data={"employee": employee.email, "year": year, "balances": rows}, message=f"{year} balances: {summary}.")
+
+
+def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResult:
+    """Request time off between two dates; days are reserved at once and the request goes for approval."""
+    request = service.create_leave_request(
+        ctx.session, employee=ctx.actor, leave_type_code=args.leave_type, start=args.start_date, end=args.end_date,
+        half_day=args.half_day, today=ctx.today,
+    )
+    leave_type = service.get_leave_type(ctx.session, code=args.leave_type)
+    balance = next(b for b in service.list_balances(ctx.session, employee=ctx.actor, year=args.start_date.year) if b.leave_type == leave_type.code)
+    data = describe_request(request, leave_type.code)
+    data["balance_after"] = days_number(balance.available)
+    text = f"{leave_type.name} {request.start_date} to {request.end_date}: {data['working_days']} working days (request #{request.id})."
+    subject = request_subject(request.id)
+    if not leave_type.requires_approval:
+        service.record_leave_approved(ctx.session, request=request)
+        data["status"] = request.status
+        return ToolResult(data=data, message=f"{text} Approved; no approval is needed for this leave type.", subject=subject)
+    facts = {"leave_type": leave_type.code, "working_days": days_number(request.working_days), "start_date": data["start_date"],
+             "end_date": data["end_date"], "balance_after": data["balance_after"]}
+    return ToolResult(data=data, message=text, subject=subject,
+                      gate=GateRequest(kind=ApprovalKind.LEAVE, facts=facts, summary=f"{ctx.actor.name}: {text}"))
+
+
+def list_my_leave(ctx: ToolContext, args: ListLeaveArgs) -> ToolResult:
+    """List your own leave requests, newest first."""
+    codes = {t.id: t.code for t in service.list_leave_types(ctx.session)}
+    rows = [describe_request(r, codes[r.leave_type_id]) for r in service.list_leave_requests(ctx.session, employee=ctx.actor, limit=args.limit)]
+    return ToolResult(data={"requests": rows}, message=f"You have {len(rows)} leave requests.")
+
+
+def get_leave_request(ctx: ToolContext, args: LeaveRequestIdArgs) -> ToolResult:
+    """Show one leave request and its status."""
+    request = service.get_leave_request(ctx.session, request_id=args.request_id)
+    owner = get_employee(ctx.session, employee_id=request.employee_id)
+    require_view(ctx.session, actor=ctx.actor, owner=owner, domain=Domain.LEAVE, what=f"leave request #{request.id}")
+    data = describe_request(request, _type_code(ctx, request))
+    return ToolResult(data=data, message=f"Leave request #{request.id} is {request.status}.")
+
+
+def cancel_leave(ctx: ToolContext, args: LeaveRequestIdArgs) -> ToolResult:
+    """Cancel one of your leave requests; pending or future approved days go back to your balance."""
+    request = service.get_leave_request(ctx.session, request_id=args.request_id)
+    require_owner(actor=ctx.actor, owner_id=request.employee_id, what=f"leave request #{request.id}")
+    was = request.status
+    service.cancel_leave_request(ctx.session, request=request, today=ctx.today)
+    cancelled = cancel_approvals_for_subject(ctx.session, subject=request_subject(request.id), reason="Withdrawn by the requester.")
+    data = {**describe_request(request, _type_code(ctx, request)), "previous_status": was, "cancelled_approvals": cancelled}
+    return ToolResult(data=data, message=f"Leave request #{request.id} is cancelled; {days_number(request.working_days)} days are back in your balance.",
+                      subject=request_subject(request.id))
+
+
+def on_leave_approved(ctx: ToolContext, args: RequestLeaveArgs, subject: str) -> ToolResult:
+    """Turn the approved request's reserved days into taken days."""
+    request = service.get_leave_request(ctx.session, request_id=_request_id(subject))
+    service.record_leave_approved(ctx.session, request=request)
+    return ToolResult(data=describe_request(request, args.leave_type), message=f"Leave request #{request.id} is approved.", subject=subject)
+
+
+def on_leave_rejected(ctx: ToolContext, args: RequestLeaveArgs, subject: str, reason: str) -> ToolResult:
+    """Release the rejected request's reserved days."""
+    request = service.get_leave_request(ctx.session, request_id=_request_id(subject))
+    service.record_leave_rejected(ctx.session, request=request, reason=reason)
+    return ToolResult(data=describe_request(request, args.leave_type), message=f"Leave request #{request.id} was declined.", subject=subject)
+
+
+LEAVE_HOOKS = ApprovalHooks(on_approved=on_leave_approved, on_rejected=on_leave_rejected)

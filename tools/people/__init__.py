@@ -1,0 +1,1 @@
+"""The people slice of the back-office domain."""

@@ -1,0 +1,35 @@
+"""The tool registry: every tool the pipeline can run, listed explicitly in one place."""
+
+from __future__ import annotations
+
+from tools.approvals import tools as approvals
+from tools.expenses import tools as expenses
+from tools.helpdesk import tools as helpdesk
+from tools.leave import tools as leave
+from tools.people.models import Role
+from tools.pipeline import ToolSpec
+
+
+def build_registry() -> dict[str, ToolSpec]:
+    """Return the registry of tools, keyed by name."""
+    specs = [
+        ToolSpec("get_leave_balance", leave.get_leave_balance, leave.GetLeaveBalanceArgs, writes=False),
+        ToolSpec("request_leave", leave.request_leave, leave.RequestLeaveArgs, writes=True, hooks=leave.LEAVE_HOOKS),
+        ToolSpec("list_my_leave", leave.list_my_leave, leave.ListLeaveArgs, writes=False),
+        ToolSpec("get_leave_request", leave.get_leave_request, leave.LeaveRequestIdArgs, writes=False),
+        ToolSpec("cancel_leave", leave.cancel_leave, leave.LeaveRequestIdArgs, writes=True),
+        ToolSpec("submit_expense", expenses.submit_expense, expenses.SubmitExpenseArgs, writes=True, hooks=expenses.EXPENSE_HOOKS),
+        ToolSpec("list_my_expenses", expenses.list_my_expenses, expenses.ListExpensesArgs, writes=False),
+        ToolSpec("get_expense", expenses.get_expense, expenses.ClaimIdArgs, writes=False),
+        ToolSpec("mark_expense_reimbursed", expenses.mark_expense_reimbursed, expenses.ClaimIdArgs, writes=True,
+                 roles=frozenset({Role.FINANCE})),
+        ToolSpec("create_ticket", helpdesk.create_ticket, helpdesk.CreateTicketArgs, writes=True),
+        ToolSpec("list_my_tickets", helpdesk.list_my_tickets, helpdesk.ListTicketsArgs, writes=False),
+        ToolSpec("get_ticket", helpdesk.get_ticket, helpdesk.TicketIdArgs, writes=False),
+        ToolSpec("comment_on_ticket", helpdesk.comment_on_ticket, helpdesk.CommentArgs, writes=True),
+        ToolSpec("request_system_access", helpdesk.request_system_access, helpdesk.SystemAccessArgs, writes=True,
+                 hooks=helpdesk.ACCESS_HOOKS),
+        ToolSpec("list_pending_approvals", approvals.list_pending_approvals, approvals.ListPendingArgs, writes=False),
+        ToolSpec("decide_approval", approvals.decide_approval, approvals.DecideApprovalArgs, writes=True),
+    ]
+    return {spec.name: spec for spec in specs}
