@@ -54,7 +54,7 @@ def describe_approval(ctx: ToolContext, approval: Approval) -> dict[str, object]
 def list_pending_approvals(ctx: ToolContext, args: ListPendingArgs) -> ToolResult:
     """List the requests waiting for your decision, oldest first."""
     rows = [describe_approval(ctx, a) for a in service.list_pending_for(ctx.session, actor=ctx.actor)[: args.limit]]
-    return ToolResult(data={"approvals": rows}, message=f"{len(rows)} requests are waiting for your decision.")
+    return ToolResult(data={"approvals": rows}, message=f"{len(rows)} request(s) waiting for your decision.")
 
 
 def decide_approval(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:

@@ -80,8 +80,8 @@ def get_leave_balance(ctx: ToolContext, args: GetLeaveBalanceArgs) -> ToolResult
         }
         for balance in service.list_balances(ctx.session, employee=employee, year=year)
     ]
-    summary = "; ".join(f"{row['leave_type']} {'no cap' if row['available'] is None else row['available']} days available" for row in rows)
-    return ToolResult(data={"employee": employee.email, "year": year, "balances": rows}, message=f"{year} balances: {summary}.")
+    summary = "; ".join(f"{row['leave_type']} {'unlimited' if row['available'] is None else row['available']}" for row in rows)
+    return ToolResult(data={"employee": employee.email, "year": year, "balances": rows}, message=f"Days available in {year}: {summary}.")
 
 
 def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResult:

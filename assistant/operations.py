@@ -1,0 +1,105 @@
+"""Core operations the CLI (and later Slack) call: acting as someone, directory, receipts, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.container import Container
+from assistant.errors import AssistantError, AssistantErrorCode
+from tools.approvals.service import list_approvals
+from tools.audit.service import list_audit
+from tools.db import transaction
+from tools.errors import ToolError
+from tools.people.importer import ImportReport, import_people, parse_people_csv
+from tools.people.service import get_employee_by_email, list_employees
+from tools.pipeline import ToolResult
+
+RECEIPT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".heic", ".webp"}
+MAX_RECEIPT_BYTES = 10 * 1024 * 1024
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+def actor_id_for(container: Container, email: str) -> int:
+    """Return the employee id behind an email given on the command line."""
+    with transaction(container.session_factory) as session:
+        try:
+            return get_employee_by_email(session, email=email).id
+        except ToolError as error:
+            raise AssistantError(AssistantErrorCode.UNKNOWN_USER, f"{error.message} Import the people directory first.") from error
+
+
+def run_as(container: Container, email: str, tool: str, args: dict[str, Any], *, now: datetime | None = None) -> ToolResult:
+    """Run one tool through the pipeline as the employee with this email."""
+    return container.pipeline.run(tool, args, actor_id=actor_id_for(container, email), now=now)
+
+
+def import_people_file(container: Container, path: Path) -> ImportReport:
+    """Import a people CSV whole, or refuse it whole."""
+    if not path.is_file():
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} does not exist.")
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is larger than {MAX_CSV_BYTES // 1_048_576} MB.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV.") from error
+    rows = parse_people_csv(text)
+    with transaction(container.session_factory) as session:
+        return import_people(session, rows=rows)
+
+
+def people_rows(container: Container) -> list[dict[str, Any]]:
+    """Return the directory as JSON-able rows."""
+    with transaction(container.session_factory) as session:
+        people = list_employees(session)
+        emails = {person.id: person.email for person in people}
+        return [
+            {
+                "email": p.email, "name": p.name, "slack_user_id": p.slack_user_id, "manager_email": emails.get(p.manager_id or 0),
+                "department": p.department, "roles": sorted(r.value for r in p.roles), "country": p.country,
+                "timezone": p.timezone, "start_date": p.start_date.isoformat() if p.start_date else None,
+                "annual_leave_days": None if p.annual_leave_days is None else float(p.annual_leave_days), "active": p.active,
+            }
+            for p in people
+        ]
+
+
+def store_receipt(container: Container, source: Path) -> str:
+    """Copy a receipt into the uploads folder under its content hash; return the stored reference."""
+    if not source.is_file():
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"Receipt {source} does not exist.")
+    if source.suffix.lower() not in RECEIPT_SUFFIXES:
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"Receipts must be one of {', '.join(sorted(RECEIPT_SUFFIXES))}.")
+    if source.stat().st_size > MAX_RECEIPT_BYTES:
+        raise AssistantError(AssistantErrorCode.BAD_FILE, "Receipts are limited to 10 MB.")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:32]
+    name = f"{digest}{source.suffix.lower()}"
+    container.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    target = container.settings.uploads_dir / name
+    if not target.exists():
+        shutil.copyfile(source, target)
+    return f"uploads/{name}"
+
+
+def audit_rows(container: Container, *, limit: int) -> list[dict[str, Any]]:
+    """Return the newest audit records as JSON-able rows."""
+    with transaction(container.session_factory) as session:
+        return [
+            {"id": r.id, "at": r.at.isoformat(), "actor": r.actor_label, "action": r.action, "subject": r.subject, "details": r.details}
+            for r in list_audit(session, limit=limit)
+        ]
+
+
+def all_approvals(container: Container) -> list[dict[str, Any]]:
+    """Return every approval (admin view) as JSON-able rows."""
+    with transaction(container.session_factory) as session:
+        emails = {p.id: p.email for p in list_employees(session)}
+        return [
+            {"approval_id": a.id, "kind": a.kind, "requester": emails[a.requester_id], "approver": emails[a.approver_id],
+             "status": a.status, "summary": a.summary}
+            for a in list_approvals(session)
+        ]
