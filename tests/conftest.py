@@ -36,22 +36,28 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def _run_admin(statement: str) -> None:
+    admin = create_engine(POSTGRES_BASE)
+    with admin.begin() as connection:
+        connection.execute(text(statement))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Migrate once per worker: a template SQLite file, or a PostgreSQL schema for this worker."""
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate once per worker: a template SQLite file, or a PostgreSQL schema of this process."""
     if using_postgres():
-        schema = f"bo_test_{_worker()}"
-        admin = create_engine(POSTGRES_BASE)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        admin.dispose()
+        # The process id keeps concurrent test runs on one server out of each other's way.
+        schema = f"bo_test_{_worker()}_{os.getpid()}"
+        _run_admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
         url = f"{POSTGRES_BASE}?options=-csearch_path%3D{schema}"
         upgrade_database(url)
-        return url
+        yield url
+        _run_admin(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        return
     template = tmp_path_factory.mktemp("template") / "template.db"
     upgrade_database(f"sqlite:///{template}")
-    return str(template)
+    yield str(template)
 
 
 def fresh_database_url(template: str, folder: Path) -> str:

@@ -166,3 +166,23 @@ def test_missing_rule_for_a_kind_refuses_without_writing(container: Container) -
         run(container, "request_system_access", {"system": "X", "justification": "y"}, company.requester)
     assert refused.value.code == ErrorCode.CONFIGURATION
     assert run(container, "list_my_tickets", {}, company.requester)["tickets"] == []
+
+
+def test_sole_role_holder_is_approved_by_their_manager(container: Container) -> None:
+    company = make_company(container)
+    data = run(container, "request_system_access", {"system": "AWS", "justification": "on-call"}, company.it)
+    assert approver_ids(data) == [company.ceo]
+    assert "Nobody else holds the it role" in data["approvers"][0]["note"]
+
+
+def test_finance_cannot_record_the_payout_of_their_own_claim(container: Container) -> None:
+    company = make_company(container)
+    with transaction(container.session_factory) as session:
+        second_finance = add_employee(session, "finance2@example.com", roles=(Role.FINANCE,)).id
+    claim = run(container, "submit_expense", {"amount": "20.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-20",
+                                               "merchant": "Deli"}, company.finance)
+    run(container, "decide_approval", {"approval_id": claim["approval_id"], "decision": "approve"}, company.ceo)
+    with pytest.raises(ToolError) as refused:
+        run(container, "mark_expense_reimbursed", {"claim_id": claim["claim_id"]}, company.finance)
+    assert refused.value.code == ErrorCode.FORBIDDEN
+    assert run(container, "mark_expense_reimbursed", {"claim_id": claim["claim_id"]}, second_finance)["status"] == "reimbursed"

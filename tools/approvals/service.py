@@ -52,9 +52,13 @@ def _first_choice(session: Session, *, policy: ApprovalPolicy, role: Role, reque
             raise ToolError(ErrorCode.CONFIGURATION, f"{requester.name} has no active manager and nobody holds the HR role.")
         return hr, f"{requester.name} has no active manager; routed to HR ({hr.name})."
     holder = _role_holder(session, policy=policy, role=role, exclude={requester.id})
-    if holder is None:
+    if holder is not None:
+        return holder, ""
+    # The only holder of the role is asking: their own manager decides instead, and the approval says so.
+    manager = session.get(Employee, requester.manager_id) if requester.manager_id else None
+    if manager is None or not manager.active:
         raise ToolError(ErrorCode.CONFIGURATION, f"Nobody else holds the {role} role to approve this; ask an admin.")
-    return holder, ""
+    return manager, f"Nobody else holds the {role} role; routed to {requester.name}'s manager ({manager.name})."
 
 
 def _delegate_if_away(

@@ -93,6 +93,8 @@ def get_expense(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
 def mark_expense_reimbursed(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
     """Record that an approved claim has been paid out (finance only)."""
     claim = service.get_expense_claim(ctx.session, claim_id=args.claim_id)
+    if claim.employee_id == ctx.actor.id:
+        raise ToolError(ErrorCode.FORBIDDEN, "Another finance person must record the payout of your own claim.")
     service.record_claim_status(ctx.session, claim=claim, status=ClaimStatus.REIMBURSED)
     return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} is reimbursed.",
                       subject=claim_subject(claim.id))
