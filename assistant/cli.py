@@ -29,7 +29,7 @@ tickets_app = typer.Typer(help="IT helpdesk tickets.", no_args_is_help=True)
 for sub, name in ((people_app, "people"), (approvals_app, "approvals"), (leave_app, "leave"), (expenses_app, "expenses"), (tickets_app, "tickets")):
     app.add_typer(sub, name=name)
 
-out = Console()
+out = Console(soft_wrap=True)  # piped output stays unbroken for scripts
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,7 +61,8 @@ def refusals(command: F) -> F:
         except typer.Exit:
             raise
         except Exception as error:  # noqa: BLE001 - this is the CLI's one error edge
-            err.print(f"Error: {error_text(error)}", markup=False, highlight=False)
+            # soft_wrap: a script reading stderr gets the message unbroken, not cut at the console width.
+            err.print(f"Error: {error_text(error)}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1 if is_refusal(error) else 2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -11,7 +11,6 @@ from assistant.settings import Settings
 from tools.approvals.policy import ApprovalPolicy, load_policy
 from tools.catalog import create_default_catalog
 from tools.db import build_session_factory, create_db_engine, transaction
-from tools.migrate import upgrade_database
 from tools.pipeline import Pipeline
 from tools.registry import build_registry
 
@@ -45,6 +44,8 @@ def build_container(settings: Settings) -> Container:
 
 def initialize_database(container: Container) -> list[str]:
     """Create or upgrade the schema and add the default catalog; idempotent."""
+    from tools.migrate import upgrade_database  # alembic is only needed here; keep other commands fast
+
     upgrade_database(container.settings.resolved_database_url)
     with transaction(container.session_factory) as session:
         return create_default_catalog(session)
