@@ -14,7 +14,7 @@ from tools.approvals.service import list_approvals
 from tools.audit.service import list_audit
 from tools.db import transaction
 from tools.errors import ToolError
-from tools.people.importer import ImportReport, import_people, parse_people_csv
+from tools.people.importer import ImportReport, import_people_csv
 from tools.people.service import get_employee_by_email, list_employees
 from tools.pipeline import ToolResult
 
@@ -47,9 +47,8 @@ def import_people_file(container: Container, path: Path) -> ImportReport:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV.") from error
-    rows = parse_people_csv(text)
     with transaction(container.session_factory) as session:
-        return import_people(session, rows=rows)
+        return import_people_csv(session, text=text)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tools.access import Domain, require_view
 from tools.approvals.models import ApprovalKind
@@ -17,6 +17,12 @@ from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, To
 
 class SubmitExpenseArgs(ToolArgs):
     amount: str = Field(max_length=32, description="Amount as a decimal string, e.g. 45.20.")
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        # Callers (an LLM in particular) often send 45.2 rather than "45.20"; str() keeps the digits as written.
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
     currency: str = Field(max_length=8, description="ISO 4217 code, e.g. USD.")
     category: str = Field(max_length=32, description="Expense category code, e.g. meals, travel.")
     expense_date: date = Field(description="When the money was spent (ISO date).")

@@ -9,9 +9,11 @@ from pydantic import Field
 from tools.access import Domain, require_owner, require_view
 from tools.approvals.models import ApprovalKind
 from tools.approvals.service import cancel_approvals_for_subject
+from tools.errors import ErrorCode, ToolError
 from tools.leave import service
 from tools.leave.models import HalfDay, LeaveRequest
 from tools.numbers import days_number
+from tools.people.models import Role
 from tools.people.service import get_employee, get_employee_by_email
 from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
 
@@ -67,6 +69,9 @@ def get_leave_balance(ctx: ToolContext, args: GetLeaveBalanceArgs) -> ToolResult
     """Show leave balances (allowance, taken, reserved by pending requests, available) per leave type."""
     employee = ctx.actor
     if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email:
+        if not ctx.actor.has_role(Role.HR, Role.ADMIN, Role.MANAGER):
+            # Refuse before the lookup, so the answer does not reveal who is in the directory.
+            raise ToolError(ErrorCode.FORBIDDEN, "You can only see your own leave balance.")
         employee = get_employee_by_email(ctx.session, email=args.employee_email)
         require_view(ctx.session, actor=ctx.actor, owner=employee, domain=Domain.LEAVE, what=f"{employee.name}'s leave")
     year = args.year or ctx.today.year

@@ -96,20 +96,28 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None,
     return row, []
 
 
-def parse_people_csv(text: str) -> list[PersonRow]:
-    """Parse and validate a people CSV; refuse the whole file, naming every bad row, if any row is bad."""
+@dataclass(frozen=True)
+class _ReadFile:
+    rows: list[PersonRow]
+    problems: list[tuple[int, str]]
+    emails: set[str]  # every email in the file, bad rows included, so a manager on a bad row is not "unknown"
+
+
+def _read_people_csv(text: str) -> _ReadFile:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise ToolError(ErrorCode.INVALID_INPUT, f"The CSV is missing columns: {', '.join(missing)}.")
     rows: list[PersonRow] = []
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
+    emails: set[str] = set()
     seen: dict[str, int] = {}
     slack_ids: dict[str, int] = {}
     for index, raw in enumerate(reader):
         line = index + 2  # the header is line 1
         if index >= MAX_ROWS:
             raise ToolError(ErrorCode.INVALID_INPUT, f"The CSV has more than {MAX_ROWS} rows.")
+        emails.add((raw.get("email") or "").strip().lower())
         row, errors = _parse_row(line, raw)
         if row is not None:
             if row.email in seen:
@@ -119,32 +127,81 @@ def parse_people_csv(text: str) -> list[PersonRow]:
             if row.manager_email == row.email:
                 errors.append("an employee cannot be their own manager")
         if errors:
-            problems.append(f"line {line}: " + "; ".join(errors))
+            problems.append((line, "; ".join(errors)))
             continue
         assert row is not None
         seen[row.email] = line
         if row.slack_user_id:
             slack_ids[row.slack_user_id] = line
         rows.append(row)
+    return _ReadFile(rows, problems, emails)
+
+
+def _refuse(problems: list[tuple[int, str]]) -> None:
     if problems:
-        raise ToolError(ErrorCode.INVALID_INPUT, "Nothing was imported. Fix these rows:\n" + "\n".join(problems),
-                        details={"problems": problems})
-    if not rows:
+        lines = [f"line {line}: {text}" for line, text in sorted(problems)]
+        raise ToolError(ErrorCode.INVALID_INPUT, "Nothing was imported. Fix these rows:\n" + "\n".join(lines),
+                        details={"problems": lines})
+
+
+def parse_people_csv(text: str) -> list[PersonRow]:
+    """Parse and validate a people CSV on its own; refuse the whole file, naming every bad row, if any row is bad.
+
+    Managers and Slack ids are checked against the directory by `import_people`; `import_people_csv` does both in one pass.
+    """
+    read = _read_people_csv(text)
+    _refuse(read.problems)
+    if not read.rows:
         raise ToolError(ErrorCode.INVALID_INPUT, "The CSV has no rows.")
-    return rows
+    return read.rows
 
 
-def _check_managers(session: Session, rows: list[PersonRow]) -> None:
-    in_file = {row.email for row in rows}
-    known = set(session.scalars(select(Employee.email)))
+def import_people_csv(session: Session, *, text: str) -> ImportReport:
+    """Validate a people CSV against itself and the directory, naming every bad row at once; upsert it or refuse it whole."""
+    read = _read_people_csv(text)
+    _refuse(read.problems + _directory_problems(session, read.rows, in_file=read.emails))
+    if not read.rows:
+        raise ToolError(ErrorCode.INVALID_INPUT, "The CSV has no rows.")
+    return import_people(session, rows=read.rows)
+
+
+def _directory_problems(session: Session, rows: list[PersonRow], *, in_file: set[str]) -> list[tuple[int, str]]:
+    """Return what only the directory reveals: unknown managers, manager cycles, Slack ids held by someone else."""
+    directory = session.execute(select(Employee.id, Employee.email, Employee.manager_id, Employee.slack_user_id)).all()
+    email_of = {person_id: email for person_id, email, _, _ in directory}
+    slack_holder = {slack_id: email for _, email, _, slack_id in directory if slack_id}
+    manager_of = {email: email_of.get(manager_id) for _, email, manager_id, _ in directory}
+    manager_of.update({row.email: row.manager_email for row in rows})
     problems = [
-        f"line {row.line}: manager {row.manager_email} is neither in the file nor in the directory"
+        (row.line, f"manager {row.manager_email} is neither in the file nor in the directory")
         for row in rows
-        if row.manager_email and row.manager_email not in in_file | known
+        if row.manager_email and row.manager_email not in in_file and row.manager_email not in manager_of
     ]
-    if problems:
-        raise ToolError(ErrorCode.INVALID_INPUT, "Nothing was imported. Fix these rows:\n" + "\n".join(problems),
-                        details={"problems": problems})
+    problems += [
+        (row.line, f"Slack id {row.slack_user_id} already belongs to {slack_holder[row.slack_user_id]} in the directory")
+        for row in rows
+        if row.slack_user_id in slack_holder and slack_holder[row.slack_user_id] != row.email
+    ]
+    loops = _reporting_loops(manager_of)
+    problems += [(row.line, f"the reporting line loops back on itself ({loops[row.email]})") for row in rows if row.email in loops]
+    return problems
+
+
+def _reporting_loops(manager_of: dict[str, str | None]) -> dict[str, str]:
+    """Return, for everyone inside a manager cycle, the cycle written out (each person has at most one manager)."""
+    done: set[str] = set()
+    loops: dict[str, str] = {}
+    for start in manager_of:
+        path: dict[str, int] = {}  # person -> position on this walk
+        current: str | None = start
+        while current is not None and current not in done and current not in path:
+            path[current] = len(path)
+            current = manager_of.get(current)
+        if current is not None and current in path:
+            cycle = [person for person, position in path.items() if position >= path[current]]
+            loops.update(dict.fromkeys(cycle, " -> ".join([*cycle, current])))
+        done.update(path)
+    return loops
 
 
 def _apply(person: Employee, row: PersonRow) -> bool:
@@ -165,7 +222,7 @@ def _apply(person: Employee, row: PersonRow) -> bool:
 
 def import_people(session: Session, *, rows: list[PersonRow]) -> ImportReport:
     """Upsert people by email and link managers; one audit record per created or changed person."""
-    _check_managers(session, rows)
+    _refuse(_directory_problems(session, rows, in_file={row.email for row in rows}))
     by_email = {person.email: person for person in session.scalars(select(Employee))}
     created = updated = unchanged = 0
     touched: dict[str, str] = {}
@@ -187,7 +244,6 @@ def import_people(session: Session, *, rows: list[PersonRow]) -> ImportReport:
         if person.manager_id != manager_id:
             person.manager_id = manager_id
             touched.setdefault(row.email, "updated")
-    _refuse_cycles(by_email)
     session.flush()
     updated = sum(1 for action in touched.values() if action == "updated")
     unchanged = len(rows) - created - updated
@@ -196,15 +252,3 @@ def import_people(session: Session, *, rows: list[PersonRow]) -> ImportReport:
         record_audit(session, actor=None, action=f"people.{action}", subject=f"employee:{person.id}",
                      details={"email": email, "roles": person.roles_text, "manager_id": person.manager_id, "active": person.active})
     return ImportReport(created=created, updated=updated, unchanged=unchanged)
-
-
-def _refuse_cycles(by_email: dict[str, Employee]) -> None:
-    by_id = {person.id: person for person in by_email.values()}
-    for person in by_email.values():
-        seen = {person.id}
-        current = person.manager_id
-        while current is not None:
-            if current in seen:
-                raise ToolError(ErrorCode.INVALID_INPUT, f"Nothing was imported: the reporting line of {person.email} loops back on itself.")
-            seen.add(current)
-            current = by_id[current].manager_id if current in by_id else None

@@ -1,0 +1,36 @@
+"""Expense rules: currency conversion against limits, numeric amounts, the claim lifecycle."""
+
+from __future__ import annotations
+
+from assistant.container import Container
+from tests.builders import make_company
+from tests.conftest import NOW
+
+
+def run(container: Container, tool: str, args: dict, actor: int) -> dict:
+    return container.pipeline.run(tool, args, actor_id=actor, now=NOW).data
+
+
+def test_claim_in_foreign_currency_is_converted_for_limits(container: Container) -> None:
+    company = make_company(container)
+    data = run(container, "submit_expense", {"amount": "45.20", "currency": "eur", "category": "meals", "expense_date": "2026-11-26",
+                                              "merchant": "Brasserie", "receipt_path": "uploads/x.pdf"}, company.requester)
+    assert data["currency"] == "EUR" and data["amount"] == "45.20"
+    assert data["amount_company"] == "48.82"  # 45.20 x 1.08, rounded half up
+    assert data["status"] == "pending_approval"
+
+
+def test_numeric_amount_from_a_model_is_accepted(container: Container) -> None:
+    company = make_company(container)
+    data = run(container, "submit_expense", {"amount": 12.5, "currency": "USD", "category": "meals", "expense_date": "2026-11-26",
+                                              "merchant": "Deli"}, company.requester)
+    assert data["amount"] == "12.50"
+
+
+def test_claim_lifecycle_to_reimbursed(container: Container) -> None:
+    company = make_company(container)
+    claim = run(container, "submit_expense", {"amount": "20", "currency": "USD", "category": "meals", "expense_date": "2026-11-26",
+                                               "merchant": "Deli"}, company.requester)
+    run(container, "decide_approval", {"approval_id": claim["approval_id"], "decision": "approve"}, company.manager)
+    assert run(container, "get_expense", {"claim_id": claim["claim_id"]}, company.requester)["status"] == "approved"
+    assert run(container, "mark_expense_reimbursed", {"claim_id": claim["claim_id"]}, company.finance)["status"] == "reimbursed"
