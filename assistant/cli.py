@@ -259,13 +259,12 @@ def expenses_submit(as_email: AsEmail, amount: Annotated[str, typer.Option()], c
                     receipt: Annotated[Path | None, typer.Option(help="Receipt file (pdf, png, jpg).")] = None,
                     as_json: JsonFlag = False) -> None:
     """File an expense claim."""
-    from assistant.operations import run_as, store_receipt
+    from assistant.operations import submit_expense_as
 
+    args = {"amount": amount, "currency": currency, "category": category, "expense_date": expense_date,
+            "merchant": merchant, "description": description}
     with _container() as container:
-        reference = store_receipt(container, receipt) if receipt else None
-        args = {"amount": amount, "currency": currency, "category": category, "expense_date": expense_date,
-                "merchant": merchant, "description": description, "receipt_path": reference}
-        result = run_as(container, as_email, "submit_expense", {k: v for k, v in args.items() if v is not None})
+        result = submit_expense_as(container, as_email, args, receipt)
     emit(result.data, as_json, result.message)
 
 

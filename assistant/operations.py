@@ -67,8 +67,8 @@ def people_rows(container: Container) -> list[dict[str, Any]]:
         ]
 
 
-def store_receipt(container: Container, source: Path) -> str:
-    """Copy a receipt into the uploads folder under its content hash; return the stored reference."""
+def store_receipt(container: Container, source: Path) -> tuple[str, bool]:
+    """Copy a receipt into the uploads folder under its content hash; return the reference and whether it is new."""
     if not source.is_file():
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"Receipt {source} does not exist.")
     if source.suffix.lower() not in RECEIPT_SUFFIXES:
@@ -79,9 +79,23 @@ def store_receipt(container: Container, source: Path) -> str:
     name = f"{digest}{source.suffix.lower()}"
     container.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     target = container.settings.uploads_dir / name
-    if not target.exists():
-        shutil.copyfile(source, target)
-    return f"uploads/{name}"
+    if target.exists():
+        return f"uploads/{name}", False
+    shutil.copyfile(source, target)
+    return f"uploads/{name}", True
+
+
+def submit_expense_as(container: Container, email: str, args: dict[str, Any], receipt: Path | None) -> ToolResult:
+    """Store the receipt (if any) and submit the claim; a refused claim leaves no new receipt behind."""
+    if receipt is None:
+        return run_as(container, email, "submit_expense", args)
+    reference, is_new = store_receipt(container, receipt)
+    try:
+        return run_as(container, email, "submit_expense", {**args, "receipt_path": reference})
+    except Exception:
+        if is_new:
+            (container.settings.backoffice_home / reference).unlink(missing_ok=True)
+        raise
 
 
 def audit_rows(container: Container, *, limit: int) -> list[dict[str, Any]]:

@@ -331,6 +331,16 @@ def test_expense_submit_with_receipt_and_approval(company: Cli) -> None:
     assert "Expense claims" in company.ok("expenses", "list", "--as", EMPLOYEE).stdout
 
 
+def test_refused_claim_leaves_no_receipt_behind(company: Cli) -> None:
+    receipt = company.home / "dinner.pdf"
+    receipt.write_bytes(b"%PDF-1.4 dinner receipt\n")
+    over_limit = company.refused("expenses", "submit", "--as", EMPLOYEE, "--amount", "900", "--currency", "USD", "--category", "meals",
+                                 "--date", (date.today() - timedelta(days=1)).isoformat(), "--merchant", "Steakhouse", "--receipt", receipt)
+    assert "limit" in over_limit
+    uploads = company.home / "uploads"
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+
+
 def test_large_expense_needs_manager_then_finance(company: Cli) -> None:
     spent = (date.today() - timedelta(days=3)).isoformat()
     receipt = company.home / "flight.png"
