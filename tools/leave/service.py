@@ -71,13 +71,16 @@ def get_or_create_allocation(
     session: Session, *, employee: Employee, leave_type: LeaveType, year: int
 ) -> LeaveAllocation:
     """Return the employee's allocation for a type and year, creating it from the defaults."""
-    allocation = session.scalar(
-        select(LeaveAllocation).where(
-            LeaveAllocation.employee_id == employee.id,
-            LeaveAllocation.leave_type_id == leave_type.id,
-            LeaveAllocation.year == year,
-        )
+    query = select(LeaveAllocation).where(
+        LeaveAllocation.employee_id == employee.id,
+        LeaveAllocation.leave_type_id == leave_type.id,
+        LeaveAllocation.year == year,
     )
+    allocation = session.scalar(query)
+    if allocation is None:
+        # Two first reads (or a read and a request) of a year would both insert it: serialize, then look again.
+        lock_employee(session, employee_id=employee.id)
+        allocation = session.scalar(query)
     if allocation is None:
         allocation = LeaveAllocation(
             employee_id=employee.id,

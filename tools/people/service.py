@@ -32,7 +32,9 @@ def get_employee_by_slack_id(session: Session, *, slack_user_id: str) -> Employe
 
 def lock_employee(session: Session, *, employee_id: int) -> None:
     """Serialize concurrent writers for one employee (row lock on PostgreSQL; SQLite already serializes)."""
-    session.execute(select(Employee.id).where(Employee.id == employee_id).with_for_update())
+    # FOR NO KEY UPDATE, not FOR UPDATE: rows that merely reference the employee (their FK check takes FOR KEY
+    # SHARE) must not queue behind it, or approving one request while the person files the next deadlocks.
+    session.execute(select(Employee.id).where(Employee.id == employee_id).with_for_update(key_share=True))
 
 
 def list_employees(session: Session, *, active_only: bool = False) -> list[Employee]:
