@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-if TYPE_CHECKING:
-    from assistant.container import Container
+from assistant.cli_common import AsEmail, JsonFlag, emit, open_container, out, refusals, run_tool, table
+from assistant.cli_knowledge import kb_app
 
 app = typer.Typer(help="backoffice-assistant: leave, expenses, IT tickets and approvals.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -28,76 +22,7 @@ expenses_app = typer.Typer(help="Expense claims.", no_args_is_help=True)
 tickets_app = typer.Typer(help="IT helpdesk tickets.", no_args_is_help=True)
 for sub, name in ((people_app, "people"), (approvals_app, "approvals"), (leave_app, "leave"), (expenses_app, "expenses"), (tickets_app, "tickets")):
     app.add_typer(sub, name=name)
-
-out = Console(soft_wrap=True)  # piped output stays unbroken for scripts
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-AsEmail = Annotated[str, typer.Option("--as", help="Act as this employee (email).")]
-
-
-@contextmanager
-def _container() -> Iterator[Container]:
-    from assistant.container import build_container
-    from assistant.settings import load_settings
-
-    container = build_container(load_settings())
-    try:
-        yield container
-    finally:
-        container.close()
-
-
-def refusals(command: F) -> F:
-    """Turn refusals and faults into a message on stderr and a non-zero exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from assistant.errors import error_text, is_refusal
-
-        try:
-            return command(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except Exception as error:  # noqa: BLE001 - this is the CLI's one error edge
-            # soft_wrap: a script reading stderr gets the message unbroken, not cut at the console width.
-            err.print(f"Error: {error_text(error)}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1 if is_refusal(error) else 2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def emit(data: Any, as_json: bool, message: str | None = None) -> None:
-    """Print data as JSON, or the human message."""
-    if as_json:
-        out.print_json(json.dumps(data, default=str))
-    elif message is not None:
-        out.print(message, markup=False, highlight=False)
-
-
-def table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    """Print rows as a table."""
-    if not rows:
-        out.print(f"{title}: none.")
-        return
-    grid = Table(title=title)
-    for column in columns:
-        grid.add_column(column)
-    for row in rows:
-        grid.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    out.print(grid)
-
-
-def run_tool(email: str, tool: str, args: dict[str, Any], as_json: bool) -> dict[str, Any]:
-    """Run a tool as `email` and print the result's message (or JSON)."""
-    from assistant.operations import run_as
-
-    with _container() as container:
-        result = run_as(container, email, tool, {k: v for k, v in args.items() if v is not None})
-    emit(result.data, as_json, result.message)
-    return result.data
-
+app.add_typer(kb_app, name="kb")
 
 @app.command()
 @refusals
@@ -105,7 +30,7 @@ def init(as_json: JsonFlag = False) -> None:
     """Create or upgrade the database schema and the default catalog (idempotent)."""
     from assistant.container import initialize_database
 
-    with _container() as container:
+    with open_container() as container:
         created = initialize_database(container)
         url = container.engine.url.render_as_string(hide_password=True)
     emit({"database": url, "created": created}, as_json, f"Database ready at {url}; created {len(created)} catalog entries.")
@@ -118,7 +43,7 @@ def demo(as_email: Annotated[str | None, typer.Option("--as", help="Chat as this
     from assistant.container import initialize_database
     from assistant.demo import seed_sample_company, walk_through
 
-    with _container() as container:
+    with open_container() as container:
         initialize_database(container)
         seed_sample_company(container)
         steps = walk_through(container, date.today())
@@ -138,7 +63,7 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
     """Import or update people from a CSV (upsert by email; the whole file or nothing)."""
     from assistant.operations import import_people_file
 
-    with _container() as container:
+    with open_container() as container:
         report = import_people_file(container, file)
     data = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
     emit(data, as_json, f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged.")
@@ -150,7 +75,7 @@ def people_list(as_json: JsonFlag = False) -> None:
     """List everyone in the directory."""
     from assistant.operations import people_rows
 
-    with _container() as container:
+    with open_container() as container:
         rows = people_rows(container)
     if as_json:
         emit(rows, True)
@@ -164,7 +89,7 @@ def approvals_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
     """List the requests waiting for your decision."""
     from assistant.operations import run_as
 
-    with _container() as container:
+    with open_container() as container:
         rows = run_as(container, as_email, "list_pending_approvals", {}).data["approvals"]
     if as_json:
         emit(rows, True)
@@ -198,7 +123,7 @@ def leave_balance(as_email: AsEmail, year: Annotated[int | None, typer.Option()]
     """Show leave balances per type."""
     from assistant.operations import run_as
 
-    with _container() as container:
+    with open_container() as container:
         data = run_as(container, as_email, "get_leave_balance", {"year": year, "employee_email": employee} if employee else {"year": year} if year else {}).data
     if as_json:
         emit(data["balances"], True)
@@ -212,7 +137,7 @@ def leave_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
     """List your leave requests."""
     from assistant.operations import run_as
 
-    with _container() as container:
+    with open_container() as container:
         rows = run_as(container, as_email, "list_my_leave", {}).data["requests"]
     if as_json:
         emit(rows, True)
@@ -243,7 +168,7 @@ def expenses_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
     """List your expense claims."""
     from assistant.operations import run_as
 
-    with _container() as container:
+    with open_container() as container:
         rows = run_as(container, as_email, "list_my_expenses", {}).data["claims"]
     if as_json:
         emit(rows, True)
@@ -263,7 +188,7 @@ def expenses_submit(as_email: AsEmail, amount: Annotated[str, typer.Option()], c
 
     args = {"amount": amount, "currency": currency, "category": category, "expense_date": expense_date,
             "merchant": merchant, "description": description}
-    with _container() as container:
+    with open_container() as container:
         result = submit_expense_as(container, as_email, args, receipt)
     emit(result.data, as_json, result.message)
 
@@ -274,7 +199,7 @@ def tickets_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
     """List the tickets you opened."""
     from assistant.operations import run_as
 
-    with _container() as container:
+    with open_container() as container:
         rows = run_as(container, as_email, "list_my_tickets", {}).data["tickets"]
     if as_json:
         emit(rows, True)
@@ -314,7 +239,7 @@ def audit(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json:
     """Show the append-only audit trail, newest first."""
     from assistant.operations import audit_rows
 
-    with _container() as container:
+    with open_container() as container:
         rows = audit_rows(container, limit=limit)
     if as_json:
         emit(rows, True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.knowledge_base import KnowledgeLookup
 from assistant.settings import Settings
 from tools.approvals.policy import ApprovalPolicy, load_policy
 from tools.catalog import create_default_catalog
@@ -24,6 +25,7 @@ class Container:
     session_factory: sessionmaker[Session]
     policy: ApprovalPolicy
     pipeline: Pipeline
+    knowledge: KnowledgeLookup
 
     def close(self) -> None:
         """Release database connections."""
@@ -37,9 +39,11 @@ def build_container(settings: Settings) -> Container:
     engine = create_db_engine(settings.resolved_database_url)
     session_factory = build_session_factory(engine)
     policy = load_policy(settings.policy_file)
+    knowledge = KnowledgeLookup(settings)
     pipeline = Pipeline(registry=build_registry(), session_factory=session_factory, policy=policy,
-                        default_timezone=settings.timezone)
-    return Container(settings=settings, engine=engine, session_factory=session_factory, policy=policy, pipeline=pipeline)
+                        default_timezone=settings.timezone, knowledge=knowledge)
+    return Container(settings=settings, engine=engine, session_factory=session_factory, policy=policy, pipeline=pipeline,
+                     knowledge=knowledge)
 
 
 def initialize_database(container: Container) -> list[str]:

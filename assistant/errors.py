@@ -6,6 +6,7 @@ import logging
 import uuid
 from enum import StrEnum
 
+from knowledge.errors import KnowledgeError
 from tools.errors import ToolError
 
 log = logging.getLogger("backoffice")
@@ -28,9 +29,12 @@ class AssistantError(Exception):
         self.message = message
 
 
+REFUSALS = (ToolError, AssistantError, KnowledgeError)
+
+
 def error_text(error: BaseException) -> str:
     """Return what the person should read for this error, logging unexpected ones with an id."""
-    if isinstance(error, (ToolError, AssistantError)):
+    if isinstance(error, REFUSALS):
         return error.message
     error_id = uuid.uuid4().hex[:8]
     log.error("unexpected error %s", error_id, exc_info=error)
@@ -39,4 +43,4 @@ def error_text(error: BaseException) -> str:
 
 def is_refusal(error: BaseException) -> bool:
     """Return True for errors that are expected refusals rather than faults."""
-    return isinstance(error, (ToolError, AssistantError))
+    return isinstance(error, REFUSALS)

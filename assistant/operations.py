@@ -32,6 +32,15 @@ def actor_id_for(container: Container, email: str) -> int:
             raise AssistantError(AssistantErrorCode.UNKNOWN_USER, f"{error.message} Import the people directory first.") from error
 
 
+def roles_of(container: Container, email: str) -> frozenset[str]:
+    """Return the role names of the employee with this email (for audience filtering)."""
+    with transaction(container.session_factory) as session:
+        try:
+            return frozenset(role.value for role in get_employee_by_email(session, email=email).roles)
+        except ToolError as error:
+            raise AssistantError(AssistantErrorCode.UNKNOWN_USER, error.message) from error
+
+
 def run_as(container: Container, email: str, tool: str, args: dict[str, Any], *, now: datetime | None = None) -> ToolResult:
     """Run one tool through the pipeline as the employee with this email."""
     return container.pipeline.run(tool, args, actor_id=actor_id_for(container, email), now=now)

@@ -19,6 +19,7 @@ from tools.db import run_in_transaction, utcnow
 from tools.errors import ErrorCode, ToolError
 from tools.people.models import Employee, Role
 from tools.people.service import get_employee
+from tools.policies.ports import PolicyLookup
 
 
 class ToolArgs(BaseModel):
@@ -37,6 +38,7 @@ class ToolContext:
     today: date
     policy: ApprovalPolicy
     registry: Mapping[str, ToolSpec]
+    knowledge: PolicyLookup | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def execute_stored_call(ctx: ToolContext, approval: Approval) -> ToolResult | No
     spec = ctx.registry[approval.tool]
     assert spec.hooks is not None, f"{spec.name} has no approval hooks"
     requester = get_employee(ctx.session, employee_id=approval.requester_id)
-    as_requester = ToolContext(ctx.session, requester, ctx.now, ctx.today, ctx.policy, ctx.registry)
+    as_requester = ToolContext(ctx.session, requester, ctx.now, ctx.today, ctx.policy, ctx.registry, ctx.knowledge)
     try:
         with ctx.session.begin_nested():
             args = validate_args(spec, approval.args)
@@ -159,8 +161,10 @@ class Pipeline:
         session_factory: sessionmaker[Session],
         policy: ApprovalPolicy,
         default_timezone: str = "UTC",
+        knowledge: PolicyLookup | None = None,
     ) -> None:
         self.registry = registry
+        self.knowledge = knowledge
         self.session_factory = session_factory
         self.policy = policy
         self.default_timezone = default_timezone
@@ -182,7 +186,8 @@ class Pipeline:
     def _run(self, session: Session, spec: ToolSpec, args: BaseModel, actor_id: int, now: datetime) -> ToolResult:
         actor = get_employee(session, employee_id=actor_id)
         authorize(spec, actor)
-        ctx = ToolContext(session, actor, now, employee_today(actor, now, self.default_timezone), self.policy, self.registry)
+        ctx = ToolContext(session, actor, now, employee_today(actor, now, self.default_timezone), self.policy, self.registry,
+                          self.knowledge)
         result = spec.function(ctx, args)
         if result.gate is not None:
             result = self._gate(ctx, spec, args, result)

@@ -8,6 +8,7 @@ from tools.helpdesk import tools as helpdesk
 from tools.leave import tools as leave
 from tools.people.models import Role
 from tools.pipeline import ToolSpec
+from tools.policies import tools as policies
 
 
 def build_registry() -> dict[str, ToolSpec]:
@@ -31,5 +32,6 @@ def build_registry() -> dict[str, ToolSpec]:
                  hooks=helpdesk.ACCESS_HOOKS),
         ToolSpec("list_pending_approvals", approvals.list_pending_approvals, approvals.ListPendingArgs, writes=False),
         ToolSpec("decide_approval", approvals.decide_approval, approvals.DecideApprovalArgs, writes=True),
+        ToolSpec("search_policies", policies.search_policies, policies.SearchPoliciesArgs, writes=False),
     ]
     return {spec.name: spec for spec in specs}

@@ -1,0 +1,85 @@
+"""Shared pieces of the `backoffice` command: consoles, the error edge, JSON and table output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from assistant.container import Container
+
+out = Console(soft_wrap=True)  # piped output stays unbroken for scripts
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+AsEmail = Annotated[str, typer.Option("--as", help="Act as this employee (email).")]
+
+
+@contextmanager
+def open_container() -> Iterator[Container]:
+    from assistant.container import build_container
+    from assistant.settings import load_settings
+
+    container = build_container(load_settings())
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def refusals(command: F) -> F:
+    """Turn refusals and faults into a message on stderr and a non-zero exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from assistant.errors import error_text, is_refusal
+
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as error:  # noqa: BLE001 - this is the CLI's one error edge
+            # soft_wrap: a script reading stderr gets the message unbroken, not cut at the console width.
+            err.print(f"Error: {error_text(error)}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1 if is_refusal(error) else 2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(data: Any, as_json: bool, message: str | None = None) -> None:
+    """Print data as JSON, or the human message."""
+    if as_json:
+        out.print_json(json.dumps(data, default=str))
+    elif message is not None:
+        out.print(message, markup=False, highlight=False)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    """Print rows as a table."""
+    if not rows:
+        out.print(f"{title}: none.")
+        return
+    grid = Table(title=title)
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    out.print(grid)
+
+
+def run_tool(email: str, tool: str, args: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """Run a tool as `email` and print the result's message (or JSON)."""
+    from assistant.operations import run_as
+
+    with open_container() as container:
+        result = run_as(container, email, tool, {k: v for k, v in args.items() if v is not None})
+    emit(result.data, as_json, result.message)
+    return result.data

@@ -1,0 +1,133 @@
+"""`backoffice kb`: add, list, remove and search the policy knowledge base."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import Progress
+
+from assistant.cli_common import JsonFlag, emit, err, open_container, out, refusals, table
+
+if TYPE_CHECKING:
+    from knowledge.index import IngestReport, SearchHit
+
+kb_app = typer.Typer(help="The policy knowledge base.", no_args_is_help=True)
+ModeOption = Annotated[str, typer.Option("--mode", help="hybrid, dense or keyword.")]
+AsOption = Annotated[str | None, typer.Option("--as", help="Search as this employee (their audiences).")]
+
+
+def _report_data(report: IngestReport) -> dict[str, Any]:
+    from knowledge.index import AddOutcome
+
+    counts = {outcome.value: report.count(outcome) for outcome in AddOutcome}
+    files = [{"path": f.path, "outcome": f.outcome.value, "doc_id": f.doc_id, "chunks": f.chunks, "reason": f.reason} for f in report.files]
+    rate = report.chunks / report.seconds if report.seconds else 0.0
+    return {**counts, "chunks": report.chunks, "seconds": round(report.seconds, 2), "chunks_per_second": round(rate, 1), "files": files}
+
+
+@kb_app.command("add")
+@refusals
+def kb_add(paths: list[Path], audience: Annotated[str | None, typer.Option(help="Restrict to a role, e.g. managers.")] = None,
+           added_by: Annotated[str, typer.Option("--as", help="Who is adding (recorded on the document).")] = "admin",
+           as_json: JsonFlag = False) -> None:
+    """Add or replace documents (files or folders); unchanged files are skipped."""
+    from knowledge.index import expand_paths
+
+    files = expand_paths(paths)
+    with open_container() as container, Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Indexing", total=len(files))
+        report = container.knowledge.base.add_paths(files, added_by=added_by, audience=audience,
+                                                    progress=lambda _path: progress.advance(task))
+    data = _report_data(report)
+    if as_json:
+        emit(data, True)
+    else:
+        table([f for f in data["files"]], ["path", "outcome", "doc_id", "chunks", "reason"], "Ingestion report")
+        out.print(f"added {data['added']}, replaced {data['replaced']}, unchanged {data['unchanged']}, failed {data['failed']} "
+                  f"({data['chunks']} chunks, {data['chunks_per_second']} chunks/s)")
+    if data["failed"]:
+        raise typer.Exit(1)
+
+
+@kb_app.command("list")
+@refusals
+def kb_list(as_json: JsonFlag = False) -> None:
+    """List the indexed documents."""
+    with open_container() as container:
+        rows = [record.__dict__ for record in container.knowledge.base.list_documents()]
+    if as_json:
+        emit(rows, True)
+    else:
+        table(rows, ["doc_id", "title", "audience", "chunk_count", "added_by", "added_at", "source"], "Policy documents")
+
+
+@kb_app.command("remove")
+@refusals
+def kb_remove(doc_id: str, as_json: JsonFlag = False) -> None:
+    """Remove a document from the knowledge base."""
+    with open_container() as container:
+        container.knowledge.base.remove(doc_id)
+    emit({"doc_id": doc_id, "removed": True}, as_json, f"Removed {doc_id}.")
+
+
+def _result(query: str, hits: list[SearchHit]) -> dict[str, Any]:
+    return {"query": query, "results": [{"doc_id": h.doc_id, "source": h.source, "title": h.title, "section": h.section,
+                                         "score": h.score, "text": h.text} for h in hits]}
+
+
+def _audiences(container: Any, email: str | None) -> frozenset[str]:
+    if email is None:
+        return frozenset()
+    from assistant.operations import roles_of
+
+    return roles_of(container, email)
+
+
+@kb_app.command("search")
+@refusals
+def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+              mode: ModeOption = "hybrid", as_email: AsOption = None,
+              jsonl: Annotated[bool, typer.Option("--jsonl", help="Read {\"query\": ...} lines from stdin.")] = False,
+              as_json: JsonFlag = False) -> None:
+    """Search the policies; --jsonl answers one line of stdin per query."""
+    from knowledge.index import SearchMode
+
+    if mode not in {m.value for m in SearchMode}:
+        raise typer.BadParameter("--mode must be hybrid, dense or keyword")
+    search_mode = SearchMode(mode)
+    with open_container() as container:
+        audiences = _audiences(container, as_email)
+        base = container.knowledge.base
+        if jsonl:
+            for line in sys.stdin:
+                if line.strip():
+                    out.print(json.dumps(_jsonl_answer(base, line, k, search_mode, audiences)), markup=False, highlight=False)
+            return
+        if not query:
+            raise typer.BadParameter("give a QUERY or use --jsonl")
+        result = _result(query, base.search(query, k=k, mode=search_mode, audiences=audiences))
+    if as_json:
+        emit(result, True)
+        return
+    for number, hit in enumerate(result["results"], 1):
+        out.print(f"[bold]{number}. {hit['title']} > {hit['section']}[/bold] (score {hit['score']}, {hit['doc_id']})")
+        out.print(hit["text"][:500], markup=False, highlight=False)
+
+
+def _jsonl_answer(base: Any, line: str, k: int, mode: Any, audiences: frozenset[str]) -> dict[str, Any]:
+    from knowledge.errors import KnowledgeError
+
+    try:
+        request = json.loads(line)
+        query = request["query"] if isinstance(request, dict) else None
+        if not isinstance(query, str):
+            return {"query": None, "results": [], "error": "each line needs {\"query\": \"...\"}"}
+        return _result(query, base.search(query, k=int(request.get("k", k)), mode=mode, audiences=audiences))
+    except json.JSONDecodeError as error:
+        return {"query": None, "results": [], "error": f"not JSON: {error.msg}"}
+    except KnowledgeError as error:
+        return {"query": request.get("query"), "results": [], "error": error.message}

@@ -1,0 +1,106 @@
+"""Retrieval quality and speed: recall@1/@5, MRR, abstention, query latency and ingestion throughput.
+
+    .venv/bin/python bench/retrieval.py --docs ../shared/data/policies/sourcegraph \
+        --questions ../shared/data/policy_qa/sourcegraph_questions.json
+
+Every mode (keyword, dense, hybrid) is measured in one run over one index. A question counts as found at k
+when one of the first k passages comes from a document that answers it. Abstention: the share of
+unanswerable questions whose best passage scores below the answer threshold (and, for contrast, the
+share of answerable ones wrongly abstained on). Unanswerable questions come from the questions file, or
+from bench/data/unanswerable.json when it has none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from assistant.knowledge_base import build_knowledge_base
+from assistant.settings import Settings
+from knowledge.answer import DEFAULT_THRESHOLD
+from knowledge.index import AUDIENCES, KnowledgeBase, SearchMode, document_id
+
+HERE = Path(__file__).parent
+
+
+def load_questions(path: Path) -> list[dict]:
+    """Read a questions file: a list, or {"items": [...]}; relevant documents named by file."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    items = raw["items"] if isinstance(raw, dict) else raw
+    for item in items:
+        names = item.get("relevant_doc_ids") or [item.get("answer_doc_id") or item.get("answer_doc") or ""]
+        item["relevant"] = {document_id(Path(name.split("/")[-1])) for name in names if name}
+        item.setdefault("answerable", bool(item["relevant"]))
+    return items
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Return the value below which `share` of the values fall."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def measure(base: KnowledgeBase, items: list[dict], mode: SearchMode, threshold: float, k: int) -> dict[str, float]:
+    """Run every question in one mode and compute the figures."""
+    ranks, latencies, abstained, wrongly_abstained = [], [], [], []
+    for item in items:
+        started = time.perf_counter()
+        hits = base.search(item["question"], k=k, mode=mode, audiences=AUDIENCES)  # every document, as an admin
+        latencies.append((time.perf_counter() - started) * 1000)
+        best = max((hit.score for hit in hits), default=0.0)
+        if item["answerable"]:
+            found = [i for i, hit in enumerate(hits) if hit.doc_id in item["relevant"]]
+            ranks.append(found[0] + 1 if found else None)
+            wrongly_abstained.append(best < threshold)
+        else:
+            abstained.append(best < threshold)
+    answerable = len(ranks) or 1
+    return {
+        "recall@1": sum(1 for r in ranks if r == 1) / answerable,
+        "recall@5": sum(1 for r in ranks if r and r <= 5) / answerable,
+        "mrr": sum(1 / r for r in ranks if r) / answerable,
+        "abstain_unanswerable": (sum(abstained) / len(abstained)) if abstained else float("nan"),
+        "abstain_answerable": sum(wrongly_abstained) / answerable,
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": percentile(latencies, 0.95),
+    }
+
+
+def main() -> None:
+    """Index the documents, run the questions in every mode, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=Path, required=True)
+    parser.add_argument("--questions", type=Path, required=True)
+    parser.add_argument("--unanswerable", type=Path, default=HERE / "data" / "unanswerable.json")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("--k", type=int, default=5)
+    args = parser.parse_args()
+
+    items = load_questions(args.questions)
+    if not any(not item["answerable"] for item in items):
+        items += load_questions(args.unanswerable)
+    with tempfile.TemporaryDirectory() as home:
+        base = build_knowledge_base(Settings(_env_file=None, BACKOFFICE_HOME=Path(home)))  # type: ignore[call-arg]
+        base.embedder.embed(["warm up"])  # model load is not ingestion
+        report = base.add_paths([args.docs], added_by="bench")
+        failed = [f for f in report.files if f.reason]
+        print(f"ingested {len(report.files) - len(failed)} files, {report.chunks} chunks in {report.seconds:.2f} s "
+              f"= {report.chunks / report.seconds:.1f} chunks/s" + (f"; {len(failed)} failed" if failed else ""))
+        for item in failed:
+            print(f"  failed {item.path}: {item.reason}", file=sys.stderr)
+        answerable = sum(1 for item in items if item["answerable"])
+        print(f"questions: {answerable} answerable, {len(items) - answerable} unanswerable; threshold {args.threshold}")
+        print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6} {'abstain(unans)':>15} {'abstain(ans)':>13} {'p50 ms':>7} {'p95 ms':>7}")
+        for mode in (SearchMode.KEYWORD, SearchMode.DENSE, SearchMode.HYBRID):
+            row = measure(base, items, mode, args.threshold, args.k)
+            print(f"{mode.value:8} {row['recall@1']:9.3f} {row['recall@5']:9.3f} {row['mrr']:6.3f} "
+                  f"{row['abstain_unanswerable']:15.3f} {row['abstain_answerable']:13.3f} {row['p50_ms']:7.1f} {row['p95_ms']:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""The knowledge base: add or replace documents atomically, remove, list, and hybrid search."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.chunking import chunk_document
+from knowledge.embeddings import Embedder
+from knowledge.errors import KnowledgeError, KnowledgeErrorCode
+from knowledge.loaders import SUPPORTED_SUFFIXES, load_document
+from knowledge.store import DocumentRecord, KnowledgeStore, StoredChunk
+from knowledge.vectors import VectorIndex
+
+RRF_K = 60
+CANDIDATES = 40
+PER_DOCUMENT = 2
+AUDIENCE_ALIASES = {"managers": "manager", "everyone": "", "all": "", "employees": "", "public": "", "employee": ""}
+AUDIENCES = frozenset({"", "manager", "hr", "finance", "it", "admin"})
+
+
+class SearchMode(StrEnum):
+    """Which retrievers answer a query."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+class AddOutcome(StrEnum):
+    """What happened to one file in an ingestion run."""
+
+    ADDED = "added"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file's outcome in an ingestion run."""
+
+    path: str
+    outcome: AddOutcome
+    doc_id: str | None = None
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    """What an ingestion run did, per file."""
+
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, outcome: AddOutcome) -> int:
+        """Return how many files ended with `outcome`."""
+        return sum(1 for item in self.files if item.outcome is outcome)
+
+    @property
+    def chunks(self) -> int:
+        """Return the number of chunks indexed in this run."""
+        return sum(item.chunks for item in self.files if item.outcome in {AddOutcome.ADDED, AddOutcome.REPLACED})
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A retrieved passage with its citation and relevance (cosine similarity to the query)."""
+
+    doc_id: str
+    source: str
+    title: str
+    section: str
+    score: float
+    text: str
+
+
+def normalize_audience(raw: str | None) -> str:
+    """Map an audience label ('managers', 'hr', 'everyone') onto a role name, '' meaning everyone."""
+    value = (raw or "").strip().lower()
+    value = AUDIENCE_ALIASES.get(value, value)
+    if value not in AUDIENCES:
+        raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"Unknown audience '{raw}'; use managers, hr, finance, it or admin.")
+    return value
+
+
+def document_id(path: Path) -> str:
+    """Derive a stable document id from a file name: 'Time Off.md' -> 'time-off'."""
+    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "document"
+
+
+def _rrf(rankings: Iterable[Sequence[str]], weights: Sequence[float]) -> list[str]:
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
+    return sorted(scores, key=lambda key: -scores[key])
+
+
+class KnowledgeBase:
+    """Policy documents indexed for keyword and dense retrieval."""
+
+    def __init__(self, *, store: KnowledgeStore, vectors: VectorIndex, embedder_factory: Callable[[], Embedder],
+                 max_file_bytes: int = 20_000_000) -> None:
+        self.store = store
+        self.vectors = vectors
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self.max_file_bytes = max_file_bytes
+
+    @property
+    def embedder(self) -> Embedder:
+        """Return the embedder, loading the model on first use."""
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def add_file(self, path: Path, *, added_by: str, audience: str | None = None, doc_id: str | None = None) -> FileResult:
+        """Add or replace one document; searches see the old version until the new one is complete."""
+        document = load_document(path, max_bytes=self.max_file_bytes)
+        version = hashlib.sha256(path.read_bytes()).hexdigest()
+        target = doc_id or document_id(path)
+        chosen_audience = normalize_audience(audience if audience is not None else document.metadata.get("audience"))
+        current = self.store.get_document(target)
+        if current is not None and current.version == version and current.audience == chosen_audience:
+            return FileResult(str(path), AddOutcome.UNCHANGED, target, current.chunk_count)
+        chunks = chunk_document(document)
+        if not chunks:
+            raise KnowledgeError(KnowledgeErrorCode.EMPTY, f"{path} has no text to index.")
+        record = DocumentRecord(target, document.title, str(path), version, chosen_audience, added_by,
+                                datetime.now(timezone.utc).isoformat(timespec="seconds"), len(chunks))
+        keys = self.store.stage_chunks(record, [(chunk.section, chunk.text) for chunk in chunks])
+        vectors = self.embedder.embed([f"{chunk.section}\n{chunk.text}" for chunk in chunks])
+        meta = [{"doc_id": target, "audience": chosen_audience} for _ in chunks]
+        self.vectors.upsert(keys, vectors, meta)
+        retired = self.store.activate(record)  # the atomic switch
+        self.vectors.delete(retired)
+        self.store.purge_inactive(target)
+        outcome = AddOutcome.ADDED if current is None else AddOutcome.REPLACED
+        return FileResult(str(path), outcome, target, len(chunks))
+
+    def add_paths(self, paths: Sequence[Path], *, added_by: str, audience: str | None = None,
+                  progress: Callable[[Path], None] | None = None) -> IngestReport:
+        """Add many files (folders are walked); a failing file is reported and the others still go in."""
+        started = time.perf_counter()
+        report = IngestReport()
+        for path in expand_paths(paths):
+            try:
+                report.files.append(self.add_file(path, added_by=added_by, audience=audience))
+            except KnowledgeError as error:
+                report.files.append(FileResult(str(path), AddOutcome.FAILED, reason=error.message))
+            if progress is not None:
+                progress(path)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove(self, doc_id: str) -> None:
+        """Remove a document from searches and from both indexes."""
+        keys = self.store.remove_document(doc_id)
+        self.vectors.delete(keys)
+
+    def list_documents(self) -> list[DocumentRecord]:
+        """Return every indexed document."""
+        return self.store.list_documents()
+
+    def search(self, query: str, *, k: int = 5, mode: SearchMode = SearchMode.HYBRID, audiences: Iterable[str] = ()) -> list[SearchHit]:
+        """Return the k best passages visible to these audiences, best first."""
+        query = " ".join(query.split())[:2000]
+        if not query:
+            raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, "Ask a question to search the policies.")
+        allowed = {normalize_audience(a) for a in audiences} | {""}
+        vector = self.embedder.embed([query])[0]
+        dense = [] if mode is SearchMode.KEYWORD else self.vectors.query(vector, audiences=allowed, limit=CANDIDATES)
+        keyword = [] if mode is SearchMode.DENSE else self.store.keyword_search(query, audiences=allowed, limit=CANDIDATES)
+        ranked = _rrf([[key for key, _ in dense], [key for key, _ in keyword]], (1.0, 1.0))
+        active = self.store.active_chunks(ranked, audiences=allowed)
+        chosen = diversify([key for key in ranked if key in active], active, k)
+        return self._hits(chosen, active, vector, dict(dense))
+
+    def _hits(self, keys: list[str], chunks: dict[str, StoredChunk], vector: np.ndarray, cosine: dict[str, float]) -> list[SearchHit]:
+        missing = [key for key in keys if key not in cosine]
+        for key, stored in self.vectors.vectors(missing).items():
+            cosine[key] = float(np.dot(stored, vector))
+        return [
+            SearchHit(chunks[key].doc_id, chunks[key].source, chunks[key].title, chunks[key].section,
+                      round(cosine.get(key, 0.0), 4), chunks[key].text)
+            for key in keys
+        ]
+
+
+def diversify(ranked: list[str], chunks: dict[str, StoredChunk], k: int) -> list[str]:
+    """Take the best k passages with at most PER_DOCUMENT from one document, so other candidates get a place."""
+    taken: list[str] = []
+    per_document: dict[str, int] = {}
+    for key in ranked:
+        doc_id = chunks[key].doc_id
+        if per_document.get(doc_id, 0) < PER_DOCUMENT:
+            taken.append(key)
+            per_document[doc_id] = per_document.get(doc_id, 0) + 1
+        if len(taken) == k:
+            return taken
+    # Fewer documents than k: fill up with the remaining passages in rank order.
+    return taken + [key for key in ranked if key not in taken][: k - len(taken)]
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """Expand folders into the supported files inside them; files are kept as given (checked on load)."""
+    expanded: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            expanded.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+        else:
+            expanded.append(path)
+    return expanded

@@ -1,0 +1,97 @@
+"""The dense side: chunk vectors in Chroma (an embedded folder, or a server when CHROMA_HOST is set).
+
+Vectors are always computed by our own embedder and passed explicitly; Chroma's default embedding
+function would download a model, so the collection gets a stand-in that refuses to embed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.errors import KnowledgeError, KnowledgeErrorCode
+
+COLLECTION = "policy_chunks"
+MAX_BATCH = 4000
+
+
+def _refusing_embedding_function() -> Any:
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class ExplicitVectorsOnly(EmbeddingFunction[Documents]):
+        """Stand-in that makes sure Chroma never embeds (or downloads a model) by itself."""
+
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
+            raise KnowledgeError(KnowledgeErrorCode.INDEX, "The vector store was asked to embed text itself.")
+
+        @staticmethod
+        def name() -> str:
+            return "backoffice-explicit-vectors"
+
+        def get_config(self) -> dict[str, Any]:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> "ExplicitVectorsOnly":
+            return ExplicitVectorsOnly()
+
+    return ExplicitVectorsOnly()
+
+
+class VectorIndex:
+    """Chunk vectors with the audience of their document, queried by cosine similarity."""
+
+    def __init__(self, *, folder: Path | None = None, host: str | None = None, port: int = 8000, collection: str = COLLECTION) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = ChromaSettings(anonymized_telemetry=False)
+        if host:
+            self._client = chromadb.HttpClient(host=host, port=port, settings=settings)
+        else:
+            assert folder is not None, "an embedded Chroma needs a folder"
+            folder.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(folder), settings=settings)
+        self._collection = self._client.get_or_create_collection(
+            collection, embedding_function=_refusing_embedding_function(), configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    def upsert(self, keys: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, str]]) -> None:
+        """Store vectors under chunk keys, in batches Chroma accepts."""
+        for start in range(0, len(keys), MAX_BATCH):
+            end = start + MAX_BATCH
+            self._collection.upsert(ids=list(keys[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end]))
+
+    def delete(self, keys: Iterable[str]) -> None:
+        """Remove vectors by chunk key (missing keys are ignored)."""
+        keys = list(keys)
+        for start in range(0, len(keys), MAX_BATCH):
+            self._collection.delete(ids=keys[start:start + MAX_BATCH])
+
+    def query(self, vector: np.ndarray, *, audiences: Iterable[str], limit: int) -> list[tuple[str, float]]:
+        """Return (chunk_key, cosine similarity) of the nearest chunks visible to these audiences."""
+        total = self._collection.count()
+        if total == 0:
+            return []
+        allowed = sorted(set(audiences) | {""})
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=min(limit, total), where={"audience": {"$in": allowed}}, include=["distances"]
+        )
+        return [(key, 1.0 - float(distance)) for key, distance in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    def vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return the stored vectors of these chunk keys."""
+        if not keys:
+            return {}
+        found = self._collection.get(ids=list(keys), include=["embeddings"])
+        return {key: np.asarray(vector, dtype=np.float32) for key, vector in zip(found["ids"], found["embeddings"], strict=True)}
+
+    def count(self) -> int:
+        """Return the number of stored vectors."""
+        return int(self._collection.count())

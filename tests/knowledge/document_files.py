@@ -1,0 +1,61 @@
+"""Small builders for test documents: a hand-written PDF with real text, and DOCX files via python-docx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+
+
+def _pdf_string(text: str) -> str:
+    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def pdf_bytes(pages: list[list[str]], *, title: str | None = None) -> bytes:
+    """Return a minimal valid PDF whose pages show the given lines in Helvetica (pypdf extracts them back)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{' '.join(f'{4 + 2 * i} 0 R' for i in range(len(pages)))}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    for index, lines in enumerate(pages):
+        operators = ["BT", "/F1 11 Tf", "14 TL", "72 740 Td", *(f"{_pdf_string(line)} Tj T*" for line in lines), "ET"]
+        stream = "\n".join(operators).encode("latin-1")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                       f"/Contents {5 + 2 * index} 0 R >>".encode())
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    if title is not None:
+        objects.append(f"<< /Title {_pdf_string(title)} >>".encode())
+    output = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(output))
+        output += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(output)
+    output += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    info = f" /Info {len(objects)} 0 R" if title is not None else ""
+    output += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(output)
+
+
+def write_pdf(path: Path, pages: list[list[str]], *, title: str | None = None) -> Path:
+    """Write a PDF with the given page lines and return its path."""
+    path.write_bytes(pdf_bytes(pages, title=title))
+    return path
+
+
+def write_docx(path: Path, blocks: list[tuple[str, str]], *, table: list[list[str]] | None = None,
+               bold_header: bool = True) -> Path:
+    """Write a DOCX of (style, text) paragraphs, then an optional table, and return its path."""
+    document = docx.Document()
+    for style, text in blocks:
+        document.add_paragraph(text, style=style)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for row_index, row in enumerate(table):
+            for column, value in enumerate(row):
+                run = grid.cell(row_index, column).paragraphs[0].add_run(value)
+                run.bold = bold_header and row_index == 0
+    document.save(str(path))
+    return path
