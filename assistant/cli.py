@@ -41,11 +41,13 @@ def init(as_json: JsonFlag = False) -> None:
 def demo(as_email: Annotated[str | None, typer.Option("--as", help="Chat as this employee.")] = None, as_json: JsonFlag = False) -> None:
     """Set up the sample company and walk through a leave request, its approval and the balance."""
     from assistant.container import initialize_database
-    from assistant.demo import seed_sample_company, walk_through
+    from assistant.demo import load_sample_policies, seed_sample_company, walk_through
 
     with open_container() as container:
         initialize_database(container)
         seed_sample_company(container)
+        if load_sample_policies(container):
+            raise typer.Exit(1)
         steps = walk_through(container, date.today())
     if as_json:
         emit([{"actor": s.actor, "action": s.action, "data": s.result.data} for s in steps], True)

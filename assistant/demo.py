@@ -48,6 +48,12 @@ def seed_sample_company(container: Container) -> None:
                 session.add(CompanyHoliday(day=day, name=raw["name"], country=None))
 
 
+def load_sample_policies(container: Container) -> int:
+    """Index the demo company's policy documents (unchanged files are skipped); return how many failed."""
+    report = container.knowledge.base.add_paths([sample_file("policies")], added_by="demo")
+    return sum(1 for item in report.files if item.reason)
+
+
 def _free_week(container: Container, today: date) -> tuple[date, date]:
     """Return the first Monday-to-Friday at least two weeks out with no leave booked yet."""
     start = today + timedelta(days=14 + (7 - today.weekday()) % 7)
@@ -68,4 +74,6 @@ def walk_through(container: Container, today: date) -> list[DemoStep]:
     decision = {"approval_id": request.data["approval_id"], "decision": "approve"}
     steps.append(DemoStep(MANAGER, "approves the request", run_as(container, MANAGER, "decide_approval", decision)))
     steps.append(DemoStep(EMPLOYEE, "checks her balance again", run_as(container, EMPLOYEE, "get_leave_balance", {})))
+    question = {"query": "How many unused vacation days can I carry over into next year?"}
+    steps.append(DemoStep(EMPLOYEE, "asks a policy question", run_as(container, EMPLOYEE, "search_policies", question)))
     return steps
