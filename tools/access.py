@@ -17,9 +17,10 @@ class Domain(StrEnum):
     LEAVE = "leave"
     EXPENSES = "expenses"
     HELPDESK = "helpdesk"
+    HR_CASES = "hr_cases"
 
 
-CUSTODIAN = {Domain.LEAVE: Role.HR, Domain.EXPENSES: Role.FINANCE, Domain.HELPDESK: Role.IT}
+CUSTODIAN = {Domain.LEAVE: Role.HR, Domain.EXPENSES: Role.FINANCE, Domain.HELPDESK: Role.IT, Domain.HR_CASES: Role.HR}
 MANAGERS_SEE = {Domain.LEAVE, Domain.EXPENSES}
 
 

@@ -25,6 +25,7 @@ def build_registry() -> dict[str, ToolSpec]:
         ToolSpec("mark_expense_reimbursed", expenses.mark_expense_reimbursed, expenses.ClaimIdArgs, writes=True,
                  roles=frozenset({Role.FINANCE})),
         ToolSpec("create_ticket", helpdesk.create_ticket, helpdesk.CreateTicketArgs, writes=True),
+        ToolSpec("request_human_handoff", helpdesk.request_human_handoff, helpdesk.HumanHandoffArgs, writes=True),
         ToolSpec("list_my_tickets", helpdesk.list_my_tickets, helpdesk.ListTicketsArgs, writes=False),
         ToolSpec("get_ticket", helpdesk.get_ticket, helpdesk.TicketIdArgs, writes=False),
         ToolSpec("comment_on_ticket", helpdesk.comment_on_ticket, helpdesk.CommentArgs, writes=True),

@@ -87,6 +87,11 @@ def no_args(s: Scenario) -> dict[str, Any]:
     return {}
 
 
+def handoff(s: Scenario) -> dict[str, Any]:
+    """Ask for a person in HR."""
+    return {"summary": "I need to talk to someone about a personal matter", "team": "hr"}
+
+
 def policy_question(s: Scenario) -> dict[str, Any]:
     """Ask a policy question (the knowledge base is empty: the answer is that policies do not cover it)."""
     return {"query": "How many days of annual leave do I get?"}
@@ -203,6 +208,7 @@ MATRIX = (
     Row("comment on requester's ticket", "comment_on_ticket", comment_on_requesters_ticket,  (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     # The only IT person's own access request goes to their manager (nobody else holds the IT role).
     Row("request system access", "request_system_access", new_access_request,                (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
+    Row("hand over to HR", "request_human_handoff", handoff,                                 (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("ask a policy question", "search_policies", policy_question,                         (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own pending approvals", "list_pending_approvals", no_args,                     (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("approve manager step", "decide_approval", approve_manager_step,                     (NO, OK, NO, NO, NO, NO, NO, NO, NO, NO)),

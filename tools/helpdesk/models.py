@@ -41,6 +41,13 @@ class TicketCategory(StrEnum):
     OTHER = "other"
 
 
+class TicketQueue(StrEnum):
+    """Which team works a ticket."""
+
+    IT = "it"
+    HR = "hr"
+
+
 class Ticket(Base):
     """An IT helpdesk ticket."""
 
@@ -55,6 +62,7 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(16), default=TicketPriority.NORMAL.value)
     status: Mapped[str] = mapped_column(String(16), default=TicketStatus.NEW.value, index=True)
     system: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    queue: Mapped[str] = mapped_column(String(16), default=TicketQueue.IT.value, server_default=TicketQueue.IT.value)
     sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
-from tools.helpdesk.models import Ticket, TicketCategory, TicketComment, TicketPriority, TicketStatus
+from tools.helpdesk.models import Ticket, TicketCategory, TicketComment, TicketPriority, TicketQueue, TicketStatus
 from tools.people.models import Employee
 
 SLA_HOURS = {
@@ -38,6 +38,7 @@ def create_ticket(
     system: str | None = None,
     status: TicketStatus = TicketStatus.NEW,
     sla_hours: dict[str, int] | None = None,
+    queue: TicketQueue = TicketQueue.IT,
 ) -> Ticket:
     """Open a ticket with its SLA due time."""
     summary = " ".join(summary.split())
@@ -52,6 +53,7 @@ def create_ticket(
         priority=priority.value,
         status=status.value,
         system=system,
+        queue=queue.value,
         sla_due_at=sla_due(priority, opened_at=now, sla_hours=sla_hours),
         created_at=now,
         updated_at=now,

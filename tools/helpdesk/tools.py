@@ -7,7 +7,7 @@ from pydantic import Field
 from tools.access import Domain, require_view
 from tools.approvals.models import ApprovalKind
 from tools.helpdesk import service
-from tools.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from tools.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketQueue, TicketStatus
 from tools.people.service import get_employee
 from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
 
@@ -21,6 +21,11 @@ class CreateTicketArgs(ToolArgs):
 
 class ListTicketsArgs(ToolArgs):
     limit: int = Field(20, ge=1, le=200)
+
+
+class HumanHandoffArgs(ToolArgs):
+    summary: str = Field(min_length=1, max_length=2000, description="What the person needs help with, in their words.")
+    team: TicketQueue = Field(TicketQueue.HR, description="hr for people questions, it for technical ones.")
 
 
 class TicketIdArgs(ToolArgs):
@@ -53,6 +58,7 @@ def describe_ticket(ticket: Ticket) -> dict[str, object]:
         "priority": ticket.priority,
         "status": ticket.status,
         "system": ticket.system,
+        "queue": ticket.queue,
         "assignee_id": ticket.assignee_id,
         "sla_due_at": ticket.sla_due_at.isoformat(),
         "created_at": ticket.created_at.isoformat(),
@@ -62,7 +68,8 @@ def describe_ticket(ticket: Ticket) -> dict[str, object]:
 def _visible_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
     ticket = service.get_ticket(ctx.session, ticket_id=ticket_id)
     owner = get_employee(ctx.session, employee_id=ticket.requester_id)
-    require_view(ctx.session, actor=ctx.actor, owner=owner, domain=Domain.HELPDESK, what=f"ticket #{ticket.id}")
+    domain = Domain.HR_CASES if ticket.queue == TicketQueue.HR else Domain.HELPDESK
+    require_view(ctx.session, actor=ctx.actor, owner=owner, domain=domain, what=f"ticket #{ticket.id}")
     return ticket
 
 
@@ -72,6 +79,17 @@ def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolResult:
                                    category=args.category, priority=args.priority, sla_hours=ctx.policy.sla_hours)
     return ToolResult(data=describe_ticket(ticket), subject=ticket_subject(ticket.id),
                       message=f"Ticket #{ticket.id} opened ({ticket.priority}); IT will respond by {ticket.sla_due_at:%Y-%m-%d %H:%M} UTC.")
+
+
+def request_human_handoff(ctx: ToolContext, args: HumanHandoffArgs) -> ToolResult:
+    """Hand the conversation to a person: open a ticket in the HR or IT queue with what the employee asked."""
+    team = "HR" if args.team is TicketQueue.HR else "IT"
+    ticket = service.create_ticket(ctx.session, requester=ctx.actor, summary=f"{team} hand-over: {args.summary}",
+                                   description=args.summary, category=TicketCategory.OTHER, priority=TicketPriority.NORMAL,
+                                   sla_hours=ctx.policy.sla_hours, queue=args.team)
+    return ToolResult(data=describe_ticket(ticket), subject=ticket_subject(ticket.id),
+                      message=f"I've passed this to {team} as ticket #{ticket.id}; someone will get back to you by "
+                              f"{ticket.sla_due_at:%Y-%m-%d %H:%M} UTC.")
 
 
 def list_my_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolResult:
