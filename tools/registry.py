@@ -16,10 +16,12 @@ def build_registry() -> dict[str, ToolSpec]:
     specs = [
         ToolSpec("get_leave_balance", leave.get_leave_balance, leave.GetLeaveBalanceArgs, writes=False),
         ToolSpec("request_leave", leave.request_leave, leave.RequestLeaveArgs, writes=True, hooks=leave.LEAVE_HOOKS),
+        ToolSpec("preview_leave_request", leave.preview_leave_request, leave.RequestLeaveArgs, writes=False),
         ToolSpec("list_my_leave", leave.list_my_leave, leave.ListLeaveArgs, writes=False),
         ToolSpec("get_leave_request", leave.get_leave_request, leave.LeaveRequestIdArgs, writes=False),
         ToolSpec("cancel_leave", leave.cancel_leave, leave.LeaveRequestIdArgs, writes=True),
         ToolSpec("submit_expense", expenses.submit_expense, expenses.SubmitExpenseArgs, writes=True, hooks=expenses.EXPENSE_HOOKS),
+        ToolSpec("preview_expense", expenses.preview_expense, expenses.SubmitExpenseArgs, writes=False),
         ToolSpec("list_my_expenses", expenses.list_my_expenses, expenses.ListExpensesArgs, writes=False),
         ToolSpec("get_expense", expenses.get_expense, expenses.ClaimIdArgs, writes=False),
         ToolSpec("mark_expense_reimbursed", expenses.mark_expense_reimbursed, expenses.ClaimIdArgs, writes=True,

@@ -194,10 +194,12 @@ MATRIX = (
     #                                                                                        requester mgr other_mgr hr finance it admin inactive colleague ceo
     Row("own leave balance", "get_leave_balance", no_args,                                   (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("requester's leave balance", "get_leave_balance", requester_balance,                 (OK, OK, NO, OK, NO, NO, OK, NO, NO, OK)),
+    Row("preview leave", "preview_leave_request", new_leave,                                 (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("request leave", "request_leave", new_leave,                                         (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own leave", "list_my_leave", no_args,                                          (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("read requester's leave request", "get_leave_request", requesters_leave,             (OK, OK, NO, OK, NO, NO, OK, NO, NO, OK)),
     Row("cancel requester's leave", "cancel_leave", requesters_leave,                        (OK, NO, NO, NO, NO, NO, NO, NO, NO, NO)),
+    Row("preview expense", "preview_expense", new_expense,                                   (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("submit expense", "submit_expense", new_expense,                                     (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own expenses", "list_my_expenses", no_args,                                    (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("read requester's claim", "get_expense", requesters_claim,                           (OK, OK, NO, NO, OK, NO, OK, NO, NO, OK)),

@@ -127,3 +127,15 @@ def test_service_refuses_to_cancel_a_rejected_request(container: Container) -> N
     run(container, "decide_approval", {"approval_id": data["approval_id"], "decision": "deny", "reason": "no"}, company.manager)
     with transaction(container.session_factory) as session, pytest.raises(ToolError):
         cancel_leave_request(session, request=get_leave_request(session, request_id=data["request_id"]), today=NOW.date())
+
+
+def test_preview_computes_the_facts_and_writes_nothing(container: Container) -> None:
+    company = make_company(container)
+    preview = run(container, "preview_leave_request", {"start_date": "2027-01-11", "end_date": "2027-01-15"}, company.requester)
+    assert preview["working_days"] == 5 and preview["balance_after"] == 20 and preview["request_id"] is None
+    assert [step["approver_id"] for step in preview["approvers"]] == [company.manager]
+    assert run(container, "list_my_leave", {}, company.requester)["requests"] == []
+    assert annual(container, company.requester)["reserved"] == 0
+    with pytest.raises(ToolError) as refused:
+        run(container, "preview_leave_request", {"start_date": "2027-01-11", "end_date": "2027-03-31"}, company.requester)
+    assert refused.value.code == ErrorCode.INSUFFICIENT_BALANCE

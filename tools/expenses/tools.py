@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from tools.access import Domain, require_view
 from tools.approvals.models import ApprovalKind
+from tools.approvals.service import resolve_chain
 from tools.errors import ErrorCode, ToolError
 from tools.expenses import service
 from tools.expenses.models import ClaimStatus, ExpenseClaim
@@ -80,6 +81,24 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     facts = {key: data[key] for key in ("amount", "currency", "amount_company", "category", "category_limit", "merchant")}
     return ToolResult(data=data, message=text, subject=claim_subject(claim.id),
                       gate=GateRequest(kind=ApprovalKind.EXPENSE, facts=facts, summary=f"{ctx.actor.name}: {text}"))
+
+
+def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
+    """Check an expense claim without filing it: the rules it meets, the converted amount and who would approve it."""
+    savepoint = ctx.session.begin_nested()
+    try:
+        claim = service.create_expense_claim(
+            ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
+            category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
+            description=args.description, receipt_path=args.receipt_path, today=ctx.today,
+            company_currency=ctx.policy.company_currency, rates=ctx.policy.exchange_rates,
+        )
+        data = {**describe_claim(ctx, claim), "claim_id": None}
+        steps = resolve_chain(ctx.session, policy=ctx.policy, kind=ApprovalKind.EXPENSE, facts=data, requester=ctx.actor, today=ctx.today)
+    finally:
+        savepoint.rollback()  # a preview never writes
+    data["approvers"] = [step.as_json() | {"name": step.approver.name} for step in steps]
+    return ToolResult(data=data, message=f"{data['amount']} {data['currency']} ({data['category']}) meets the rules.")
 
 
 def list_my_expenses(ctx: ToolContext, args: ListExpensesArgs) -> ToolResult:

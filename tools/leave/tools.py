@@ -8,7 +8,7 @@ from pydantic import Field
 
 from tools.access import Domain, require_owner, require_view
 from tools.approvals.models import ApprovalKind
-from tools.approvals.service import cancel_approvals_for_subject
+from tools.approvals.service import cancel_approvals_for_subject, resolve_chain
 from tools.errors import ErrorCode, ToolError
 from tools.leave import service
 from tools.leave.models import HalfDay, LeaveRequest
@@ -109,6 +109,28 @@ def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResult:
              "end_date": data["end_date"], "balance_after": data["balance_after"]}
     return ToolResult(data=data, message=text, subject=subject,
                       gate=GateRequest(kind=ApprovalKind.LEAVE, facts=facts, summary=f"{ctx.actor.name}: {text}"))
+
+
+def preview_leave_request(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResult:
+    """Check a leave request without booking it: working days, balance after, and who would approve it."""
+    savepoint = ctx.session.begin_nested()
+    try:
+        request = service.create_leave_request(
+            ctx.session, employee=ctx.actor, leave_type_code=args.leave_type, start=args.start_date, end=args.end_date,
+            half_day=args.half_day, today=ctx.today,
+        )
+        leave_type = service.get_leave_type(ctx.session, code=args.leave_type)
+        balance = next(b for b in service.list_balances(ctx.session, employee=ctx.actor, year=args.start_date.year)
+                       if b.leave_type == leave_type.code)
+        data = {**describe_request(request, leave_type.code), "request_id": None, "balance_after": days_number(balance.available),
+                "leave_type_name": leave_type.name, "needs_approval": leave_type.requires_approval}
+        facts = {"leave_type": leave_type.code, "working_days": data["working_days"]}
+        steps = resolve_chain(ctx.session, policy=ctx.policy, kind=ApprovalKind.LEAVE, facts=facts, requester=ctx.actor,
+                              today=ctx.today) if leave_type.requires_approval else []
+    finally:
+        savepoint.rollback()  # a preview never writes
+    data["approvers"] = [step.as_json() | {"name": step.approver.name} for step in steps]
+    return ToolResult(data=data, message=f"{data['working_days']} working days; {data['balance_after']} left afterwards.")
 
 
 def list_my_leave(ctx: ToolContext, args: ListLeaveArgs) -> ToolResult:
