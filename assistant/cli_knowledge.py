@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 kb_app = typer.Typer(help="The policy knowledge base.", no_args_is_help=True)
 ModeOption = Annotated[str, typer.Option("--mode", help="hybrid, dense or keyword.")]
 AsOption = Annotated[str | None, typer.Option("--as", help="Search as this employee (their audiences).")]
+MAX_K = 50
 
 
 def _report_data(report: IngestReport) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def _audiences(container: Any, email: str | None) -> frozenset[str]:
 
 @kb_app.command("search")
 @refusals
-def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotated[int, typer.Option("--k", min=1, max=MAX_K)] = 5,
               mode: ModeOption = "hybrid", as_email: AsOption = None,
               jsonl: Annotated[bool, typer.Option("--jsonl", help="Read {\"query\": ...} lines from stdin.")] = False,
               as_json: JsonFlag = False) -> None:
@@ -123,10 +124,13 @@ def _jsonl_answer(base: Any, line: str, k: int, mode: Any, audiences: frozenset[
 
     try:
         request = json.loads(line)
-        query = request["query"] if isinstance(request, dict) else None
+        query = request.get("query") if isinstance(request, dict) else None
         if not isinstance(query, str):
             return {"query": None, "results": [], "error": "each line needs {\"query\": \"...\"}"}
-        return _result(query, base.search(query, k=int(request.get("k", k)), mode=mode, audiences=audiences))
+        line_k = request.get("k", k)
+        if isinstance(line_k, bool) or not isinstance(line_k, int) or not 1 <= line_k <= MAX_K:
+            return {"query": query, "results": [], "error": f"\"k\" must be a whole number from 1 to {MAX_K}"}
+        return _result(query, base.search(query, k=line_k, mode=mode, audiences=audiences))
     except json.JSONDecodeError as error:
         return {"query": None, "results": [], "error": f"not JSON: {error.msg}"}
     except KnowledgeError as error:

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     embeddings: str = Field("local", alias="BACKOFFICE_EMBEDDINGS")
     embedding_model: str | None = Field(None, alias="BACKOFFICE_EMBEDDING_MODEL")
     max_document_bytes: int = Field(20_000_000, alias="BACKOFFICE_MAX_DOCUMENT_BYTES")
+    conversation_ttl_minutes: int = Field(30, alias="BACKOFFICE_CONVERSATION_TTL_MINUTES")
     answer_threshold: float = Field(0.40, alias="BACKOFFICE_ANSWER_THRESHOLD")
     openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")

@@ -23,6 +23,7 @@ from knowledge.vectors import VectorIndex
 RRF_K = 60
 CANDIDATES = 40
 PER_DOCUMENT = 2
+SEARCH_ATTEMPTS = 5  # a search that overlapped a replace is run again, at most this often
 AUDIENCE_ALIASES = {"managers": "manager", "everyone": "", "all": "", "employees": "", "public": "", "employee": ""}
 AUDIENCES = frozenset({"", "manager", "hr", "finance", "it", "admin"})
 
@@ -132,6 +133,7 @@ class KnowledgeBase:
         chosen_audience = normalize_audience(audience if audience is not None else document.metadata.get("audience"))
         current = self.store.get_document(target)
         if current is not None and current.version == version and current.audience == chosen_audience:
+            self.vectors.delete(self.store.purge_inactive(target))  # what an earlier add left behind when it crashed
             return FileResult(str(path), AddOutcome.UNCHANGED, target, current.chunk_count)
         chunks = chunk_document(document)
         if not chunks:
@@ -179,6 +181,16 @@ class KnowledgeBase:
             raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, "Ask a question to search the policies.")
         allowed = {normalize_audience(a) for a in audiences} | {""}
         vector = self.embedder.embed([query])[0]
+        for _ in range(SEARCH_ATTEMPTS):
+            before = self.store.active_versions()
+            hits = self._search_once(query, vector, k, mode, allowed)
+            # Candidates come from Chroma and SQLite at different moments; if no document switched versions
+            # meanwhile they were all judged against one state, otherwise a replace may have hidden them all.
+            if self.store.active_versions() == before:
+                break
+        return hits
+
+    def _search_once(self, query: str, vector: np.ndarray, k: int, mode: SearchMode, allowed: set[str]) -> list[SearchHit]:
         dense = [] if mode is SearchMode.KEYWORD else self.vectors.query(vector, audiences=allowed, limit=CANDIDATES)
         keyword = [] if mode is SearchMode.DENSE else self.store.keyword_search(query, audiences=allowed, limit=CANDIDATES)
         ranked = _rrf([[key for key, _ in dense], [key for key, _ in keyword]], (1.0, 1.0))

@@ -116,6 +116,12 @@ class KnowledgeStore:
             rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
         return [DocumentRecord(**dict(row)) for row in rows]
 
+    def active_versions(self) -> list[tuple[str, str, str]]:
+        """Return (doc_id, version, audience) of every document: the state a search is judged against."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id, version, audience FROM documents ORDER BY doc_id").fetchall()
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def stage_chunks(self, record: DocumentRecord, sections_and_texts: Sequence[tuple[str, str]]) -> list[str]:
         """Write a new version's chunks (invisible until `activate`); return their keys."""
         keys = [chunk_key(record.doc_id, record.version, i) for i in range(len(sections_and_texts))]

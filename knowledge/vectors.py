@@ -6,6 +6,7 @@ function would download a model, so the collection gets a stand-in that refuses 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,37 +62,46 @@ class VectorIndex:
         self._collection = self._client.get_or_create_collection(
             collection, embedding_function=_refusing_embedding_function(), configuration={"hnsw": {"space": "cosine"}}
         )
+        # Embedded Chroma is not safe for a filtered query that overlaps a write: it fails ("Error finding id", the
+        # metadata filter lists an id the HNSW index has just dropped) or misses neighbours, so calls take turns.
+        self._lock = threading.Lock()
 
     def upsert(self, keys: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, str]]) -> None:
         """Store vectors under chunk keys, in batches Chroma accepts."""
         for start in range(0, len(keys), MAX_BATCH):
             end = start + MAX_BATCH
-            self._collection.upsert(ids=list(keys[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end]))
+            with self._lock:
+                self._collection.upsert(ids=list(keys[start:end]), embeddings=vectors[start:end],
+                                        metadatas=list(metadatas[start:end]))
 
     def delete(self, keys: Iterable[str]) -> None:
         """Remove vectors by chunk key (missing keys are ignored)."""
         keys = list(keys)
         for start in range(0, len(keys), MAX_BATCH):
-            self._collection.delete(ids=keys[start:start + MAX_BATCH])
+            with self._lock:
+                self._collection.delete(ids=keys[start:start + MAX_BATCH])
 
     def query(self, vector: np.ndarray, *, audiences: Iterable[str], limit: int) -> list[tuple[str, float]]:
         """Return (chunk_key, cosine similarity) of the nearest chunks visible to these audiences."""
-        total = self._collection.count()
-        if total == 0:
-            return []
         allowed = sorted(set(audiences) | {""})
-        result = self._collection.query(
-            query_embeddings=[vector], n_results=min(limit, total), where={"audience": {"$in": allowed}}, include=["distances"]
-        )
+        with self._lock:
+            total = self._collection.count()
+            if total == 0:
+                return []
+            result = self._collection.query(
+                query_embeddings=[vector], n_results=min(limit, total), where={"audience": {"$in": allowed}}, include=["distances"]
+            )
         return [(key, 1.0 - float(distance)) for key, distance in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Return the stored vectors of these chunk keys."""
         if not keys:
             return {}
-        found = self._collection.get(ids=list(keys), include=["embeddings"])
+        with self._lock:
+            found = self._collection.get(ids=list(keys), include=["embeddings"])
         return {key: np.asarray(vector, dtype=np.float32) for key, vector in zip(found["ids"], found["embeddings"], strict=True)}
 
     def count(self) -> int:
         """Return the number of stored vectors."""
-        return int(self._collection.count())
+        with self._lock:
+            return int(self._collection.count())

@@ -425,7 +425,8 @@ def test_demo_runs_twice_in_the_same_home(cli: Cli) -> None:
     first = cli.ok("demo", input="")
     assert "demo company loaded" in first.stdout and "Approved" in first.stdout and "Try it yourself" in first.stdout
     steps = json.loads(cli.ok("demo", "--json", input="").stdout)
-    assert [step["action"] for step in steps][-2:] == ["approves the request", "checks her balance again"]
+    assert [step["action"] for step in steps][-3:] == ["approves the request", "checks her balance again", "asks a policy question"]
+    assert "carry" in steps[-1]["data"]["quotes"][0]["text"].lower()  # answered from the sample policies
     assert steps[3]["data"]["status"] == "approved"
     booked = cli.json("leave", "list", "--as", "priya.nair@harborpine.example")
     # The second run books the next free week instead of colliding with the first.

@@ -1,0 +1,1 @@
+"""Offline language understanding: intent classification and slot extraction, no LLM and no network."""

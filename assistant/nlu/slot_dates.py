@@ -1,0 +1,302 @@
+"""Date phrases in a message: find them, join them into ranges and durations, resolve them against today.
+
+Numeric dates are day first (11/01/2027 is 11 January 2027, as in most of the world and close to ISO order),
+unless the second number cannot be a month (12/25/2026 is 25 December); with `day_first=False` they are month
+first unless the first number cannot be a month. Both numbers above 12 is an invalid date.
+Durations: "for 3 days" counts calendar days, "for 3 working days" weekdays; "for a week" ends six days later,
+but on the Friday when that would be a weekend. "from X" or "starting X" with no end gives only a start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from functools import cache
+
+from assistant.nlu.slot_calendar import (
+    WEEKDAY_NAMES, CalendarDay, Direction, InvalidDate, Offset, Problem, RelativeDays, Spec, WeekdaySpec, WeekSpan,
+    add_duration, check_day_of_month, make_date, monday_of, resolve, week_span,
+)
+from assistant.nlu.slot_text import Span, mask
+
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
+    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+# "sat" and "sun" are left out on purpose: as words they are far more common than as days.
+WEEKDAYS = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "wed": 2, "thursday": 3,
+    "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6,
+}
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a few": 3,
+}
+HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "boxing day": (12, 26),
+            "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1)}
+WEEK_WORDS = {"this": 0, "current": 0, "next": 1, "coming": 1, "following": 1, "last": -1, "previous": -1, "past": -1}
+WEEKDAY_MODIFIERS = {"this": "this", "coming": "this", "next": "next", "last": "last", "past": "last", "previous": "last"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One date phrase: a single day (`last` is None), a range written as one phrase, or a marker."""
+
+    start: int
+    end: int
+    first: Spec
+    last: Spec | None = None
+    marker: str = ""  # "week_of": "the week of <date>"
+
+
+@dataclass(frozen=True)
+class DateFinding:
+    """What the dates of a message say: a day or range, or why they are invalid, and where they were written."""
+
+    start: date | None = None
+    end: date | None = None
+    open_ended: bool = False
+    invalid: str | None = None
+    spans: tuple[Span, ...] = ()
+
+
+@cache
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    month = r"(?P<{0}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
+    weekday = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+    day = r"(?:the\s+)?(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    year = r"(?:,?\s+(?P<year>\d{4})\b)?"
+    to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
+    numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
+    holidays = "|".join(re.escape(name) for name in HOLIDAYS)
+    table = [
+        ("month_first_range", month.format("month") + r"\s+" + day.format("d1") + to + day.format("d2") + year),
+        ("day_first_range", day.format("d1") + to + day.format("d2") + r"\s+(?:of\s+)?" + month.format("month") + year),
+        ("iso", r"\b(?P<year>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})\b"),
+        ("numeric", r"(?<![\d.,/])(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})\b(?![.,/]\d)"),
+        ("numeric", r"(?<![\d.,/$])(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])(?!\s*(?:days?\b|of\b|hours?\b))"),
+        ("month_day", month.format("month") + r"\s+" + day.format("d1") + year),
+        ("day_month", day.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
+        ("holiday", r"\b(?P<name>" + holidays + r")\b"),
+        ("offset", rf"\bin\s+(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\b|\bin\s+a\s+fortnight\b"
+                   rf"|\b(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\s+(?:ago|from\s+(?:today|now))\b"),
+        ("rest_of_week", r"\b(?:the\s+)?rest\s+of\s+(?:the|this)\s+week\b"),
+        ("week_after_next", r"\b(?:the\s+)?week\s+after\s+next\b"),
+        ("week", r"\b(?:the\s+)?(?P<which>this|current|next|coming|following|last|previous|past)\s+week\b(?!\s+of\b)"),
+        ("week_of", r"\b(?:the\s+)?week\s+(?:of|starting|beginning|commencing)\b"),
+        ("weekday", r"\b(?:(?P<mod>this|next|last|coming|past|previous)\s+)?(?P<wd>" + weekday + r")\b\.?"),
+        ("relative", r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\b(?:the\s+)?day\s+before\s+yesterday\b|\btoday\b|"
+                     r"\btonight\b|\btomorrow\b|\btmrw?\b|\byesterday\b|\blast\s+night\b|\bthis\s+(?:morning|afternoon|evening)\b"),
+        ("ordinal", r"\b(?:the\s+)?(?P<d1>\d{1,2})(?:st|nd|rd|th)\b"),
+    ]
+    return [(kind, re.compile(pattern)) for kind, pattern in table]
+
+
+@cache
+def _helper_patterns() -> dict[str, re.Pattern[str]]:
+    numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
+    return {
+        "duration": re.compile(rf"(?<![\d/])\b(?P<count>{numbers}|\d{{1,2}})\s+(?:(?P<working>working|business|work)\s+)?"
+                               r"(?P<unit>days?|weeks?)\b(?!\s+ago)"),
+        "connector": re.compile(r"\s*(?:,\s*)?(?:-|to|till|til|until|through|thru|and|up\s+to)\s*(?:the\s+|on\s+)?"),
+        "open_start": re.compile(r"\b(?:from|starting(?:\s+on|\s+from)?|beginning|as\s+of|effective)\s*$"),
+        "between": re.compile(r"\bbetween\s*$"),
+        "glue": re.compile(r"[\s,]*(?:of\s+)?"),
+    }
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def _numeric(match: re.Match[str], day_first: bool) -> Spec:
+    first, second = int(match["a"]), int(match["b"])
+    year = match.groupdict().get("year")
+    full_year = (2000 + int(year) if len(year) == 2 else int(year)) if year else None
+    if match.re.pattern.startswith(r"\b(?P<year>"):  # ISO: year-month-day, always
+        return CalendarDay(day=second, month=first, year=full_year)
+    if first > 12 and second > 12:
+        return Problem(f"{match.group(0)} is not a valid date")
+    day_then_month = (day_first and second <= 12) or (not day_first and first > 12)
+    day, month = (first, second) if day_then_month else (second, first)
+    return CalendarDay(day=day, month=month, year=full_year)
+
+
+def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
+    text, groups = match.group(0), match.groupdict()
+    year = int(groups["year"]) if groups.get("year") else None
+    if kind in ("month_first_range", "day_first_range"):
+        month = MONTHS[groups["month"]]
+        first, last = CalendarDay(int(groups["d1"]), month, year), CalendarDay(int(groups["d2"]), month, year)
+        return Mention(*match.span(), first, last)
+    if kind in ("iso", "numeric"):
+        return Mention(*match.span(), _numeric(match, day_first))
+    if kind in ("month_day", "day_month", "ordinal"):
+        written_month = MONTHS[groups["month"]] if groups.get("month") else None
+        return Mention(*match.span(), CalendarDay(int(groups["d1"]), written_month, year))
+    if kind == "holiday":
+        month, day = HOLIDAYS[groups["name"]]
+        return Mention(*match.span(), CalendarDay(day, month))
+    if kind == "offset":
+        return Mention(*match.span(), Offset(text))
+    if kind == "rest_of_week":
+        return Mention(*match.span(), RelativeDays(0), WeekdaySpec(4))  # today to Friday
+    if kind == "week_after_next":
+        return Mention(*match.span(), WeekSpan(2))
+    if kind == "week":
+        return Mention(*match.span(), WeekSpan(WEEK_WORDS[groups["which"]]))
+    if kind == "week_of":
+        return Mention(*match.span(), WeekSpan(0), marker="week_of")
+    if kind == "weekday":
+        modifier = WEEKDAY_MODIFIERS.get(groups["mod"] or "", "")
+        return Mention(*match.span(), WeekdaySpec(WEEKDAYS[groups["wd"]], modifier))
+    days = 2 if "after tomorrow" in text else -2 if "before yesterday" in text else \
+        1 if "tom" in text or text.startswith("tmr") else -1 if "yesterday" in text or "last" in text else 0
+    return Mention(*match.span(), RelativeDays(days))
+
+
+def scan(text: str, *, day_first: bool = True) -> list[Mention]:
+    """Return the date phrases of a normalised text, without overlaps, in reading order."""
+    taken: list[Mention] = []
+    for kind, pattern in _patterns():
+        for match in pattern.finditer(text):
+            if any(match.start() < other.end and other.start < match.end() for other in taken):
+                continue
+            taken.append(_spec(kind, match, day_first))
+    return sorted(taken, key=lambda mention: mention.start)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    first: Spec
+    last: Spec | None
+    start: int
+    end: int
+    weekday_check: int | None = None
+    consecutive_only: bool = False
+    week_of: bool = False
+
+
+def _pin_to_week(spec: Spec, week: WeekSpan) -> Spec:
+    return replace(spec, week=week.weeks) if isinstance(spec, WeekdaySpec) and not spec.modifier else spec
+
+
+def _week_after(first: Spec, following: Mention | None, gap: str) -> WeekSpan | None:
+    """Return the week named right after weekdays ("Tuesday next week"), which then says which week they are in."""
+    if following is None or following.marker or not isinstance(following.first, WeekSpan):
+        return None
+    if not isinstance(first, WeekdaySpec) or _helper_patterns()["glue"].fullmatch(gap) is None:
+        return None
+    return following.first
+
+
+def _segments(mentions: list[Mention], text: str) -> list[_Segment]:
+    helpers = _helper_patterns()
+    segments: list[_Segment] = []
+    index = 0
+    while index < len(mentions):
+        here = mentions[index]
+        after = mentions[index + 1] if index + 1 < len(mentions) else None
+        gap = text[here.end:after.start] if after else ""
+        glued = after is not None and helpers["glue"].fullmatch(gap) is not None
+        if here.marker == "week_of" and after is not None and glued:
+            segments.append(_Segment(after.first, None, here.start, after.end, week_of=True))
+            index += 2
+            continue
+        if here.marker:  # "the week of" with no day after it says nothing
+            index += 1
+            continue
+        if isinstance(here.first, WeekdaySpec) and after is not None and glued and isinstance(after.first, CalendarDay) \
+                and after.last is None and not here.first.modifier:
+            segments.append(_Segment(after.first, None, here.start, after.end, weekday_check=here.first.weekday))
+            index += 2
+            continue
+        first, last, end, used = here.first, here.last, here.end, 1
+        joinable = after is not None and here.last is None and not isinstance(here.first, WeekSpan)
+        connector = helpers["connector"].fullmatch(gap) if joinable else None
+        if connector and after is not None and after.marker == "" and not isinstance(after.first, WeekSpan):
+            last, end, used = after.last or after.first, after.end, 2
+        following = mentions[index + used] if index + used < len(mentions) else None
+        week = _week_after(first, following, text[end:following.start] if following else "")
+        if week is not None and following is not None:  # "Monday to Wednesday next week"
+            first, last = _pin_to_week(first, week), last and _pin_to_week(last, week)
+            end, used = following.end, used + 1
+        and_only = used >= 2 and connector is not None and connector.group(0).strip(" ,").startswith("and")
+        between = helpers["between"].search(text[max(0, here.start - 12):here.start]) is not None
+        segments.append(_Segment(first, last, here.start, end, consecutive_only=and_only and not between))
+        index += used
+    return segments
+
+
+def _resolve_segment(segment: _Segment, today: date, direction: Direction) -> tuple[date, date]:
+    if segment.week_of:
+        monday = monday_of(resolve(segment.first, today=today, direction=direction))
+        return monday, monday + timedelta(days=4)
+    if isinstance(segment.first, WeekSpan):
+        return week_span(segment.first.weeks, today)
+    start = resolve(segment.first, today=today, direction=direction)
+    if segment.weekday_check is not None and start.weekday() != segment.weekday_check:
+        raise InvalidDate(f"{start:%B} {start.day}, {start.year} is a {WEEKDAY_NAMES[start.weekday()]}, "
+                          f"not a {WEEKDAY_NAMES[segment.weekday_check]}")
+    if segment.last is None:
+        return start, start
+    last = segment.last
+    if isinstance(segment.first, CalendarDay) and isinstance(last, CalendarDay) and last.year and not segment.first.year:
+        # "Mar 3 to Mar 7 2027": the start takes the end's year (the year before when it would come after the end).
+        check_day_of_month(segment.first.day, segment.first.month)
+        year = last.year if (segment.first.month or 0, segment.first.day) <= (last.month or 0, last.day) else last.year - 1
+        start = make_date(year, segment.first.month or last.month or 1, segment.first.day)
+    end = resolve(last, today=today, direction=direction, after=start)
+    if end < start:
+        raise InvalidDate(f"the range ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    return start, end
+
+
+def find_dates(text: str, *, today: date, direction: Direction, day_first: bool = True) -> DateFinding:
+    """Find, join and resolve the date phrases of a normalised (lowercase) text."""
+    mentions = scan(text, day_first=day_first)
+    spans = tuple((mention.start, mention.end) for mention in mentions)
+    if not mentions:
+        return DateFinding()
+    try:
+        for mention in mentions:  # any impossible day anywhere makes the whole message's dates doubtful
+            for spec in (mention.first, mention.last):
+                if spec is not None:
+                    _validate(spec)
+        segments = _segments(mentions, text)
+        if not segments:
+            return DateFinding(spans=spans)
+        segment = segments[0]
+        start, end = _resolve_segment(segment, today, direction)
+        if segment.consecutive_only and end != start + timedelta(days=1):
+            end = start  # "Monday and Friday" is two separate days, not a range: keep the first
+    except InvalidDate as problem:
+        return DateFinding(invalid=str(problem), spans=spans)
+    except OverflowError:
+        return DateFinding(invalid="that date is too far away", spans=spans)
+    helpers = _helper_patterns()
+    if start == end and segment.last is None:
+        duration = helpers["duration"].search(mask(text, spans))
+        if duration is not None:
+            unit = "working" if duration["working"] else "week" if duration["unit"].startswith("week") else "day"
+            count = _number(duration["count"])
+            if 1 <= count <= 366:
+                try:
+                    return DateFinding(start, add_duration(start, count, unit), spans=spans)
+                except OverflowError:
+                    return DateFinding(invalid="that date is too far away", spans=spans)
+        if helpers["open_start"].search(text[max(0, segment.start - 20):segment.start]):
+            return DateFinding(start, None, open_ended=True, spans=spans)
+    return DateFinding(start, end, spans=spans)
+
+
+def _validate(spec: Spec) -> None:
+    """Raise InvalidDate for a day no calendar has; a year-less 29 February is judged when its year is chosen."""
+    if isinstance(spec, Problem):
+        raise InvalidDate(spec.reason)
+    if isinstance(spec, CalendarDay):
+        check_day_of_month(spec.day, spec.month)
+        if spec.year is not None and spec.month is not None:
+            make_date(spec.year, spec.month, spec.day)

@@ -1,0 +1,124 @@
+"""Extractive answers with the real model: the answering sentence with its citation, or "not covered" below the threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.container import Container, build_container
+from knowledge.answer import DEFAULT_THRESHOLD, extract_answer
+from knowledge.embeddings import LocalMiniLM
+from knowledge.index import KnowledgeBase
+from knowledge.store import KnowledgeStore
+from knowledge.vectors import VectorIndex
+from tests.builders import make_company
+from tests.conftest import NOW, make_settings
+
+EXPENSES = """# Expenses and Travel
+
+## Hotels
+
+Book every hotel through the company travel portal. The nightly hotel limit is 180 euros in capital cities and 120 euros elsewhere. Breakfast is included in the room rate whenever the hotel offers it. Upload your hotel receipts within thirty days of checking out.
+
+## Meals
+
+Meals on business trips are reimbursed up to 50 euros per day. Alcohol is never reimbursed. Client dinners need approval from your manager beforehand.
+"""
+HOTEL_QUESTION = "What is the maximum I can spend per night on a hotel?"
+HOTEL_SENTENCE = "The nightly hotel limit is 180 euros in capital cities and 120 euros elsewhere."
+UNRELATED_QUESTIONS = ["What's the weather like in Paris tomorrow?", "Can you order me a pepperoni pizza?"]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> LocalMiniLM:
+    return LocalMiniLM()
+
+
+@pytest.fixture(scope="module")
+def expenses_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("docs") / "expenses.md"
+    path.write_text(EXPENSES, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory, minilm: LocalMiniLM, expenses_path: Path) -> Iterator[KnowledgeBase]:
+    folder = tmp_path_factory.mktemp("index")
+    base = KnowledgeBase(store=KnowledgeStore(folder / "knowledge.db"), vectors=VectorIndex(folder=folder / "chroma"),
+                         embedder_factory=lambda: minilm)
+    base.add_file(expenses_path, added_by="admin")
+    yield base
+    base.store.close()
+
+
+@pytest.mark.parametrize(("question", "sentence", "section"), [
+    (HOTEL_QUESTION, HOTEL_SENTENCE, "Expenses and Travel > Hotels"),
+    ("How much can I spend on a hotel room per night?", HOTEL_SENTENCE, "Expenses and Travel > Hotels"),
+    ("Is alcohol reimbursed?", "Alcohol is never reimbursed.", "Expenses and Travel > Meals"),
+])
+def test_the_quote_is_the_sentence_that_answers(kb: KnowledgeBase, minilm: LocalMiniLM, expenses_path: Path,
+                                                question: str, sentence: str, section: str) -> None:
+    answer = extract_answer(question, kb.search(question), minilm)
+    assert answer.covered and answer.best_score >= DEFAULT_THRESHOLD
+    quote = answer.quotes[0]
+    assert quote.text == sentence
+    assert (quote.doc_id, quote.title, quote.section, quote.source) == ("expenses", "Expenses and Travel", section, str(expenses_path))
+    assert len(answer.quotes) <= 2
+
+
+@pytest.mark.parametrize("question", UNRELATED_QUESTIONS)
+def test_an_unrelated_question_is_not_covered(kb: KnowledgeBase, minilm: LocalMiniLM, question: str) -> None:
+    hits = kb.search(question)
+    assert hits  # the search always returns its nearest passages; the threshold decides
+    answer = extract_answer(question, hits, minilm)
+    assert not answer.covered and answer.quotes == [] and answer.best_score < DEFAULT_THRESHOLD
+
+
+def test_the_threshold_decides_and_no_hits_is_not_covered(kb: KnowledgeBase, minilm: LocalMiniLM) -> None:
+    hits = kb.search(HOTEL_QUESTION)
+    assert extract_answer(HOTEL_QUESTION, hits, minilm, threshold=hits[0].score - 0.01).covered
+    assert not extract_answer(HOTEL_QUESTION, hits, minilm, threshold=hits[0].score + 0.01).covered
+    empty = extract_answer(HOTEL_QUESTION, [], minilm)
+    assert not empty.covered and empty.quotes == []
+
+
+# --- through the search_policies tool ---------------------------------------------------------------------
+
+
+def ask(container: Container, actor_id: int, question: str) -> tuple[str, dict[str, object]]:
+    result = container.pipeline.run("search_policies", {"query": question}, actor_id=actor_id, now=NOW)
+    return result.message, result.data
+
+
+def test_the_tool_quotes_the_answer_with_its_citation(container: Container, tmp_path: Path) -> None:
+    company = make_company(container)
+    path = tmp_path / "expenses.md"
+    path.write_text(EXPENSES, encoding="utf-8")
+    container.knowledge.base.add_file(path, added_by="admin")
+
+    message, data = ask(container, company.requester, HOTEL_QUESTION)
+    assert f"“{HOTEL_SENTENCE}” (Expenses and Travel > Hotels)" in message.split("\n")
+    assert data["covered"] is True
+    first = data["quotes"][0]  # type: ignore[index]
+    assert (first["text"], first["citation"], first["source"]) == (HOTEL_SENTENCE, "Expenses and Travel > Hotels", str(path))
+
+    for question in UNRELATED_QUESTIONS:
+        message, data = ask(container, company.requester, question)
+        assert "don't cover" in message and "HR" in message and "talk to a human" in message
+        assert "euros" not in message
+        assert data["covered"] is False and data["quotes"] == []
+
+
+def test_the_configured_threshold_reaches_the_tool(database_url: str, tmp_path: Path) -> None:
+    strict = build_container(make_settings(database_url, tmp_path / "home", BACKOFFICE_ANSWER_THRESHOLD=0.99))
+    try:
+        company = make_company(strict)
+        path = tmp_path / "expenses.md"
+        path.write_text(EXPENSES, encoding="utf-8")
+        strict.knowledge.base.add_file(path, added_by="admin")
+        message, data = ask(strict, company.requester, HOTEL_QUESTION)
+        assert data["covered"] is False and "don't cover" in message
+    finally:
+        strict.close()
