@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant.cli_common import AsEmail, JsonFlag, emit, open_container, out, refusals, run_tool, table
+from assistant.cli_chat import chat, route
 from assistant.cli_knowledge import kb_app
 
 app = typer.Typer(help="backoffice-assistant: leave, expenses, IT tickets and approvals.", no_args_is_help=True,
@@ -23,6 +24,8 @@ tickets_app = typer.Typer(help="IT helpdesk tickets.", no_args_is_help=True)
 for sub, name in ((people_app, "people"), (approvals_app, "approvals"), (leave_app, "leave"), (expenses_app, "expenses"), (tickets_app, "tickets")):
     app.add_typer(sub, name=name)
 app.add_typer(kb_app, name="kb")
+app.command("route")(refusals(route))
+app.command("chat")(chat)
 
 @app.command()
 @refusals
@@ -39,24 +42,34 @@ def init(as_json: JsonFlag = False) -> None:
 @app.command()
 @refusals
 def demo(as_email: Annotated[str | None, typer.Option("--as", help="Chat as this employee.")] = None, as_json: JsonFlag = False) -> None:
-    """Set up the sample company and walk through a leave request, its approval and the balance."""
+    """Set up the sample company and its policies, then chat (stdin lines when not a terminal; a scripted story when empty)."""
+    from assistant.cli_chat import converse, piped_lines
     from assistant.container import initialize_database
-    from assistant.demo import load_sample_policies, seed_sample_company, walk_through
+    from assistant.demo import EMPLOYEE, load_sample_policies, scripted_conversation, seed_sample_company
 
     with open_container() as container:
         initialize_database(container)
         seed_sample_company(container)
+        if not as_json:
+            out.print("[bold]Harbor & Pine demo company and policies loaded.[/bold] (indexing the policies takes a moment the first time)")
         if load_sample_policies(container):
             raise typer.Exit(1)
-        steps = walk_through(container, date.today())
+        if sys.stdin.isatty():
+            converse(container, as_email or EMPLOYEE, as_json=as_json)
+            return
+        piped = piped_lines()
+        if piped:
+            converse(container, as_email or EMPLOYEE, as_json=as_json, lines=piped)
+            return
+        lines = scripted_conversation(container, date.today())
     if as_json:
-        emit([{"actor": s.actor, "action": s.action, "data": s.result.data} for s in steps], True)
+        emit([line.__dict__ for line in lines], True)
         return
-    out.print("[bold]Harbor & Pine demo company loaded.[/bold]")
-    for number, step in enumerate(steps, 1):
-        out.print(f"\n[bold cyan]{number}. {step.actor} {step.action}[/bold cyan]")
-        out.print(step.result.message, markup=False, highlight=False)
-    out.print("\nTry it yourself: backoffice leave balance --as priya.nair@harborpine.example")
+    for line in lines:
+        out.print(f"\n[bold]{line.speaker}>[/bold] {line.said}", highlight=False)
+        out.print("[bold green]assistant>[/bold green] ", end="")
+        out.print(line.reply, markup=False, highlight=False)
+    out.print(f"\nYour turn: backoffice chat --as {as_email or EMPLOYEE}")
 
 
 @people_app.command("import")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.dialogue.engine import OfflineEngine
 from assistant.knowledge_base import KnowledgeLookup
+from assistant.nlu.router import build_router
 from assistant.settings import Settings
 from tools.approvals.policy import ApprovalPolicy, load_policy
 from tools.catalog import create_default_catalog
@@ -26,6 +29,7 @@ class Container:
     policy: ApprovalPolicy
     pipeline: Pipeline
     knowledge: KnowledgeLookup
+    offline_engine: OfflineEngine
 
     def close(self) -> None:
         """Release database connections."""
@@ -42,8 +46,10 @@ def build_container(settings: Settings) -> Container:
     knowledge = KnowledgeLookup(settings)
     pipeline = Pipeline(registry=build_registry(), session_factory=session_factory, policy=policy,
                         default_timezone=settings.timezone, knowledge=knowledge)
+    offline = OfflineEngine(pipeline=pipeline, session_factory=session_factory, router_factory=build_router,
+                            ttl=timedelta(minutes=settings.conversation_ttl_minutes), default_currency=policy.company_currency)
     return Container(settings=settings, engine=engine, session_factory=session_factory, policy=policy, pipeline=pipeline,
-                     knowledge=knowledge)
+                     knowledge=knowledge, offline_engine=offline)
 
 
 def initialize_database(container: Container) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
@@ -11,24 +12,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assistant.container import Container
-from assistant.operations import import_people_file, run_as
+from assistant.operations import actor_id_for, import_people_file, run_as
 from tools.db import transaction
 from tools.leave.models import CompanyHoliday
 from tools.people.service import get_employee_by_email
 from tools.leave.service import find_overlapping_request
-from tools.pipeline import ToolResult
+
+from assistant.dialogue.reply import Reply
 
 EMPLOYEE = "priya.nair@harborpine.example"
 MANAGER = "daniel.reyes@harborpine.example"
-
-
-@dataclass(frozen=True)
-class DemoStep:
-    """One step of the walk-through: who did what, and what came back."""
-
-    actor: str
-    action: str
-    result: ToolResult
 
 
 def sample_file(name: str) -> Path:
@@ -64,16 +57,37 @@ def _free_week(container: Container, today: date) -> tuple[date, date]:
     return start, start + timedelta(days=4)
 
 
-def walk_through(container: Container, today: date) -> list[DemoStep]:
-    """Run the scripted request -> approval -> balance story through the real pipeline."""
+@dataclass(frozen=True)
+class DemoLine:
+    """One exchange of the scripted demo conversation."""
+
+    speaker: str
+    said: str
+    reply: str
+
+
+def scripted_conversation(container: Container, today: date) -> list[DemoLine]:
+    """Run the demo story as a conversation with the offline engine, and the manager's approval."""
     start, end = _free_week(container, today)
-    steps = [DemoStep(EMPLOYEE, "checks her leave balance", run_as(container, EMPLOYEE, "get_leave_balance", {}))]
-    request = run_as(container, EMPLOYEE, "request_leave", {"start_date": start.isoformat(), "end_date": end.isoformat()})
-    steps.append(DemoStep(EMPLOYEE, f"asks for {start} to {end} off", request))
-    steps.append(DemoStep(MANAGER, "opens his approval queue", run_as(container, MANAGER, "list_pending_approvals", {})))
-    decision = {"approval_id": request.data["approval_id"], "decision": "approve"}
-    steps.append(DemoStep(MANAGER, "approves the request", run_as(container, MANAGER, "decide_approval", decision)))
-    steps.append(DemoStep(EMPLOYEE, "checks her balance again", run_as(container, EMPLOYEE, "get_leave_balance", {})))
-    question = {"query": "How many unused vacation days can I carry over into next year?"}
-    steps.append(DemoStep(EMPLOYEE, "asks a policy question", run_as(container, EMPLOYEE, "search_policies", question)))
-    return steps
+    key = f"demo:{uuid.uuid4().hex[:8]}"
+    engine = container.offline_engine
+    employee = actor_id_for(container, EMPLOYEE)
+    lines: list[DemoLine] = []
+
+    def say(text: str) -> Reply:
+        reply = engine.handle(key=key, actor_id=employee, text=text)
+        lines.append(DemoLine(EMPLOYEE, text, reply.text))
+        return reply
+
+    say("hi, what can you do?")
+    say("how many vacation days do I have left?")
+    say(f"I need some time off from {start:%b} {start.day} to {end:%b} {end.day}")
+    submitted = say("yes")
+    approval_id = submitted.data.get("approval_id")
+    if approval_id is not None:
+        decision = run_as(container, MANAGER, "decide_approval", {"approval_id": approval_id, "decision": "approve"})
+        lines.append(DemoLine(MANAGER, f"(approves request #{submitted.data['request_id']} from his queue)", decision.message))
+    say("what's the status of my leave request?")
+    say("what's the policy on carrying over unused vacation days?")
+    say("what's the weather like in Lisbon?")
+    return lines

@@ -398,9 +398,9 @@ def test_intents_only_get_their_own_slots(intent: str) -> None:
 ])
 @pytest.mark.parametrize("intent", [None, "request_leave", "submit_expense", "create_ticket", "policy_question"])
 def test_long_or_strange_input_returns_quickly(text: str, intent: str | None) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy CI machine must not fail this, a runaway regex must
     slots = extract_slots(text, intent=intent, today=FRIDAY)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert all(isinstance(value, str) and value for value in slots.values())
 
 

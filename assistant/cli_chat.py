@@ -1,0 +1,115 @@
+"""`backoffice route` and `backoffice chat`: the offline engine from the terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from assistant.cli_common import JsonFlag, emit, open_container, out, refusals
+
+if TYPE_CHECKING:
+    from assistant.container import Container
+
+TodayOption = Annotated[str | None, typer.Option("--today", help="Resolve relative dates against this day (YYYY-MM-DD).")]
+
+
+def _today(raw: str | None) -> date:
+    if raw is None:
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise typer.BadParameter("--today must be YYYY-MM-DD") from error
+
+
+def _route_line(router: Any, line: str, today: date, currency: str) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"text": None, "intent": None, "confidence": 0.0, "slots": {}, "error": f"not JSON: {error.msg}"}
+    text = request.get("text") if isinstance(request, dict) else None
+    if not isinstance(text, str):
+        return {"text": None, "intent": None, "confidence": 0.0, "slots": {}, "error": "each line needs {\"text\": \"...\"}"}
+    return router.route(text, today=today, default_currency=currency).as_json()
+
+
+def route(text: Annotated[str | None, typer.Argument()] = None, today: TodayOption = None,
+          jsonl: Annotated[bool, typer.Option("--jsonl", help="Read {\"text\": ...} lines from stdin.")] = False,
+          as_json: JsonFlag = False) -> None:
+    """Show the offline intent and slots of a text (no side effects)."""
+    from assistant.nlu.router import build_router
+    from tools.approvals.policy import load_policy
+
+    day = _today(today)
+    router = build_router()
+    currency = load_policy(None).company_currency
+    if jsonl:
+        for line in sys.stdin:
+            if line.strip():
+                out.print(json.dumps(_route_line(router, line, day, currency)), markup=False, highlight=False)
+        return
+    if text is None:
+        raise typer.BadParameter("give a TEXT or use --jsonl")
+    emit(router.route(text, today=day, default_currency=currency).as_json(), True)
+
+
+def converse(container: Container, email: str, *, as_json: bool, lines: Iterable[str] | None = None, key: str | None = None) -> None:
+    """Answer each line (or, with no lines given, each line typed on stdin) until the end or 'quit'."""
+    from assistant.operations import actor_id_for
+
+    actor_id = actor_id_for(container, email)
+    engine = container.offline_engine
+    interactive = lines is None and sys.stdin.isatty()
+    if interactive:
+        out.print(f"Chatting as {email}. Type 'quit' to leave.")
+    for line in (lines if lines is not None else _typed_lines(interactive)):
+        if line.strip().lower() in {"quit", "exit", ":q"}:
+            return
+        if not interactive and not as_json:
+            out.print(f"[bold]you>[/bold] {line.strip()}", highlight=False)
+        reply = engine.handle(key=key or f"cli:{email}", actor_id=actor_id, text=line)
+        if as_json:
+            out.print(json.dumps({"text": line.rstrip("\n"), "reply": reply.text, "intent": reply.intent, "data": reply.data},
+                                 default=str), markup=False, highlight=False)
+        else:
+            out.print("[bold green]assistant>[/bold green] ", end="")
+            out.print(reply.text, markup=False, highlight=False)
+
+
+def _typed_lines(interactive: bool) -> Iterator[str]:
+    while True:
+        if interactive:
+            out.print("[bold]you>[/bold] ", end="")
+        line = sys.stdin.readline()
+        if not line:
+            return
+        yield line
+
+
+def piped_lines(wait_seconds: float = 0.5) -> list[str]:
+    """Return the lines piped to stdin; an empty or silent stdin gives none (never blocks on a terminal)."""
+    import io
+    import select
+
+    if sys.stdin.isatty():
+        return []
+    try:
+        descriptor = sys.stdin.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return [line for line in sys.stdin.read().splitlines() if line.strip()]  # an in-memory stdin (test runners)
+    ready, _, _ = select.select([descriptor], [], [], wait_seconds)
+    if not ready:
+        return []
+    return [line for line in sys.stdin.read().splitlines() if line.strip()]
+
+
+@refusals
+def chat(as_email: Annotated[str, typer.Option("--as", help="Chat as this employee (email).")], as_json: JsonFlag = False) -> None:
+    """Converse with the assistant on stdin/stdout as an employee."""
+    with open_container() as container:
+        converse(container, as_email, as_json=as_json)

@@ -1,0 +1,1 @@
+"""The offline conversation engine: intent routing, slot filling, confirmation, answers."""

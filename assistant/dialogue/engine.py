@@ -1,0 +1,203 @@
+"""The offline engine: one turn = route the text, fill slots, confirm, and call tools through the pipeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.dialogue import words
+from assistant.dialogue.flows import FLOWS, Flow, Slots
+from assistant.dialogue.reads import answer_read
+from assistant.dialogue.reply import Reply
+from assistant.errors import error_text, is_refusal
+from assistant.nlu.router import Route, Router
+from tools.conversations.service import get_conversation_state, record_conversation_state
+from tools.db import run_in_transaction, utcnow
+from tools.people.service import get_employee
+from tools.pipeline import Pipeline, employee_today
+
+MAX_TEXT = 2000
+SWITCH_CONFIDENCE = 0.6
+IT_WORDS = re.compile(r"\b(it|laptop|computer|vpn|password|wifi|network|email|software|printer|access|account|login)\b", re.I)
+
+
+@dataclass
+class Turn:
+    """One incoming message with its context."""
+
+    key: str
+    actor_id: int
+    text: str
+    now: datetime
+    today: date
+    state: dict[str, Any]
+
+
+class OfflineEngine:
+    """Serves employees with no LLM: intents, slots, read-back confirmations, tools via the pipeline."""
+
+    def __init__(self, *, pipeline: Pipeline, session_factory: sessionmaker[Session], router_factory: Callable[[], Router],
+                 ttl: timedelta = timedelta(minutes=30), default_currency: str = "USD") -> None:
+        self.pipeline = pipeline
+        self.session_factory = session_factory
+        self._router_factory = router_factory
+        self._router: Router | None = None
+        self.ttl = ttl
+        self.default_currency = default_currency
+
+    @property
+    def router(self) -> Router:
+        """Return the router, loading the model on first use."""
+        if self._router is None:
+            self._router = self._router_factory()
+        return self._router
+
+    def handle(self, *, key: str, actor_id: int, text: str, now: datetime | None = None) -> Reply:
+        """Answer one message in conversation `key` as employee `actor_id`; the person always gets a reply."""
+        moment = now or utcnow()
+        clean = " ".join((text or "").split())[:MAX_TEXT]
+        try:
+            state, expired, today = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
+        except Exception as error:  # noqa: BLE001 - the turn's error edge: always answer
+            return Reply(error_text(error))
+        turn = Turn(key, actor_id, clean, moment, today, state)
+        reply = self._respond(turn, expired)
+        run_in_transaction(self.session_factory, lambda s: record_conversation_state(
+            s, key=key, employee_id=actor_id, state=turn.state, now=moment))
+        return reply
+
+    def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[dict[str, Any], bool, date]:
+        employee = get_employee(session, employee_id=actor_id)
+        state, expired = get_conversation_state(session, key=key, employee_id=actor_id, now=now, ttl=self.ttl)
+        return state, expired, employee_today(employee, now, self.pipeline.default_timezone)
+
+    def _respond(self, turn: Turn, expired: bool) -> Reply:
+        if not turn.text:
+            return Reply(words.EMPTY)
+        if words.is_cancel(turn.text):
+            had = bool(turn.state)
+            turn.state = {}
+            return Reply(words.CANCELLED if had else words.NOTHING_TO_CANCEL)
+        if expired and (words.is_yes(turn.text) or words.is_no(turn.text)):
+            return Reply(words.EXPIRED)
+        if turn.state.get("stage") == "confirm":
+            return self._on_confirm(turn)
+        if turn.state.get("stage") == "collect":
+            return self._on_collect(turn)
+        return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+
+    def _start(self, turn: Turn, route: Route) -> Reply:
+        flow = FLOWS.get(route.intent)
+        if flow is None:
+            turn.state = {}
+            return self._read(turn, route)
+        slots = {**flow.defaults, **self._defaults(flow, turn), **route.slots}
+        if flow.intent == "human_handoff":
+            slots.setdefault("summary", turn.text)
+            slots.setdefault("team", "it" if IT_WORDS.search(turn.text) else "hr")
+        turn.state = {"intent": flow.intent, "slots": slots, "stage": "collect"}
+        return self._advance(turn, flow)
+
+    def _defaults(self, flow: Flow, turn: Turn) -> Slots:
+        if flow.intent == "submit_expense":
+            return {"currency": self.default_currency, "expense_date": turn.today.isoformat()}
+        return {}
+
+    def _read(self, turn: Turn, route: Route) -> Reply:
+        return answer_read(self.pipeline, turn.actor_id, route, turn.text, turn.now)
+
+    def _advance(self, turn: Turn, flow: Flow) -> Reply:
+        slots: Slots = turn.state["slots"]
+        if "invalid_date" in slots:
+            problem = slots.pop("invalid_date")
+            turn.state.update(stage="collect", asking="start_date" if flow.intent == "request_leave" else "expense_date")
+            return Reply(f"That date doesn't exist: {problem}. Which date did you mean?", flow.intent)
+        missing = [name for name in flow.required if not slots.get(name)]
+        if missing:
+            turn.state.update(stage="collect", asking=missing[0])
+            return Reply(flow.questions[missing[0]], flow.intent)
+        preview: dict[str, Any] = {}
+        if flow.preview_tool is not None:
+            try:
+                preview = self.pipeline.run(flow.preview_tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now).data
+            except Exception as error:  # noqa: BLE001 - refusals become the reply; the flow stays open for a correction
+                turn.state = {**turn.state, "stage": "collect", "refused": True} if is_refusal(error) else {}
+                return Reply(f"{error_text(error)} You can change the details, or say cancel.", flow.intent)
+        turn.state["stage"] = "confirm"
+        turn.state.pop("refused", None)
+        return Reply(flow.confirm_text(slots, preview), flow.intent, preview)
+
+    def _on_collect(self, turn: Turn) -> Reply:
+        flow = FLOWS[turn.state["intent"]]
+        route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
+        asking = turn.state.get("asking")
+        if self._is_switch(route, flow, asking):
+            return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+        new = {k: v for k, v in route.slots.items() if k not in ("topic",)}
+        if asking in ("summary", "merchant") and asking not in new:
+            new[asking] = turn.text  # a free-text answer to the question we asked
+        if not new or set(new) <= {"summary", "description"} and asking not in ("summary", "merchant"):
+            if turn.state.get("refused") or route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
+                return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+            question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
+            return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)
+        turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
+        return self._advance(turn, flow)
+
+    def _on_confirm(self, turn: Turn) -> Reply:
+        flow = FLOWS[turn.state["intent"]]
+        if words.is_yes(turn.text):
+            return self._execute(turn, flow)
+        if words.is_no(turn.text):
+            turn.state = {}
+            return Reply(words.CANCELLED, flow.intent)
+        route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
+        if self._is_switch(route, flow) and not (set(route.slots) & set(flow.required)):
+            return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+        changes = {k: v for k, v in route.slots.items() if k not in ("summary", "topic", "description")}
+        if not changes:
+            return Reply(words.CONFIRM_HINT, flow.intent)
+        turn.state["slots"] = self._merge(turn.state["slots"], changes, turn.text)
+        return self._advance(turn, flow)
+
+    def _execute(self, turn: Turn, flow: Flow) -> Reply:
+        slots = turn.state["slots"]
+        turn.state = {}
+        try:
+            result = self.pipeline.run(flow.tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now)
+        except Exception as error:  # noqa: BLE001 - the person gets the reason; nothing was written
+            return Reply(error_text(error), flow.intent)
+        return Reply(result.message, flow.intent, result.data, wrote=True)
+
+    @staticmethod
+    def _is_switch(route: Route, flow: Flow, asking: str | None = None) -> bool:
+        """A confident request for something else (not an answer to our question) replaces the one in progress."""
+        if route.intent in (flow.intent, "out_of_scope", "help") or route.confidence < SWITCH_CONFIDENCE:
+            return False
+        return asking is None or asking not in route.slots
+
+    @staticmethod
+    def _merge(old: Slots, new: Slots, text: str) -> Slots:
+        """Apply a correction: a single new date replaces the end ("until Friday"), the start ("from Monday") or both."""
+        merged = dict(old)
+        if "start_date" in new and new.get("end_date", new["start_date"]) == new["start_date"] and old.get("start_date"):
+            lowered = text.lower()
+            if re.search(r"\b(until|till|til|through|thru|end|ending)\b", lowered):
+                merged["end_date"] = new["start_date"]
+                new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
+            elif re.search(r"\b(from|start|starting)\b", lowered):
+                merged["start_date"] = new["start_date"]
+                if merged.get("end_date", "") < new["start_date"]:
+                    merged["end_date"] = new["start_date"]
+                new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
+            else:
+                merged.pop("half_day", None)
+        merged.update(new)
+        if "start_date" in merged and "end_date" not in merged:
+            merged["end_date"] = merged["start_date"]
+        return merged

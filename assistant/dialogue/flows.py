@@ -1,0 +1,116 @@
+"""What each transactional intent needs, how it asks, and how it reads the facts back before writing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+Slots = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A write that needs slots filled and a confirmation: the tool, its preview and the questions to ask."""
+
+    intent: str
+    tool: str
+    required: tuple[str, ...]
+    questions: dict[str, str]
+    build_args: Callable[[Slots], dict[str, Any]]
+    confirm_text: Callable[[Slots, dict[str, Any]], str]
+    preview_tool: str | None = None
+    defaults: dict[str, str] = field(default_factory=dict)
+
+
+def _day(iso: str) -> str:
+    value = date.fromisoformat(iso)
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def _approvers(preview: dict[str, Any]) -> str:
+    names = [step.get("name") or step.get("approver") for step in preview.get("approvers", [])]
+    notes = " ".join(step["note"] for step in preview.get("approvers", []) if step.get("note"))
+    if not names:
+        return "No approval is needed."
+    return f"{' then '.join(names)} will approve it." + (f" ({notes})" if notes else "")
+
+
+def _leave_args(slots: Slots) -> dict[str, Any]:
+    args: dict[str, Any] = {"start_date": slots["start_date"], "end_date": slots.get("end_date", slots["start_date"]),
+                            "leave_type": slots.get("leave_type", "annual")}
+    if slots.get("half_day"):
+        args["half_day"] = slots["half_day"]
+    return args
+
+
+def _leave_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    period = _day(preview["start_date"]) if preview["start_date"] == preview["end_date"] else \
+        f"{_day(preview['start_date'])} to {_day(preview['end_date'])}"
+    half = f" ({preview['half_day']} only)" if preview.get("half_day") else ""
+    after = "no cap" if preview.get("balance_after") is None else f"{preview['balance_after']} days left afterwards"
+    return (f"{preview.get('leave_type_name', preview['leave_type'])}: {period}{half}, {preview['working_days']} working days; "
+            f"{after}. {_approvers(preview)} Shall I submit it?")
+
+
+def _expense_args(slots: Slots) -> dict[str, Any]:
+    return {"amount": slots["amount"], "currency": slots["currency"], "category": slots["category"],
+            "expense_date": slots["expense_date"], "merchant": slots["merchant"], "description": slots.get("description", "")}
+
+
+def _expense_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    converted = "" if preview["currency"] == preview["company_currency"] else \
+        f" (= {preview['amount_company']} {preview['company_currency']})"
+    return (f"Expense claim: {preview['amount']} {preview['currency']}{converted} for {preview['category']} at "
+            f"{preview['merchant']} on {_day(preview['expense_date'])}; the {preview['category']} limit is "
+            f"{preview['category_limit']} {preview['company_currency']} per claim. {_approvers(preview)} Shall I submit it?")
+
+
+def _ticket_args(slots: Slots) -> dict[str, Any]:
+    return {"summary": slots["summary"][:200], "description": slots.get("description", slots["summary"]),
+            "category": slots.get("category", "other"), "priority": slots.get("priority", "normal")}
+
+
+def _ticket_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    args = _ticket_args(slots)
+    return f"New IT ticket: \"{args['summary']}\" ({args['category']}, {args['priority']} priority). Shall I open it?"
+
+
+def _cancel_args(slots: Slots) -> dict[str, Any]:
+    return {"request_id": int(slots["request_id"])}
+
+
+def _cancel_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    return (f"Cancel leave request #{preview['request_id']} ({preview['leave_type']}, {_day(preview['start_date'])} to "
+            f"{_day(preview['end_date'])}, {preview['status']})? The days go back to your balance.")
+
+
+def _handoff_args(slots: Slots) -> dict[str, Any]:
+    return {"summary": slots["summary"][:2000], "team": slots.get("team", "hr")}
+
+
+def _handoff_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    team = "IT" if slots.get("team") == "it" else "HR"
+    return f"I'll open a ticket for {team} so a person gets back to you about: \"{slots['summary'][:200]}\". OK?"
+
+
+FLOWS: dict[str, Flow] = {
+    flow.intent: flow
+    for flow in (
+        Flow("request_leave", "request_leave", ("start_date",),
+             {"start_date": "Which dates would you like off? (e.g. \"Dec 14-18\" or \"next Friday\")"},
+             _leave_args, _leave_confirm, preview_tool="preview_leave_request", defaults={"leave_type": "annual"}),
+        Flow("submit_expense", "submit_expense", ("amount", "category", "merchant"),
+             {"amount": "How much was it, and in which currency? (e.g. \"$45.20\" or \"30 EUR\")",
+              "category": "What kind of expense is it? (meals, travel, lodging, equipment, software, training or other)",
+              "merchant": "Where did you spend it (the shop, restaurant or company)?"},
+             _expense_args, _expense_confirm, preview_tool="preview_expense"),
+        Flow("create_ticket", "create_ticket", ("summary",), {"summary": "What's the problem? One sentence is enough."},
+             _ticket_args, _ticket_confirm, defaults={"category": "other", "priority": "normal"}),
+        Flow("cancel_leave", "cancel_leave", ("request_id",), {"request_id": "Which leave request should I cancel? (its number)"},
+             _cancel_args, _cancel_confirm, preview_tool="get_leave_request"),
+        Flow("human_handoff", "request_human_handoff", ("summary",), {"summary": "What would you like to talk to a person about?"},
+             _handoff_args, _handoff_confirm),
+    )
+}

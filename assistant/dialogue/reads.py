@@ -1,0 +1,96 @@
+"""Answers that only read: balances, statuses, the approval queue, policy questions, help."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from assistant.dialogue import words
+from assistant.dialogue.reply import Reply
+from assistant.errors import error_text
+from assistant.nlu.router import Route
+from tools.pipeline import Pipeline
+
+LIST_LIMIT = 5
+# A message the classifier calls out of scope is still answered from the policies when a passage matches this well.
+FALLBACK_SCORE = 0.5
+FALLBACK_MIN_CHARS = 12
+
+
+def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str) -> str:
+    if not rows:
+        return empty
+    return title + "\n" + "\n".join(f"• {render(row)}" for row in rows[:LIST_LIMIT])
+
+
+def _balance(data: dict[str, Any], leave_type: str | None) -> str:
+    rows = [r for r in data["balances"] if not leave_type or r["leave_type"] == leave_type] or data["balances"]
+    parts = [f"{r['leave_type']}: {'no cap' if r['available'] is None else r['available']} days available"
+             + (f" ({r['reserved']} reserved by pending requests)" if r["reserved"] else "") for r in rows]
+    return f"Your {data['year']} leave balance: " + "; ".join(parts) + "."
+
+
+def _leave(row: dict[str, Any]) -> str:
+    return f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['working_days']} days): {row['status']}"
+
+
+def _claim(row: dict[str, Any]) -> str:
+    return f"#{row['claim_id']} {row['amount']} {row['currency']} at {row['merchant']} ({row['category']}): {row['status']}"
+
+
+def _ticket(row: dict[str, Any]) -> str:
+    return f"#{row['ticket_id']} {row['summary']} ({row['priority']}): {row['status']}"
+
+
+def _approval(row: dict[str, Any]) -> str:
+    return f"#{row['approval_id']} {row['summary']} (step {row['step']} of {row['steps']})"
+
+
+def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: str) -> Reply:
+    slots = route.slots
+    run = lambda tool, args: pipeline.run(tool, args, actor_id=actor_id, now=now)  # noqa: E731
+    if route.intent == "leave_balance":
+        return Reply(_balance(run("get_leave_balance", {}).data, slots.get("leave_type")), route.intent)
+    if route.intent == "leave_status":
+        if "request_id" in slots:
+            return Reply(_leave(run("get_leave_request", {"request_id": int(slots["request_id"])}).data), route.intent)
+        rows = run("list_my_leave", {}).data["requests"]
+        return Reply(_lines(rows, _leave, "You have no leave requests.", "Your latest leave requests:"), route.intent)
+    if route.intent == "expense_status":
+        if "claim_id" in slots:
+            return Reply(_claim(run("get_expense", {"claim_id": int(slots["claim_id"])}).data), route.intent)
+        rows = run("list_my_expenses", {}).data["claims"]
+        return Reply(_lines(rows, _claim, "You have no expense claims.", "Your latest expense claims:"), route.intent)
+    if route.intent == "ticket_status":
+        if "ticket_id" in slots:
+            return Reply(_ticket(run("get_ticket", {"ticket_id": int(slots["ticket_id"])}).data), route.intent)
+        rows = run("list_my_tickets", {}).data["tickets"]
+        return Reply(_lines(rows, _ticket, "You have no tickets.", "Your latest tickets:"), route.intent)
+    if route.intent == "pending_approvals":
+        rows = run("list_pending_approvals", {}).data["approvals"]
+        return Reply(_lines(rows, _approval, "Nothing is waiting for your approval.", "Waiting for your decision:"), route.intent)
+    if route.intent == "policy_question":
+        result = run("search_policies", {"query": text})
+        return Reply(result.message, route.intent, result.data)
+    if route.intent == "help":
+        return Reply(words.HELP, route.intent)
+    return _policy_fallback(run, text)
+
+
+def _policy_fallback(run: Any, text: str) -> Reply:
+    """Out of scope for the intents, but maybe a policy answers it: answer only when a passage is a strong match."""
+    if len(text) < FALLBACK_MIN_CHARS:
+        return Reply(words.OUT_OF_SCOPE, "out_of_scope")
+    result = run("search_policies", {"query": text})
+    best = max((passage["score"] for passage in result.data.get("passages", [])), default=0.0)
+    if result.data.get("covered") and best >= FALLBACK_SCORE:
+        return Reply(result.message, "policy_question", result.data)
+    return Reply(words.OUT_OF_SCOPE, "out_of_scope")
+
+
+def answer_read(pipeline: Pipeline, actor_id: int, route: Route, text: str, now: datetime) -> Reply:
+    """Answer a read-only intent; refusals and faults become the reply."""
+    try:
+        return _run(pipeline, actor_id, now, route, text)
+    except Exception as error:  # noqa: BLE001 - the person always gets an answer or a reason
+        return Reply(error_text(error), route.intent)

@@ -1,0 +1,45 @@
+"""Recognising yes, no and cancel, and the assistant's fixed replies."""
+
+from __future__ import annotations
+
+import re
+
+YES = re.compile(r"^\s*(y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ahead|do it|please do|submit( it)?|"
+                 r"send( it)?|sounds good|looks good|perfect|great|absolutely|definitely|👍|✅)[\s.!]*(please|thanks|thank you)?[\s.!]*$",
+                 re.IGNORECASE)
+NO = re.compile(r"^\s*(n|no|nope|nah|don'?t|do not|not now|wrong)[\s.!]*$", re.IGNORECASE)
+CANCEL = re.compile(r"^\s*(cancel( that| it| this)?|stop|abort|quit|exit|never ?mind|nvm|forget (it|that|about it)|start over|"
+                    r"reset|no,? cancel( it)?)[\s.!]*$", re.IGNORECASE)
+
+HELP = (
+    "I can help you with:\n"
+    "• time off: \"I need next Monday to Wednesday off\", \"how many vacation days do I have left?\", \"cancel request #12\"\n"
+    "• expenses: \"claim $45.20 for lunch at Cafe Uno yesterday\", \"status of my expense claims\"\n"
+    "• IT: \"my laptop won't turn on\", \"what's the status of ticket 7?\"\n"
+    "• policies: \"what's the hotel budget per night?\"\n"
+    "• approvals: \"what's waiting for my approval?\"\n"
+    "• a person: \"talk to someone in HR\"\n"
+    "Say cancel at any point to stop."
+)
+OUT_OF_SCOPE = ("Sorry, that's outside what I can help with. I handle time off, expense claims, IT tickets and questions "
+                "about company policies. Say \"help\" for examples, or \"talk to a human\" to reach HR.")
+EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Friday off\", or say \"help\"."
+CANCELLED = "OK, I've cancelled that. Nothing was submitted."
+NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
+EXPIRED = "That earlier request timed out before you confirmed it, so nothing was submitted. Let's start again: what do you need?"
+CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
+
+
+def is_yes(text: str) -> bool:
+    """Return True for a confirmation."""
+    return bool(YES.match(text))
+
+
+def is_no(text: str) -> bool:
+    """Return True for a refusal."""
+    return bool(NO.match(text))
+
+
+def is_cancel(text: str) -> bool:
+    """Return True when the person wants to stop what is in progress."""
+    return bool(CANCEL.match(text))

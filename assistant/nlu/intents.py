@@ -1,0 +1,240 @@
+"""Offline intent classification: which of the fixed intents a message is, or out_of_scope.
+
+How a message is classified:
+1. Clean it (Slack mentions, links and emoji codes removed, whitespace collapsed) and cut it to
+   MAX_TEXT_CHARS. A message with no letters or digits is out_of_scope (only question marks: help).
+2. A few explicit patterns decide at once ("talk to a human", "open a ticket", "status of my ticket").
+3. Otherwise the bundled sentence embedding goes through a softmax regression trained at first use on the
+   examples in intents.json (helper labels summed into their intent), and the most likely intent has to
+   pass the out-of-scope gates: a minimum probability, a minimum cosine similarity to one of its own
+   examples, and, for the intents that start a write (ACTION_INTENTS), stricter values, the domain's
+   vocabulary in the message (a leave word for leave, a money word for expenses) and no "when is ... /
+   how many ..." question. When an action intent fails only those last checks, the runner-up may win if it
+   is not an action; otherwise the answer is out_of_scope: doing nothing beats doing the wrong thing.
+
+The thresholds were chosen on the CLINC150 train split and the Rasa helpdesk file (bench/intents.py).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from assistant.nlu.intent_examples import ACTION_INTENTS, Intent, IntentExamples, load_intent_examples
+from assistant.nlu.intent_model import RegressionSettings, SoftmaxRegression, train_softmax_regression
+
+if TYPE_CHECKING:
+    import numpy
+
+    from knowledge.embeddings import Embedder
+
+MAX_TEXT_CHARS = 600  # the request is in the first lines; longer texts only cost tokenizer and model time
+RULE_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    """The intent of one message and how sure the classifier is (0..1)."""
+
+    intent: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class OutOfScopeThresholds:
+    """What the best intent needs to be answered instead of out_of_scope."""
+
+    probability: float = 0.30
+    similarity: float = 0.40  # cosine to the closest example of that intent
+    action_probability: float = 0.50
+    action_similarity: float = 0.45
+
+
+@dataclass(frozen=True)
+class _TrainedIntents:
+    """The regression plus the example vectors, grouped by intent for the similarity gate."""
+
+    model: SoftmaxRegression
+    label_to_intent: numpy.ndarray  # (labels, intents) 0/1: sums label probabilities into intents
+    example_vectors: numpy.ndarray  # (examples, dimension), unit length, grouped by intent in INTENT_ORDER
+    group_starts: numpy.ndarray  # (intents,) first row of each intent's group in example_vectors
+
+
+INTENT_ORDER: tuple[Intent, ...] = tuple(Intent)
+_trained_cache: dict[tuple[str, str, RegressionSettings], _TrainedIntents] = {}
+_training_lock = threading.Lock()
+
+
+class IntentClassifier:
+    """Names the intent of a message; trains on the examples the first time it is used in a process."""
+
+    def __init__(self, embedder: Embedder, examples: IntentExamples | None = None, *,
+                 thresholds: OutOfScopeThresholds = OutOfScopeThresholds(),
+                 regression: RegressionSettings = RegressionSettings()) -> None:
+        self.embedder = embedder
+        self._examples = examples
+        self.thresholds = thresholds
+        self.regression = regression
+
+    @property
+    def examples(self) -> IntentExamples:
+        """Return the examples, reading the bundled file on first use."""
+        if self._examples is None:
+            self._examples = load_intent_examples()
+        return self._examples
+
+    def prepare(self) -> None:
+        """Embed the examples and train now instead of on the first message (e.g. at start-up)."""
+        self._trained()
+
+    def classify(self, text: str) -> IntentPrediction:
+        """Return the intent of one message, out_of_scope when unsure."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
+        """Return the intent of each message; the embeddings are computed in one batch."""
+        cleaned = [clean_text(text) for text in texts]
+        predictions: list[IntentPrediction | None] = [decide_without_model(text) for text in cleaned]
+        pending = [index for index, prediction in enumerate(predictions) if prediction is None]
+        if pending:
+            trained = self._trained()
+            vectors = self.embedder.embed([cleaned[index] for index in pending])
+            probabilities = trained.model.probabilities(vectors) @ trained.label_to_intent
+            similarities = _similarity_per_intent(trained, vectors)
+            for row, index in enumerate(pending):
+                predictions[index] = self._decide(cleaned[index], probabilities[row], similarities[row])
+        return [prediction for prediction in predictions if prediction is not None]
+
+    def _decide(self, text: str, probabilities: numpy.ndarray, similarities: numpy.ndarray) -> IntentPrediction:
+        """Apply the out-of-scope gates to the two most likely intents."""
+        ranked = [INTENT_ORDER[index] for index in probabilities.argsort()[::-1][:2]]
+        best, runner_up = ranked
+        out_of_scope = INTENT_ORDER.index(Intent.OUT_OF_SCOPE)
+        if best is Intent.OUT_OF_SCOPE:
+            return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
+        best_index = INTENT_ORDER.index(best)
+        if self._scores_enough(best, probabilities[best_index], similarities[best_index]):
+            if best not in ACTION_INTENTS or action_is_plausible(best, text):
+                return IntentPrediction(best.value, float(probabilities[best_index]))
+            runner_index = INTENT_ORDER.index(runner_up)
+            if (runner_up not in ACTION_INTENTS and runner_up is not Intent.OUT_OF_SCOPE
+                    and self._scores_enough(runner_up, probabilities[runner_index], similarities[runner_index])):
+                return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
+        unsure = max(float(probabilities[out_of_scope]), 1.0 - float(probabilities[best_index]))
+        return IntentPrediction(Intent.OUT_OF_SCOPE.value, unsure)
+
+    def _scores_enough(self, intent: Intent, probability: float, similarity: float) -> bool:
+        thresholds = self.thresholds
+        if intent in ACTION_INTENTS:
+            return probability >= thresholds.action_probability and similarity >= thresholds.action_similarity
+        return probability >= thresholds.probability and similarity >= thresholds.similarity
+
+    def _trained(self) -> _TrainedIntents:
+        examples = self.examples
+        key = (self.embedder.name, examples.fingerprint, self.regression)
+        with _training_lock:
+            if key not in _trained_cache:
+                _trained_cache[key] = _train(self.embedder, examples, self.regression)
+            return _trained_cache[key]
+
+
+def _train(embedder: Embedder, examples: IntentExamples, regression: RegressionSettings) -> _TrainedIntents:
+    """Embed every example and fit the regression on the helper-level labels."""
+    import numpy as np
+
+    label_names = examples.label_names
+    label_position = {label: position for position, label in enumerate(label_names)}
+    label_indices = np.array([label_position[label] for label in examples.labels], dtype=np.int64)
+    vectors = embedder.embed(list(examples.texts))
+    model = train_softmax_regression(vectors, label_indices, len(label_names), regression)
+    label_to_intent = np.zeros((len(label_names), len(INTENT_ORDER)), dtype=np.float32)
+    for position, label in enumerate(label_names):
+        label_to_intent[position, INTENT_ORDER.index(examples.intent_of(label))] = 1.0
+    example_intent = np.array([INTENT_ORDER.index(examples.intent_of(label)) for label in examples.labels], dtype=np.int64)
+    # Rows grouped by intent, so the closest example per intent is one reduceat over contiguous columns.
+    order = np.argsort(example_intent, kind="stable")
+    group_starts = np.searchsorted(example_intent[order], np.arange(len(INTENT_ORDER)))
+    return _TrainedIntents(model=model, label_to_intent=label_to_intent, example_vectors=vectors[order], group_starts=group_starts)
+
+
+def _similarity_per_intent(trained: _TrainedIntents, vectors: numpy.ndarray) -> numpy.ndarray:
+    """Return, per message and intent, the cosine similarity to the closest example of that intent."""
+    import numpy as np
+
+    best: numpy.ndarray = np.maximum.reduceat(vectors @ trained.example_vectors.T, trained.group_starts, axis=1)
+    return best
+
+
+# --- text clean-up and the explicit patterns ---------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """Return the message without Slack markup, with collapsed whitespace, at most MAX_TEXT_CHARS long."""
+    # Cut first, so a 20,000-character paste costs no more than a normal message.
+    text = unicodedata.normalize("NFKC", text[: MAX_TEXT_CHARS * 2])
+    patterns = _patterns()
+    text = patterns["link"].sub(lambda match: f" {match.group('label') or ''} ", text)
+    text = patterns["markup"].sub(" ", text)
+    text = patterns["emoji_code"].sub(" ", text)
+    text = patterns["stretched_letters"].sub(r"\1\1", text)  # "helllooooo", "pleeease": two of a letter are enough
+    return " ".join(text.split())[:MAX_TEXT_CHARS]
+
+
+def decide_without_model(cleaned: str) -> IntentPrediction | None:
+    """Return the prediction for empty input and the explicit patterns, or None to ask the model."""
+    if not any(character.isalnum() for character in cleaned):
+        if cleaned and set(cleaned) <= {"?", " "}:
+            return IntentPrediction(Intent.HELP.value, RULE_CONFIDENCE)
+        return IntentPrediction(Intent.OUT_OF_SCOPE.value, 1.0)
+    lowered = cleaned.casefold()
+    patterns = _patterns()
+    for intent in (Intent.HUMAN_HANDOFF, Intent.CREATE_TICKET, Intent.TICKET_STATUS):
+        if patterns[intent.value].search(lowered):
+            return IntentPrediction(intent.value, RULE_CONFIDENCE)
+    return None
+
+
+def action_is_plausible(intent: Intent, cleaned: str) -> bool:
+    """Return False when a message lacks what any real request of this kind has."""
+    lowered = cleaned.casefold()
+    patterns = _patterns()
+    if patterns["timing_question"].match(lowered):
+        return False  # "when is my next day off", "how many days can I take": questions, not requests
+    if intent in (Intent.REQUEST_LEAVE, Intent.CANCEL_LEAVE):
+        return bool(patterns["leave_words"].search(lowered))
+    if intent is Intent.SUBMIT_EXPENSE:
+        return bool(patterns["money_words"].search(lowered))
+    return True
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """Compile the patterns on first use (nothing happens at import time)."""
+    person = r"(?:a |an |some |one of your )?(?:real |live |actual |proper )?(?:human|person|people|agent|somebody|someone)"
+    ticket = r"(?:it |helpdesk |help desk |support |service ?desk )?(?:ticket|incident|case)"
+    return {
+        "link": re.compile(r"<(?:https?://|mailto:)[^>|]*(?:\|(?P<label>[^>]*))?>"),
+        "markup": re.compile(r"<[@#!][^>]*>"),
+        "emoji_code": re.compile(r":[a-z0-9_+\-]+:"),
+        "stretched_letters": re.compile(r"([^\W\d_])\1{2,}"),
+        Intent.HUMAN_HANDOFF.value: re.compile(
+            rf"\b(?:talk|speak|chat)(?:ing)? (?:to|with) {person}\b|\b(?:transfer|connect|hand|pass) me (?:over )?(?:to|with) {person}\b"
+            r"|^(?:a )?(?:real |live )?(?:human|person|agent)(?: please| pls| plz)?\W*$"),
+        Intent.CREATE_TICKET.value: re.compile(
+            rf"\b(?:open|raise|create|log|file|submit|start) (?:me |up )?(?:a |an |another |new )(?:new )?{ticket}\b"),
+        Intent.TICKET_STATUS.value: re.compile(
+            rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{ticket}"
+            rf"|\b(?:my|the) {ticket} (?:status|been (?:closed|resolved|fixed|assigned))\b"),
+        "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
+        "leave_words": re.compile(
+            r"leav|\boff\b|\bpto\b|vaca|holi|hoil|\bhols\b|sick|\bill\b|unwell|absen|matern|patern|parental|bereave|compassion"
+            r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d"),
+        "money_words": re.compile(
+            r"expens|expns|claim|reimburs|receipt|refund|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
+            r"|money back|[$£€¥]|\d ?(?:usd|eur|gbp|chf|dollars?|euros?|pounds?|quid|bucks)\b|\b(?:usd|eur|gbp|chf|jpy)\b"),
+    }

@@ -1,0 +1,55 @@
+"""Routing a message: the intent (with its confidence) and the slots found in the text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from assistant.nlu.slots import extract_slots
+
+
+class Classifier(Protocol):
+    """Anything that names the intent of a text with a confidence."""
+
+    def classify(self, text: str) -> Any:
+        """Return an object with `intent` and `confidence`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """The result of routing one text, as `backoffice route` prints it."""
+
+    text: str
+    intent: str
+    confidence: float
+    slots: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the DESIGN.md route line."""
+        return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 4), "slots": self.slots}
+
+
+class Router:
+    """Intent classification plus slot extraction, with no side effects."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+
+    def route(self, text: str, *, today: date, default_currency: str = "USD", intent: str | None = None) -> Route:
+        """Route `text`; slots are read for `intent` when a conversation is already about it."""
+        prediction = self.classifier.classify(text)
+        slot_intent = intent or prediction.intent
+        slots = extract_slots(text, intent=slot_intent, today=today, default_currency=default_currency) if text.strip() else {}
+        if slot_intent == "policy_question":
+            slots.setdefault("topic", text.strip()[:500])
+        return Route(text=text, intent=prediction.intent, confidence=float(prediction.confidence), slots=slots)
+
+
+def build_router() -> Router:
+    """Build the router with the bundled embedding model (loaded on first use)."""
+    from assistant.nlu.intents import IntentClassifier
+    from knowledge.embeddings import LocalMiniLM
+
+    return Router(IntentClassifier(LocalMiniLM()))
