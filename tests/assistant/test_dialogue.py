@@ -246,3 +246,36 @@ def test_policy_question_is_answered_with_a_citation(container: Container, compa
     reply = speaker(container, company.requester)("what is the hotel budget per night?")
     assert "USD 250 per night" in reply.text and "Travel > Hotels" in reply.text
     assert not reply.wrote
+
+
+@pytest.mark.parametrize(("opening", "model"), [
+    ("claim $18.50 for lunch at Cafe Uno yesterday", ExpenseClaim),
+    ("my laptop screen is cracked and I can't work, urgent", Ticket),
+    ("I'd like to talk to a real person in HR please", Ticket),
+])
+def test_each_flow_resumes_after_a_restart(container: Container, company: Company, opening: str, model: type) -> None:
+    speaker(container, company.requester)(opening)
+    restarted = build_container(container.settings)
+    try:
+        assert speaker(restarted, company.requester)("yes").wrote
+    finally:
+        restarted.close()
+    assert len(rows(container, model)) == 1
+
+
+def test_ticket_without_a_problem_description_is_not_opened(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    say("can you open an IT ticket for me")
+    reply = say("   ?  ")
+    assert not reply.wrote and reply.text.strip()
+    say("cancel")
+    assert rows(container, Ticket) == []
+
+
+def test_conversation_state_expires(container: Container, company: Company) -> None:
+    from datetime import timedelta
+
+    container.offline_engine.handle(key="late", actor_id=company.requester, text="I need Dec 14 to Dec 18 off", now=NOW)
+    late = container.offline_engine.handle(key="late", actor_id=company.requester, text="yes", now=NOW + timedelta(hours=2))
+    assert "timed out" in late.text and not late.wrote
+    assert rows(container, LeaveRequest) == []
