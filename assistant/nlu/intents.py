@@ -8,7 +8,8 @@ How a message is classified:
    examples in intents.json (helper labels summed into their intent), and the most likely intent has to
    pass the out-of-scope gates: a minimum probability, a minimum cosine similarity to one of its own
    examples, and, for the intents that start a write (ACTION_INTENTS), stricter values, the domain's
-   vocabulary in the message (a leave word for leave, a money word for expenses) and no "when is ... /
+   vocabulary in the message (a leave word for leave, plus a cancel word to cancel it, a money word for
+   expenses) and no "when is ... /
    how many ..." question. When an action intent fails only those last checks, the runner-up may win if it
    is not an action; otherwise the answer is out_of_scope: doing nothing beats doing the wrong thing.
 
@@ -205,8 +206,10 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     patterns = _patterns()
     if patterns["timing_question"].match(lowered):
         return False  # "when is my next day off", "how many days can I take": questions, not requests
-    if intent in (Intent.REQUEST_LEAVE, Intent.CANCEL_LEAVE):
+    if intent is Intent.REQUEST_LEAVE:
         return bool(patterns["leave_words"].search(lowered))
+    if intent is Intent.CANCEL_LEAVE:
+        return bool(patterns["leave_words"].search(lowered) and patterns["cancel_words"].search(lowered))
     if intent is Intent.SUBMIT_EXPENSE:
         return bool(patterns["money_words"].search(lowered))
     return True
@@ -216,7 +219,8 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
 def _patterns() -> dict[str, re.Pattern[str]]:
     """Compile the patterns on first use (nothing happens at import time)."""
     person = r"(?:a |an |some |one of your )?(?:real |live |actual |proper )?(?:human|person|people|agent|somebody|someone)"
-    ticket = r"(?:it |helpdesk |help desk |support |service ?desk )?(?:ticket|incident|case)"
+    desk = r"(?:it |helpdesk |help desk |support |service ?desk )"
+    ticket = rf"(?:{desk}?(?:ticket|incident)|{desk}case)"  # "open a case of wine" is not an IT case
     return {
         "link": re.compile(r"<(?:https?://|mailto:)[^>|]*(?:\|(?P<label>[^>]*))?>"),
         "markup": re.compile(r"<[@#!][^>]*>"),
@@ -228,13 +232,17 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         Intent.CREATE_TICKET.value: re.compile(
             rf"\b(?:open|raise|create|log|file|submit|start) (?:me |up )?(?:a |an |another |new )(?:new )?{ticket}\b"),
         Intent.TICKET_STATUS.value: re.compile(
-            rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{ticket}"
-            rf"|\b(?:my|the) {ticket} (?:status|been (?:closed|resolved|fixed|assigned))\b"),
+            rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{desk}?(?:ticket|incident)"
+            rf"|\b(?:my|the) {desk}?(?:ticket|incident) (?:status|been (?:closed|resolved|fixed|assigned))\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
             r"leav|\boff\b|\bpto\b|vaca|holi|hoil|\bhols\b|sick|\bill\b|unwell|absen|matern|patern|parental|bereave|compassion"
             r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d"),
+        "cancel_words": re.compile(
+            r"cancel|cancle|withdraw|scrap|remove|undo|delete|retract|revoke|drop|\bpull|reverse|unbook|call (?:it )?off"
+            r"|take (?:it |that )?back|get rid|\bkill|\bstop|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
+            r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),
         "money_words": re.compile(
-            r"expens|expns|claim|reimburs|receipt|refund|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
+            r"expens|expns|claim|reimburs|receipt|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
             r"|money back|[$£€¥]|\d ?(?:usd|eur|gbp|chf|dollars?|euros?|pounds?|quid|bucks)\b|\b(?:usd|eur|gbp|chf|jpy)\b"),
     }

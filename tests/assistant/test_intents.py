@@ -1,0 +1,278 @@
+"""The offline intent classifier with the real bundled model, on sentences written for these tests.
+
+None of these sentences is in assistant/nlu/intents.json: they check that the classifier generalises from its
+examples, keeps weather/food/banking/travel away from the intents that start a write, and copes with odd input.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.nlu.intent_examples import (
+    ACTION_INTENTS,
+    EXAMPLES_FILE,
+    Intent,
+    duplicate_key,
+    load_intent_examples,
+    parse_intent_examples,
+)
+from assistant.nlu.intents import MAX_TEXT_CHARS, IntentClassifier, IntentPrediction, clean_text
+from knowledge.embeddings import LocalMiniLM
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FRESH_PHRASINGS: dict[Intent, list[str]] = {
+    Intent.REQUEST_LEAVE: [
+        "could I book the 9th and 10th of October as annual leave?",
+        "I'm feeling rough, taking a sick day today",
+        "pls put me down for a half day on friday afternoon",
+        "I'd like two weeks of parental leave from 1 March",
+        "want some pto the week after next",
+    ],
+    Intent.LEAVE_BALANCE: [
+        "how much holiday do I have left this year?",
+        "what's my remaining PTO",
+        "how many days of leave have I used up so far",
+        "have I got any annual leave days remaining",
+    ],
+    Intent.LEAVE_STATUS: [
+        "did my holiday request for june get approved?",
+        "has my manager looked at my time-off request yet",
+        "is leave request 57 still pending?",
+        "any update on the days off I asked for",
+    ],
+    Intent.CANCEL_LEAVE: [
+        "please cancel my holiday on the 12th, plans fell through",
+        "withdraw leave request 88",
+        "I won't need next Monday off after all - cancel it",
+        "scrap the pto I booked for december",
+    ],
+    Intent.SUBMIT_EXPENSE: [
+        "I need to claim a 32.80 EUR taxi from the client visit",
+        "expense my hotel in Lyon, 2 nights, 240 euros",
+        "can I get reimbursed for the team lunch I paid for, $96",
+        "submit a receipt for train tickets, £58",
+    ],
+    Intent.EXPENSE_STATUS: [
+        "has finance paid out my taxi claim yet?",
+        "what's the status of expense claim 31",
+        "still no reimbursement for my hotel - any news?",
+        "did my expense report get approved",
+    ],
+    Intent.CREATE_TICKET: [
+        "my laptop screen keeps flickering",
+        "can't connect to the office wifi at all",
+        "locked out of my account again, please help",
+        "outlook won't send any emails",
+    ],
+    Intent.TICKET_STATUS: [
+        "any news on the ticket I raised about my monitor?",
+        "is my IT ticket 4412 fixed yet",
+        "has someone picked up my helpdesk request",
+        "show my open IT tickets",
+    ],
+    Intent.POLICY_QUESTION: [
+        "how many days of annual leave do full-time staff get?",
+        "what's the policy on working remotely from another country",
+        "when is the next public holiday?",
+        "how long do I have to submit my receipts",
+    ],
+    Intent.PENDING_APPROVALS: [
+        "what's waiting for my approval?",
+        "do I have any team requests to approve",
+        "list the approvals pending on me",
+        "anything from my reports that needs a decision?",
+    ],
+    Intent.HUMAN_HANDOFF: [
+        "I'd like to talk to a real person please",
+        "can I speak to someone in payroll",
+        "get me a human, this bot isn't helping",
+        "please connect me with HR",
+    ],
+    Intent.HELP: [
+        "what can you help with?",
+        "hi",
+        "hello!",
+        "how do I use this assistant",
+    ],
+}
+
+# The lines the brief names (weather, pizza, bank transfers) and their neighbours: never an action.
+NOT_WORK = [
+    "what's the weather going to be like tomorrow?",
+    "is it going to rain in Manchester this afternoon",
+    "order me a large margherita pizza",
+    "can I get a pizza delivered to the office",
+    "transfer 200 euros to my savings account",
+    "send 50 dollars to my brother by bank transfer",
+    "wire money to my landlord tomorrow",
+    "book me a flight to Madrid next Friday",
+    "find a hotel in Prague for the weekend",
+    "cancel my spotify subscription",
+    "cancel my dinner reservation for tonight",
+    "schedule a meeting with Ana at 2pm tomorrow",
+    "who won the football last night",
+    "how do I reverse a string in javascript",
+    "what's a good holiday destination in Italy",
+    "my car broke down on the motorway",
+    "tell me something funny about cats",
+    "thanks, bye!",
+    "leave me alone",
+    "what time should I leave for the airport",
+    "how much is a bitcoin worth today",
+    "pay my phone bill",
+]
+WEATHER_PIZZA_BANK = [text for text in NOT_WORK if any(word in text for word in ("weather", "rain", "pizza", "transfer", "wire"))]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> IntentClassifier:
+    built = IntentClassifier(LocalMiniLM())
+    built.prepare()
+    return built
+
+
+@pytest.mark.parametrize("intent", list(FRESH_PHRASINGS), ids=str)
+def test_each_intent_is_recognised_on_fresh_phrasings(classifier: IntentClassifier, intent: Intent) -> None:
+    texts = FRESH_PHRASINGS[intent]
+    predictions = classifier.classify_many(texts)
+    wrong = [(text, prediction) for text, prediction in zip(texts, predictions) if prediction.intent != intent]
+    assert wrong == []
+
+
+def test_single_and_batch_classification_agree(classifier: IntentClassifier) -> None:
+    texts = [text for texts in FRESH_PHRASINGS.values() for text in texts[:1]] + NOT_WORK[:4]
+    one_by_one = [classifier.classify(text) for text in texts]
+    batched = classifier.classify_many(texts)
+    # Padding a batch changes the float sums slightly, never the intent.
+    assert [prediction.intent for prediction in one_by_one] == [prediction.intent for prediction in batched]
+    assert [prediction.confidence for prediction in one_by_one] == pytest.approx([prediction.confidence for prediction in batched], abs=1e-3)
+
+
+def test_weather_pizza_and_bank_transfers_are_out_of_scope(classifier: IntentClassifier) -> None:
+    assert len(WEATHER_PIZZA_BANK) >= 6
+    assert {text: classifier.classify(text).intent for text in WEATHER_PIZZA_BANK} == dict.fromkeys(WEATHER_PIZZA_BANK, "out_of_scope")
+
+
+def test_nothing_outside_work_starts_an_action(classifier: IntentClassifier) -> None:
+    predictions = dict(zip(NOT_WORK, classifier.classify_many(NOT_WORK)))
+    actions = {text: prediction.intent for text, prediction in predictions.items() if prediction.intent in ACTION_INTENTS}
+    assert actions == {}
+    out_of_scope = [text for text, prediction in predictions.items() if prediction.intent == Intent.OUT_OF_SCOPE]
+    assert len(out_of_scope) >= len(NOT_WORK) - 2, {text: p.intent for text, p in predictions.items()}
+
+
+def test_leave_words_alone_do_not_book_leave(classifier: IntentClassifier) -> None:
+    for text in ("when is my next day off?", "how many days can I take off?", "leave it with me", "I'm leaving early to catch a train"):
+        assert classifier.classify(text).intent != Intent.REQUEST_LEAVE, text
+
+
+@pytest.mark.parametrize("text", [
+    "open a case of wine for the party",  # "open a case" is only an IT case with an IT word
+    "I want a refund for my concert tickets",  # a shop refund is not an expense claim
+    "what if I took friday off",  # no cancel word: not a cancellation
+    "cancel my gym membership",
+    "book a holiday cottage in wales",
+    "update my health insurance to the family plan",  # benefits are not a transaction
+    "change my 401k contribution to 6%",
+])
+def test_look_alikes_do_not_start_an_action(classifier: IntentClassifier, text: str) -> None:
+    assert classifier.classify(text).intent not in ACTION_INTENTS
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t ", "👍", "🎉🎉🎉", ":tada: :+1:", "<@U0123ABC>", "...", "!!!"])
+def test_empty_and_symbol_only_input_is_out_of_scope(classifier: IntentClassifier, text: str) -> None:
+    assert classifier.classify(text) == IntentPrediction("out_of_scope", 1.0)
+
+
+def test_a_lone_question_mark_asks_for_help(classifier: IntentClassifier) -> None:
+    assert classifier.classify("?").intent == Intent.HELP
+
+
+@pytest.mark.parametrize("text", ["a" * 20_000, "🙂" * 20_000, "word " * 4_000, "can I take friday off " + "x" * 20_000,
+                                  "\n" * 20_000 + "hello"])
+def test_very_long_input_is_quick_and_sane(classifier: IntentClassifier, text: str) -> None:
+    started = time.perf_counter()
+    prediction = classifier.classify(text)
+    assert time.perf_counter() - started < 1.0
+    assert prediction.intent in {intent.value for intent in Intent}
+    assert prediction.intent not in {Intent.CANCEL_LEAVE, Intent.SUBMIT_EXPENSE, Intent.CREATE_TICKET}
+    assert 0.0 <= prediction.confidence <= 1.0
+    assert len(clean_text(text)) <= MAX_TEXT_CHARS
+
+
+def test_slack_markup_is_ignored(classifier: IntentClassifier) -> None:
+    assert clean_text("<@U0123ABC> see <https://wiki.example/x|the wiki> :palm_tree:  now") == "see the wiki now"
+    assert classifier.classify("<@U0123ABC> can I book friday off as annual leave? :palm_tree:").intent == Intent.REQUEST_LEAVE
+    assert clean_text("hellooooo, pleeeease") == "helloo, pleease"
+    assert [classifier.classify(text).intent for text in ("hellooooo!!!", "hiiiiii")] == [Intent.HELP, Intent.HELP]
+
+
+def test_confidences_are_probabilities(classifier: IntentClassifier) -> None:
+    texts = [text for texts in FRESH_PHRASINGS.values() for text in texts] + NOT_WORK
+    for prediction in classifier.classify_many(texts):
+        assert 0.0 <= prediction.confidence <= 1.0
+        assert isinstance(prediction.confidence, float) and isinstance(prediction.intent, str)
+
+
+def test_training_happens_once_per_process(classifier: IntentClassifier) -> None:
+    another = IntentClassifier(LocalMiniLM())
+    started = time.perf_counter()
+    another.prepare()
+    assert time.perf_counter() - started < 0.5  # the embeddings and weights of the first one are reused
+    assert another._trained() is classifier._trained()
+
+
+# --- the data file -------------------------------------------------------------------------------------
+
+
+def test_the_examples_file_loads_and_covers_every_intent() -> None:
+    examples = load_intent_examples()
+    for intent in Intent:
+        assert len(examples.examples_of(intent)) >= 40, intent
+    per_label = {label: examples.labels.count(label) for label in examples.label_names}
+    assert all(count <= 80 for count in per_label.values()), per_label
+    helpers = {label: intent for label, intent in examples.intent_of_label.items() if label != intent.value}
+    assert helpers and all(isinstance(intent, Intent) for intent in helpers.values())
+
+
+def test_the_examples_file_has_no_duplicates() -> None:
+    document = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+    texts = [text for entry in document["intents"] for text in entry["examples"]]
+    keys = [duplicate_key(text) for text in texts]
+    assert len(set(keys)) == len(keys)
+    assert all(text == text.strip() and text for text in texts)
+
+
+def test_none_of_the_fresh_test_sentences_is_an_example() -> None:
+    examples = {duplicate_key(text) for text in load_intent_examples().texts}
+    fresh = [text for texts in FRESH_PHRASINGS.values() for text in texts] + NOT_WORK
+    assert [text for text in fresh if duplicate_key(text) in examples] == []
+
+
+@pytest.mark.parametrize(("document", "problem"), [
+    ({"intents": []}, "non-empty list"),
+    ({"intents": [{"name": "help", "examples": ["help me out"]}, {"name": "help", "examples": ["other"]}]}, "appears twice"),
+    ({"intents": [{"name": "greeting", "maps_to": "small_talk", "examples": ["hi"]}]}, "not one of the fixed intents"),
+    ({"intents": [{"name": "help", "examples": ["What can you do?", "what can you do"]}]}, "duplicates"),
+    ({"intents": [{"name": "help", "examples": ["  "]}]}, "non-blank"),
+    ({"intents": [{"name": "help", "examples": ["what can you do"]}]}, "no examples for"),
+])
+def test_a_malformed_examples_document_is_refused(document: object, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_intent_examples(document)
+
+
+def test_importing_the_classifier_does_no_work(tmp_path: Path) -> None:
+    code = ("import sys, assistant.nlu.intents\n"
+            "print(sorted(m for m in ('numpy', 'onnxruntime', 'tokenizers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
