@@ -46,6 +46,7 @@ STOPWORDS = frozenset(
 )
 # Column weights for bm25(): title, section, text.
 BM25_WEIGHTS = (2.0, 3.0, 1.0)
+KEYWORD_PREFETCH_FACTOR = 4  # matches ranked before the join to documents, per match wanted
 
 
 @dataclass(frozen=True)
@@ -212,14 +213,19 @@ class KnowledgeStore:
             return []
         allowed = sorted(set(audiences) | {""})
         marks = ",".join("?" * len(allowed))
-        sql = (
-            f"SELECT c.chunk_key, -bm25(chunks_fts, {', '.join(map(str, BM25_WEIGHTS))}) AS score "
-            "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-            "JOIN documents d ON d.doc_id = c.doc_id AND d.version = c.version "
-            f"WHERE chunks_fts MATCH ? AND d.audience IN ({marks}) ORDER BY score DESC LIMIT ?"
-        )
+        score = f"-bm25(chunks_fts, {', '.join(map(str, BM25_WEIGHTS))})"
+        joins = ("JOIN chunks c ON c.id = best.rowid JOIN documents d ON d.doc_id = c.doc_id AND d.version = c.version "
+                 f"WHERE d.audience IN ({marks}) ORDER BY best.score DESC LIMIT ?")
+        # Joining every match (tens of thousands for common words) to its document costs more than ranking it, so
+        # rank in FTS5 alone first; rank every match only when too many of the best were hidden or retired.
+        best_first = (f"WITH best AS (SELECT rowid, {score} AS score FROM chunks_fts WHERE chunks_fts MATCH ? "
+                      f"ORDER BY score DESC LIMIT ?) SELECT c.chunk_key, best.score FROM best {joins}")
+        every_match = (f"WITH best AS (SELECT rowid, {score} AS score FROM chunks_fts WHERE chunks_fts MATCH ?) "
+                       f"SELECT c.chunk_key, best.score FROM best {joins}")
         with self._lock:
-            rows = self._db.execute(sql, (query, *allowed, limit)).fetchall()
+            rows = self._db.execute(best_first, (query, limit * KEYWORD_PREFETCH_FACTOR, *allowed, limit)).fetchall()
+            if len(rows) < limit:
+                rows = self._db.execute(every_match, (query, *allowed, limit)).fetchall()
         return [(row[0], float(row[1])) for row in rows]
 
     def active_chunks(self, keys: Sequence[str], *, audiences: Iterable[str]) -> dict[str, StoredChunk]:

@@ -17,6 +17,7 @@ from knowledge.errors import KnowledgeError, KnowledgeErrorCode
 
 COLLECTION = "policy_chunks"
 MAX_BATCH = 4000
+UNFILTERED_FACTOR = 2  # neighbours fetched without the audience filter, per neighbour wanted
 
 
 def _refusing_embedding_function() -> Any:
@@ -84,14 +85,21 @@ class VectorIndex:
     def query(self, vector: np.ndarray, *, audiences: Iterable[str], limit: int) -> list[tuple[str, float]]:
         """Return (chunk_key, cosine similarity) of the nearest chunks visible to these audiences."""
         allowed = sorted(set(audiences) | {""})
+        # A metadata filter makes embedded Chroma check every id it admits (0.4 s a query at 100,000 chunks), so ask
+        # for more neighbours unfiltered and drop the hidden ones; filter only when too many of them were hidden.
         with self._lock:
-            total = self._collection.count()
-            if total == 0:
-                return []
-            result = self._collection.query(
-                query_embeddings=[vector], n_results=min(limit, total), where={"audience": {"$in": allowed}}, include=["distances"]
-            )
-        return [(key, 1.0 - float(distance)) for key, distance in zip(result["ids"][0], result["distances"][0], strict=True)]
+            result = self._collection.query(query_embeddings=[vector], n_results=limit * UNFILTERED_FACTOR,
+                                            include=["distances", "metadatas"])
+            ids = result["ids"][0]
+            visible = [(key, 1.0 - float(distance)) for key, distance, meta
+                       in zip(ids, result["distances"][0], result["metadatas"][0], strict=True)
+                       if meta is not None and meta.get("audience") in allowed]
+            if len(visible) < limit and len(ids) == limit * UNFILTERED_FACTOR:
+                result = self._collection.query(
+                    query_embeddings=[vector], n_results=limit, where={"audience": {"$in": allowed}}, include=["distances"]
+                )
+                visible = [(key, 1.0 - float(distance)) for key, distance in zip(result["ids"][0], result["distances"][0], strict=True)]
+        return visible[:limit]
 
     def vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Return the stored vectors of these chunk keys."""
