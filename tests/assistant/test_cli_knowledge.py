@@ -13,26 +13,10 @@ from typing import Any
 import pytest
 
 from tests.assistant.test_cli import EMPLOYEE, HR, MANAGER, Cli, flat, write_people_csv
-from tests.knowledge.document_files import pdf_bytes
+from tests.knowledge.document_files import LAPTOPS, TIME_OFF, pdf_bytes
 
 RESULT_KEYS = {"doc_id", "source", "title", "section", "score", "text"}
 REPORT_COUNTS = ("added", "replaced", "unchanged", "failed")
-TIME_OFF = """# Time Off
-
-## Annual leave
-
-Every employee gets twenty-five days of annual leave per calendar year. Unused days can be carried over until the end of March.
-
-## Sick leave
-
-Report sickness to your manager before ten in the morning. A doctor's note is needed after three days of absence.
-"""
-LAPTOPS = """# IT Equipment
-
-## Laptops
-
-New starters receive a laptop on their first day. A broken laptop screen is replaced by the service desk within two days.
-"""
 MANAGER_HANDBOOK = """---
 audience: managers
 ---

@@ -59,3 +59,22 @@ def write_docx(path: Path, blocks: list[tuple[str, str]], *, table: list[list[st
                 run.bold = bold_header and row_index == 0
     document.save(str(path))
     return path
+
+
+# Two small policies shared by the index and kb CLI tests.
+TIME_OFF = """# Time Off
+
+## Annual leave
+
+Every employee gets twenty-five days of annual leave per calendar year. Unused days can be carried over until the end of March.
+
+## Sick leave
+
+Report sickness to your manager before ten in the morning. A doctor's note is needed after three days of absence.
+"""
+LAPTOPS = """# IT Equipment
+
+## Laptops
+
+New starters receive a laptop on their first day. A broken laptop screen is replaced by the service desk within two days.
+"""

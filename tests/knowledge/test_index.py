@@ -20,7 +20,7 @@ from knowledge.store import KnowledgeStore, chunk_key
 from knowledge.vectors import VectorIndex
 from tests.builders import make_company
 from tests.conftest import NOW
-from tests.knowledge.document_files import pdf_bytes
+from tests.knowledge.document_files import LAPTOPS, TIME_OFF, pdf_bytes
 
 ALL_MODES = tuple(SearchMode)
 # One distinctive word per version of the parking policy, so a passage tells which version it came from.
@@ -29,22 +29,6 @@ VERSION_WORDS = ("aardvark", "bumblebee", "chinchilla", "dromedary", "echidna", 
                  "salamander", "tapir", "urchin", "vulture", "walrus", "yak", "zebra", "albatross", "bison", "cheetah")
 PARKING_QUERY = "staff parking spaces, bicycles and visitors"
 
-TIME_OFF = """# Time Off
-
-## Annual leave
-
-Every employee gets twenty-five days of annual leave per calendar year. Unused days can be carried over until the end of March.
-
-## Sick leave
-
-Report sickness to your manager before ten in the morning. A doctor's note is needed after three days of absence.
-"""
-LAPTOPS = """# IT Equipment
-
-## Laptops
-
-New starters receive a laptop on their first day. A broken laptop screen is replaced by the service desk within two days.
-"""
 MANAGER_HANDBOOK = """---
 title: Manager Handbook
 audience: managers
