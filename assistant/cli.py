@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant.cli_common import AsEmail, JsonFlag, emit, open_container, out, refusals, run_tool, table
+from assistant.cli_common import AsEmail, JsonFlag, emit, emit_rows, open_container, out, refusals, run_tool, table
 from assistant.cli_chat import chat, route
 from assistant.cli_knowledge import kb_app
 
@@ -92,10 +92,7 @@ def people_list(as_json: JsonFlag = False) -> None:
 
     with open_container() as container:
         rows = people_rows(container)
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["email", "name", "department", "roles", "manager_email", "country", "active"], "People")
+    emit_rows(rows, as_json, ["email", "name", "department", "roles", "manager_email", "country", "active"], "People")
 
 
 @approvals_app.command("list")
@@ -106,10 +103,7 @@ def approvals_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
 
     with open_container() as container:
         rows = run_as(container, as_email, "list_pending_approvals", {}).data["approvals"]
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["approval_id", "kind", "requester", "summary", "step", "steps"], "Waiting for you")
+    emit_rows(rows, as_json, ["approval_id", "kind", "requester", "summary", "step", "steps"], "Waiting for you")
 
 
 def _decide(approval_id: int, decision: str, email: str, reason: str | None, as_json: bool) -> None:
@@ -154,10 +148,7 @@ def leave_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
 
     with open_container() as container:
         rows = run_as(container, as_email, "list_my_leave", {}).data["requests"]
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["request_id", "leave_type", "start_date", "end_date", "working_days", "status"], "Leave requests")
+    emit_rows(rows, as_json, ["request_id", "leave_type", "start_date", "end_date", "working_days", "status"], "Leave requests")
 
 
 @leave_app.command("request")
@@ -185,10 +176,7 @@ def expenses_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
 
     with open_container() as container:
         rows = run_as(container, as_email, "list_my_expenses", {}).data["claims"]
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["claim_id", "expense_date", "merchant", "category", "amount", "currency", "status"], "Expense claims")
+    emit_rows(rows, as_json, ["claim_id", "expense_date", "merchant", "category", "amount", "currency", "status"], "Expense claims")
 
 
 @expenses_app.command("submit")
@@ -216,10 +204,7 @@ def tickets_list(as_email: AsEmail, as_json: JsonFlag = False) -> None:
 
     with open_container() as container:
         rows = run_as(container, as_email, "list_my_tickets", {}).data["tickets"]
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["ticket_id", "summary", "category", "priority", "status", "sla_due_at"], "Tickets")
+    emit_rows(rows, as_json, ["ticket_id", "summary", "category", "priority", "status", "sla_due_at"], "Tickets")
 
 
 @tickets_app.command("create")
@@ -256,10 +241,7 @@ def audit(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json:
 
     with open_container() as container:
         rows = audit_rows(container, limit=limit)
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["id", "at", "actor", "action", "subject"], "Audit trail")
+    emit_rows(rows, as_json, ["id", "at", "actor", "action", "subject"], "Audit trail")
 
 
 def main() -> None:

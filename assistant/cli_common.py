@@ -62,6 +62,14 @@ def emit(data: Any, as_json: bool, message: str | None = None) -> None:
         out.print(message, markup=False, highlight=False)
 
 
+def emit_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str], title: str) -> None:
+    """Print a list of records as JSON, or as a table of `columns`."""
+    if as_json:
+        emit(rows, True)
+    else:
+        table(rows, columns, title)
+
+
 def table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
     """Print rows as a table."""
     if not rows:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import Progress
 
-from assistant.cli_common import JsonFlag, emit, err, open_container, out, refusals, table
+from assistant.cli_common import JsonFlag, emit, emit_rows, err, open_container, out, refusals, table
 
 if TYPE_CHECKING:
     from knowledge.index import IngestReport, SearchHit
@@ -60,10 +60,7 @@ def kb_list(as_json: JsonFlag = False) -> None:
     """List the indexed documents."""
     with open_container() as container:
         rows = [record.__dict__ for record in container.knowledge.base.list_documents()]
-    if as_json:
-        emit(rows, True)
-    else:
-        table(rows, ["doc_id", "title", "audience", "chunk_count", "added_by", "added_at", "source"], "Policy documents")
+    emit_rows(rows, as_json, ["doc_id", "title", "audience", "chunk_count", "added_by", "added_at", "source"], "Policy documents")
 
 
 @kb_app.command("remove")
