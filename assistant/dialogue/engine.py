@@ -23,7 +23,15 @@ from tools.pipeline import Pipeline, employee_today
 
 MAX_TEXT = 2000
 SWITCH_CONFIDENCE = 0.6
+FREE_TEXT_SLOTS = ("summary", "merchant")  # questions whose answer is whatever the person writes
 IT_WORDS = re.compile(r"\b(it|laptop|computer|vpn|password|wifi|network|email|software|printer|access|account|login)\b", re.I)
+TEAM_WORDS = {"it": re.compile(r"\b(IT|I\.T\.?|(?i:tech support|helpdesk|help desk|service desk))\b"),  # not the pronoun
+              "hr": re.compile(r"\b(hr|human resources|people team)\b", re.I)}
+# Words of a bare "talk to a human": when nothing else is left, ask what it is about so the person gets context.
+HANDOFF_FILLER = frozenset(
+    "i i'd id i'm im we want wanna would like to talk speak chat with a an the real live actual human humans person people someone "
+    "somebody anyone agent representative rep please pls plz can could may me us connect transfer hand pass over in from at "
+    "hr it human resources team support desk helpdesk need let get just now right away someone's directly".split())
 
 
 @dataclass
@@ -98,7 +106,8 @@ class OfflineEngine:
             return self._read(turn, route)
         slots = {**flow.defaults, **self._defaults(flow, turn), **route.slots}
         if flow.intent == "human_handoff":
-            slots.setdefault("summary", turn.text)
+            if _has_topic(turn.text):
+                slots.setdefault("summary", turn.text)
             slots.setdefault("team", "it" if IT_WORDS.search(turn.text) else "hr")
         turn.state = {"intent": flow.intent, "slots": slots, "stage": "collect"}
         return self._advance(turn, flow)
@@ -139,9 +148,9 @@ class OfflineEngine:
         if self._is_switch(route, flow, asking):
             return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
         new = {k: v for k, v in route.slots.items() if k not in ("topic",)}
-        if asking in ("summary", "merchant") and asking not in new:
+        if asking in FREE_TEXT_SLOTS and asking not in new:
             new[asking] = turn.text  # a free-text answer to the question we asked
-        if not new or set(new) <= {"summary", "description"} and asking not in ("summary", "merchant"):
+        if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS:
             if turn.state.get("refused") or route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
                 return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
             question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
@@ -160,6 +169,9 @@ class OfflineEngine:
         if self._is_switch(route, flow) and not (set(route.slots) & set(flow.required)):
             return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
         changes = {k: v for k, v in route.slots.items() if k not in ("summary", "topic", "description")}
+        if flow.intent == "human_handoff":
+            changes = {"team": team for team, pattern in TEAM_WORDS.items() if pattern.search(turn.text)}
+            changes = changes if len(changes) == 1 else {}
         if not changes:
             return Reply(words.CONFIRM_HINT, flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], changes, turn.text)
@@ -179,6 +191,8 @@ class OfflineEngine:
         """A confident request for something else (not an answer to our question) replaces the one in progress."""
         if route.intent in (flow.intent, "out_of_scope", "help") or route.confidence < SWITCH_CONFIDENCE:
             return False
+        if asking in FREE_TEXT_SLOTS and route.intent not in FLOWS:
+            return False  # "a question about my payslip" answers "what is it about?"; only another request replaces it
         return asking is None or asking not in route.slots
 
     @staticmethod
@@ -201,3 +215,8 @@ class OfflineEngine:
         if "start_date" in merged and "end_date" not in merged:
             merged["end_date"] = merged["start_date"]
         return merged
+
+
+def _has_topic(text: str) -> bool:
+    """Return True when a hand-over request says what it is about (not only "talk to a human")."""
+    return any(word not in HANDOFF_FILLER for word in re.findall(r"[\w']+", text.lower()))
