@@ -183,6 +183,13 @@ class Pipeline:
         moment = now or utcnow()
         return run_in_transaction(self.session_factory, lambda session: self._run(session, spec, args, actor_id, moment))
 
+    def check(self, name: str, raw_args: Mapping[str, Any], *, actor_id: int) -> BaseModel:
+        """Validate a call and authorize the actor without running it (e.g. before asking for a confirmation)."""
+        spec = self.spec(name)
+        args = validate_args(spec, raw_args)
+        run_in_transaction(self.session_factory, lambda session: authorize(spec, get_employee(session, employee_id=actor_id)))
+        return args
+
     def _run(self, session: Session, spec: ToolSpec, args: BaseModel, actor_id: int, now: datetime) -> ToolResult:
         actor = get_employee(session, employee_id=actor_id)
         authorize(spec, actor)

@@ -79,6 +79,12 @@ class OfflineEngine:
             s, key=key, employee_id=actor_id, state=turn.state, now=moment))
         return reply
 
+    def has_open_flow(self, *, key: str, actor_id: int, now: datetime) -> bool:
+        """Return True while conversation `key` is in the middle of collecting or confirming a request."""
+        state, _ = run_in_transaction(self.session_factory, lambda s: get_conversation_state(
+            s, key=key, employee_id=actor_id, now=now, ttl=self.ttl))
+        return state.get("stage") in ("collect", "confirm")
+
     def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[dict[str, Any], bool, date]:
         employee = get_employee(session, employee_id=actor_id)
         state, expired = get_conversation_state(session, key=key, employee_id=actor_id, now=now, ttl=self.ttl)

@@ -14,3 +14,4 @@ class Reply:
     intent: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     wrote: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)  # how the turn went: model calls, tokens, degraded

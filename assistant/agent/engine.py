@@ -1,0 +1,221 @@
+"""The LLM engine: one turn = the person's message to a langchain agent whose tools run through the pipeline.
+
+Server-side guarantees, whatever the model says: the actor comes from the turn; the model only sees the tools
+the person's roles allow; writes are never run by the model but read back and run on the person's "yes"
+(without the model), through the same pipeline and approval gate as every other caller. When the endpoint
+fails (timeouts, 429 or 5xx after retries, connection errors), the offline engine answers and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import openai
+from langchain.agents import create_agent
+from langchain.agents.middleware import ModelCallLimitMiddleware
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_openai import ChatOpenAI
+
+from assistant.agent.memory import bounded, dump_messages, load_messages
+from assistant.agent.readback import PendingWrite
+from assistant.agent.tools import StopAtPendingWrite, TurnTools
+from assistant.dialogue import words
+from assistant.dialogue.engine import OfflineEngine
+from assistant.dialogue.reply import Reply
+from assistant.errors import error_text
+from prompts import render
+from tools.conversations.service import get_conversation_state, record_conversation_state
+from tools.db import run_in_transaction, utcnow
+from tools.people.service import get_employee
+from tools.pipeline import Pipeline, employee_today
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from assistant.container import Container
+    from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4000
+MEMORY_PREFIX = "agent:"
+NO_ANSWER = "Sorry, I couldn't work that out. Could you say it another way, or say \"help\"?"
+
+
+@dataclass(frozen=True)
+class AgentLimits:
+    """Bounds on one turn and on what is remembered."""
+
+    model_calls: int = 6
+    history_messages: int = 40
+    timeout_seconds: float = 30.0
+    max_retries: int = 2
+
+
+@dataclass
+class _Person:
+    name: str
+    email: str
+    roles: frozenset[Any]
+    timezone: str
+    today: Any
+
+
+@dataclass
+class TurnMeter(BaseCallbackHandler):
+    """Counts model calls, their wall time and the token usage the endpoint reports."""
+
+    calls: int = 0
+    model_seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    _started: dict[Any, float] = field(default_factory=dict)
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: Any, **kwargs: Any) -> None:
+        self._started[run_id] = time.perf_counter()
+
+    def on_llm_end(self, response: Any, *, run_id: Any, **kwargs: Any) -> None:
+        self.calls += 1
+        self.model_seconds += time.perf_counter() - self._started.pop(run_id, time.perf_counter())
+        usage = (response.llm_output or {}).get("token_usage") or {}
+        self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+        self.completion_tokens += int(usage.get("completion_tokens") or 0)
+
+    def on_llm_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
+        self.model_seconds += time.perf_counter() - self._started.pop(run_id, time.perf_counter())
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the figures of the turn."""
+        return {"model_calls": self.calls, "model_seconds": round(self.model_seconds, 6), "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens}
+
+
+class LlmEngine:
+    """Serves employees through an LLM agent, with the offline engine as the fallback."""
+
+    def __init__(self, *, pipeline: Pipeline, session_factory: sessionmaker[Session], model: ChatOpenAI, offline: OfflineEngine,
+                 limits: AgentLimits = AgentLimits(), ttl: timedelta = timedelta(minutes=30)) -> None:
+        self.pipeline = pipeline
+        self.session_factory = session_factory
+        self.model = model
+        self.offline = offline
+        self.limits = limits
+        self.ttl = ttl
+
+    def handle(self, *, key: str, actor_id: int, text: str, now: datetime | None = None) -> Reply:
+        """Answer one message in conversation `key` as employee `actor_id`; the person always gets a reply."""
+        moment = now or utcnow()
+        clean = " ".join((text or "").split())[:MAX_TEXT]
+        if not clean:
+            return Reply(words.EMPTY)
+        try:
+            person, state = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
+        except Exception as error:  # noqa: BLE001 - the turn's error edge: always answer
+            return Reply(error_text(error))
+        history = load_messages(state.get("messages", []))
+        pending = PendingWrite.from_json(state.get("pending"))
+        reply, pending, new_messages = self._respond(key, actor_id, person, clean, moment, history, pending)
+        state = {"messages": dump_messages(bounded(history + new_messages, self.limits.history_messages)),
+                 "pending": pending.as_json() if pending else None}
+        run_in_transaction(self.session_factory, lambda s: record_conversation_state(
+            s, key=MEMORY_PREFIX + key, employee_id=actor_id, state=state, now=moment))
+        return reply
+
+    def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[_Person, dict[str, Any]]:
+        employee = get_employee(session, employee_id=actor_id)
+        state, _ = get_conversation_state(session, key=MEMORY_PREFIX + key, employee_id=actor_id, now=now, ttl=self.ttl)
+        person = _Person(employee.name, employee.email, employee.roles, employee.timezone or self.pipeline.default_timezone,
+                         employee_today(employee, now, self.pipeline.default_timezone))
+        return person, state
+
+    def _respond(self, key: str, actor_id: int, person: _Person, text: str, now: datetime, history: list[BaseMessage],
+                 pending: PendingWrite | None) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
+        said = HumanMessage(text)
+        if pending is not None and words.is_yes(text):
+            reply = self._execute(pending, actor_id, now)
+            return reply, None, [said, AIMessage(reply.text)]
+        if pending is None and self.offline.has_open_flow(key=key, actor_id=actor_id, now=now):
+            return self._degraded(key, actor_id, text, now, said, note=False)  # finish what the fallback started
+        if words.is_no(text) or words.is_cancel(text):
+            answer = words.CANCELLED if pending is not None else words.NOTHING_TO_CANCEL
+            return Reply(answer), None, [said, AIMessage(answer)]
+        try:
+            reply, pending, new = self._ask_model(actor_id, person, text, now, history)
+        except (openai.APIError, OSError) as error:  # the endpoint failed after its retries: the offline engine answers
+            log.warning("LLM endpoint failed (%s: %s); answering with the offline engine", type(error).__name__, error)
+            return self._degraded(key, actor_id, text, now, said, note=True)
+        except Exception as error:  # noqa: BLE001 - a fault of ours: logged with an id the person sees
+            return Reply(error_text(error)), None, [said]
+        return reply, pending, [said, *new]
+
+    def _ask_model(self, actor_id: int, person: _Person, text: str, now: datetime,
+                   history: list[BaseMessage]) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
+        turn_tools = TurnTools(self.pipeline, actor_id, person.roles, now)
+        agent = create_agent(self.model, turn_tools.build(), system_prompt=self._system_prompt(person),
+                             middleware=[StopAtPendingWrite(turn_tools),
+                                         ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="end")])
+        meter = TurnMeter()
+        started = time.perf_counter()
+        messages = [*history, HumanMessage(text)]
+        result = agent.invoke({"messages": messages}, config={"callbacks": [meter], "recursion_limit": 4 * self.limits.model_calls + 4})
+        new = list(result["messages"][len(messages):])
+        meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls), "seconds": round(time.perf_counter() - started, 6)}
+        if turn_tools.pending is not None:
+            answer = turn_tools.pending.readback
+            return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
+        answer = _final_text(new)
+        if answer is None:
+            answer = NO_ANSWER
+            new.append(AIMessage(answer))
+        return Reply(answer, meta=meta), None, new
+
+    def _execute(self, pending: PendingWrite, actor_id: int, now: datetime) -> Reply:
+        try:
+            result = self.pipeline.run(pending.tool, pending.args, actor_id=actor_id, now=now)
+        except Exception as error:  # noqa: BLE001 - the person gets the reason; nothing was written
+            return Reply(error_text(error), pending.tool)
+        return Reply(result.message, pending.tool, result.data, wrote=True)
+
+    def _degraded(self, key: str, actor_id: int, text: str, now: datetime, said: HumanMessage,
+                  *, note: bool) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
+        reply = self.offline.handle(key=key, actor_id=actor_id, text=text, now=now)
+        if note:
+            reply.text = f"{reply.text}\n{render('degraded')}"
+        reply.meta["degraded"] = True
+        return reply, None, [said, AIMessage(reply.text)]
+
+    def _system_prompt(self, person: _Person) -> str:
+        return render("system", company="the company", name=person.name, email=person.email,
+                      roles=", ".join(sorted(str(role) for role in person.roles)), timezone=person.timezone,
+                      today=person.today.isoformat(), weekday=f"{person.today:%A}", policy_instructions=render("policy_answer"))
+
+
+def _final_text(messages: list[BaseMessage]) -> str | None:
+    """Return the last assistant text of the turn, if the model gave one."""
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage):
+            return None
+        if isinstance(message, AIMessage) and not message.tool_calls and isinstance(message.content, str) and message.content.strip():
+            return message.content.strip()
+    return None
+
+
+def build_chat_model(settings: Settings, limits: AgentLimits) -> ChatOpenAI:
+    """Return the chat model for any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp)."""
+    return ChatOpenAI(model=settings.llm_model or "gpt-4o-mini", base_url=settings.openai_base_url,
+                      api_key=settings.openai_api_key or "not-needed", timeout=limits.timeout_seconds,
+                      max_retries=limits.max_retries)
+
+
+def build_llm_engine(container: Container) -> LlmEngine:
+    """Build the LLM engine from the container's settings, with its offline engine as the fallback."""
+    settings = container.settings
+    limits = AgentLimits(model_calls=settings.llm_max_model_calls, history_messages=settings.llm_history_messages,
+                         timeout_seconds=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries)
+    return LlmEngine(pipeline=container.pipeline, session_factory=container.session_factory,
+                     model=build_chat_model(settings, limits), offline=container.offline_engine, limits=limits,
+                     ttl=timedelta(minutes=settings.conversation_ttl_minutes))

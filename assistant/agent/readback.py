@@ -1,0 +1,50 @@
+"""What the agent's write tools read back before anything is written, and the pending write kept until a yes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.dialogue.flows import FLOWS, Flow
+
+# Tools that change something: the agent never runs them itself, it reads them back and waits for a yes.
+PREVIEWS: dict[str, Flow] = {flow.tool: flow for flow in FLOWS.values()}
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A write the model asked for, validated and previewed, waiting for the person's yes."""
+
+    tool: str
+    args: dict[str, Any]
+    readback: str
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the state to store with the conversation."""
+        return {"tool": self.tool, "args": self.args, "readback": self.readback}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> PendingWrite | None:
+        """Return the stored pending write, if any."""
+        if not raw:
+            return None
+        return cls(tool=str(raw["tool"]), args=dict(raw["args"]), readback=str(raw["readback"]))
+
+
+def readback_text(tool: str, args: dict[str, Any], preview: dict[str, Any]) -> str:
+    """Return the confirmation question for a write: the offline engine's read-back where there is one."""
+    flow = PREVIEWS.get(tool)
+    if flow is not None:
+        return flow.confirm_text({key: str(value) for key, value in args.items()}, preview)
+    if tool == "comment_on_ticket":
+        return f"Add this comment to ticket #{args['ticket_id']}: \"{str(args['body'])[:300]}\"? Shall I post it?"
+    if tool == "request_system_access":
+        return (f"Request {args.get('access_level', 'user')} access to {args['system']} (\"{str(args['justification'])[:200]}\"); "
+                f"IT decides on it. Shall I submit it?")
+    if tool == "decide_approval":
+        verb = "Approve" if args["decision"] == "approve" else "Deny"
+        reason = f" with the reason \"{args['reason']}\"" if args.get("reason") else ""
+        return f"{verb} approval #{args['approval_id']}{reason}? Shall I record it?"
+    if tool == "mark_expense_reimbursed":
+        return f"Mark expense claim #{args['claim_id']} as reimbursed? Shall I record it?"
+    return f"Run {tool} with {args}? Shall I go ahead?"

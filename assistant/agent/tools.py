@@ -1,0 +1,100 @@
+"""The registry's tools as langchain tools for one turn: every call goes through the pipeline as the turn's actor.
+
+The actor is bound here, from the turn, and is never an argument the model fills. Reads run at once; writes
+are validated, authorized and previewed, then parked as the turn's pending write for the person to confirm.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware, hook_config
+from langchain_core.tools import BaseTool, StructuredTool
+
+from assistant.agent.readback import PREVIEWS, PendingWrite, readback_text
+from assistant.errors import error_text
+from prompts import render
+from tools.people.models import Role
+from tools.pipeline import Pipeline, ToolSpec
+
+# Internal helpers of the engines, not actions a person asks for.
+HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense"})
+MAX_RESULT_CHARS = 6000
+
+
+@dataclass
+class TurnTools:
+    """The tools of one turn and what they did: at most one pending write, and every call made."""
+
+    pipeline: Pipeline
+    actor_id: int
+    roles: frozenset[Role]
+    now: datetime
+    pending: PendingWrite | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def build(self) -> list[BaseTool]:
+        """Return the tools this person's roles allow (the pipeline checks again on every call)."""
+        return [self._tool(spec) for spec in self.pipeline.registry.values()
+                if spec.name not in HIDDEN_TOOLS and (not spec.roles or spec.roles & self.roles)]
+
+    def _tool(self, spec: ToolSpec) -> BaseTool:
+        def call(**kwargs: Any) -> str:
+            return self.call(spec, kwargs)
+
+        return StructuredTool.from_function(func=call, name=spec.name, description=spec.description, args_schema=spec.args_model)
+
+    def call(self, spec: ToolSpec, raw: dict[str, Any]) -> str:
+        """Run a read, or park a write for confirmation; return what the model reads."""
+        self.calls.append(spec.name)
+        try:
+            args = spec.args_model.model_validate(raw).model_dump(mode="json")
+            if spec.writes:
+                return self._park(spec, args)
+            result = self.pipeline.run(spec.name, args, actor_id=self.actor_id, now=self.now)
+        except Exception as error:  # noqa: BLE001 - the model reads the refusal and explains it
+            return f"REFUSED: {error_text(error)}"
+        if spec.name == "search_policies":
+            return _passages_for_model(args["query"], result.data)
+        return _clip(json.dumps({"message": result.message, "data": result.data}, default=str))
+
+    def _park(self, spec: ToolSpec, args: dict[str, Any]) -> str:
+        if self.pending is not None:
+            return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
+        self.pipeline.check(spec.name, args, actor_id=self.actor_id)
+        flow = PREVIEWS.get(spec.name)
+        preview: dict[str, Any] = {}
+        if flow is not None and flow.preview_tool is not None:
+            preview = self.pipeline.run(flow.preview_tool, args, actor_id=self.actor_id, now=self.now).data
+        self.pending = PendingWrite(spec.name, args, readback_text(spec.name, args, preview))
+        return f"NOT DONE YET. The person was shown this and must answer yes first: {self.pending.readback}"
+
+
+def _passages_for_model(query: str, data: dict[str, Any]) -> str:
+    """Fence the retrieved passages as data, with their citations."""
+    passages = data.get("passages") or []
+    lines = [f"[{index}] ({item.get('citation')}): {item.get('text')}"
+             for index, item in enumerate(passages, start=1)]
+    verdict = ("The passages appear to cover the question." if data.get("covered") else
+               "The passages do not answer the question: say the policies do not cover it and offer a hand-over to HR.")
+    return _clip(render("passages", query=query, passages="\n".join(lines) or "(none)", verdict=verdict))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_RESULT_CHARS else text[:MAX_RESULT_CHARS] + " …(cut)"
+
+
+class StopAtPendingWrite(AgentMiddleware):  # type: ignore[type-arg]
+    """End the turn once a write is parked: the read-back is the reply, and the model gets no further call."""
+
+    def __init__(self, turn_tools: TurnTools) -> None:
+        super().__init__()
+        self.turn_tools = turn_tools
+
+    @hook_config(can_jump_to=["end"])
+    def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        """Jump to the end when the turn has a write waiting for the person's yes."""
+        return {"jump_to": "end"} if self.turn_tools.pending is not None else None

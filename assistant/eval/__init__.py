@@ -1,0 +1,1 @@
+"""Evaluation helpers: the scripted OpenAI-compatible server and the scenario suite."""

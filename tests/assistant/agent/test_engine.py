@@ -1,0 +1,188 @@
+"""The LLM engine over real HTTP: the real openai client and ChatOpenAI against a scripted local endpoint."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from assistant.agent.engine import AgentLimits, LlmEngine, build_chat_model, build_llm_engine
+from assistant.container import Container, build_container
+from assistant.dialogue.reply import Reply
+from assistant.engines import select_engine
+from assistant.eval.scripted_server import Hang, ScriptedOpenAI, Status, Text, ToolCalls
+from tests.builders import Company, make_company
+from tests.conftest import NOW, make_settings
+from tools.audit.models import AuditRecord
+from tools.db import transaction
+from tools.leave.models import LeaveRequest
+
+LEAVE_CALL = ToolCalls((("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18", "leave_type": "annual"}),))
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedOpenAI]:
+    with ScriptedOpenAI() as running:
+        yield running
+
+
+@pytest.fixture
+def company(container: Container) -> Company:
+    return make_company(container)
+
+
+def engine_for(container: Container, base_url: str, **limits: Any) -> LlmEngine:
+    settings = container.settings.model_copy(update={"openai_base_url": base_url, "openai_api_key": "test", "llm_model": "scripted"})
+    chosen = AgentLimits(**{"timeout_seconds": 2.0, "max_retries": 0, **limits})
+    return LlmEngine(pipeline=container.pipeline, session_factory=container.session_factory,
+                     model=build_chat_model(settings, chosen), offline=container.offline_engine, limits=chosen)
+
+
+def say(engine: LlmEngine, actor: int, text: str, key: str = "test:llm") -> Reply:
+    return engine.handle(key=key, actor_id=actor, text=text, now=NOW)
+
+
+def leave_rows(container: Container) -> list[LeaveRequest]:
+    with transaction(container.session_factory) as session:
+        return list(session.scalars(select(LeaveRequest).order_by(LeaveRequest.id)))
+
+
+def audit_count(container: Container) -> int:
+    with transaction(container.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+
+def tool_messages(request: dict[str, Any]) -> list[str]:
+    return [message["content"] for message in request["messages"] if message["role"] == "tool"]
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_auto_engine_is_the_llm_when_an_endpoint_is_configured(container: Container, server: ScriptedOpenAI) -> None:
+    assert select_engine(container) is container.offline_engine
+    configured = build_container(make_settings(container.settings.resolved_database_url, container.settings.backoffice_home,
+                                               OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="k"))
+    try:
+        assert isinstance(select_engine(configured), LlmEngine)
+        assert select_engine(configured, "offline") is configured.offline_engine
+        assert isinstance(build_llm_engine(configured), LlmEngine)
+    finally:
+        configured.close()
+
+
+def test_a_read_tool_runs_and_the_model_answers_with_it(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(ToolCalls((("get_leave_balance", {}),)), Text("You have 25 days of annual leave left."))
+    reply = say(engine_for(container, server.base_url), company.requester, "how many days off do I have?")
+    assert reply.text == "You have 25 days of annual leave left." and not reply.wrote
+    [first, second] = server.requests
+    assert "Requester" in first["messages"][0]["content"] and "2026-11-27" in first["messages"][0]["content"]
+    assert "25" in tool_messages(second)[0]
+    assert reply.meta["model_calls"] == 2 and reply.meta["prompt_tokens"] > 0 and reply.meta["completion_tokens"] > 0
+
+
+def test_a_write_is_read_back_and_runs_only_after_yes(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(LEAVE_CALL)
+    before = audit_count(container)
+    confirm = say(engine, company.requester, "book me Dec 14 to 18 off")
+    assert "5 working days" in confirm.text and "20 days left" in confirm.text and "Manager" in confirm.text
+    assert leave_rows(container) == [] and audit_count(container) == before and len(server.requests) == 1
+    done = say(engine, company.requester, "yes")
+    assert done.wrote and len(server.requests) == 1  # the yes runs the stored call without the model
+    [request] = leave_rows(container)
+    assert request.status == "pending" and request.employee_id == company.requester
+
+
+def test_a_correction_replaces_the_pending_write(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(LEAVE_CALL, ToolCalls((("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-16"}),)))
+    say(engine, company.requester, "book me Dec 14 to 18 off")
+    assert "3 working days" in say(engine, company.requester, "actually only until the 16th").text
+    assert say(engine, company.requester, "yes").wrote
+    [request] = leave_rows(container)
+    assert request.end_date.isoformat() == "2026-12-16"
+    assert any("NOT DONE YET" in content for content in tool_messages(server.requests[1]))  # the model saw the earlier read-back
+
+
+@pytest.mark.parametrize("answer", ["no", "cancel"])
+def test_no_or_cancel_drops_the_pending_write(container: Container, company: Company, server: ScriptedOpenAI, answer: str) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(LEAVE_CALL)
+    say(engine, company.requester, "book me Dec 14 to 18 off")
+    assert "nothing was submitted" in say(engine, company.requester, answer).text.lower()
+    assert leave_rows(container) == []
+
+
+def test_a_refused_preview_goes_back_to_the_model(container: Container, server: ScriptedOpenAI) -> None:
+    from decimal import Decimal
+
+    company = make_company(container, annual_leave_days=Decimal("2"))
+    server.queue(LEAVE_CALL, Text("You don't have enough annual leave for that: 2 days are left."))
+    reply = say(engine_for(container, server.base_url), company.requester, "book me Dec 14 to 18 off")
+    assert "enough annual leave" in reply.text
+    assert "REFUSED" in tool_messages(server.requests[1])[0] and leave_rows(container) == []
+
+
+def test_memory_survives_a_restart_and_is_sent_to_the_model(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(Text("Hello! How can I help?"), Text("You asked about your days off."))
+    say(engine_for(container, server.base_url), company.requester, "hi, I'm wondering about days off")
+    restarted = build_container(container.settings)
+    try:
+        say(engine_for(restarted, server.base_url), company.requester, "what did I just ask?")
+    finally:
+        restarted.close()
+    contents = [message.get("content") for message in server.requests[1]["messages"]]
+    assert "hi, I'm wondering about days off" in contents and "Hello! How can I help?" in contents
+
+
+def test_history_is_bounded(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    engine = engine_for(container, server.base_url, history_messages=4)
+    for number in range(5):
+        server.queue(Text(f"answer {number}"))
+        say(engine, company.requester, f"question {number}")
+    last = server.requests[-1]["messages"]
+    assert len(last) <= 1 + 4 + 1 and "question 0" not in json.dumps(last)
+
+
+def test_a_429_is_retried_with_backoff(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(Status(429, retry_after=0.0), Text("Hi there."))
+    reply = say(engine_for(container, server.base_url, max_retries=2), company.requester, "hello")
+    assert reply.text == "Hi there." and len(server.requests) == 2 and not reply.meta.get("degraded")
+
+
+@pytest.mark.parametrize("failure", [Status(500), Status(429), Hang(3.0)], ids=["500", "429", "hang"])
+def test_endpoint_failure_degrades_to_the_offline_engine(container: Container, company: Company, server: ScriptedOpenAI,
+                                                         failure: Any) -> None:
+    server.queue(failure)
+    engine = engine_for(container, server.base_url, timeout_seconds=0.5)
+    reply = say(engine, company.requester, "I need Dec 14 to Dec 18 off")
+    assert reply.meta["degraded"] and "5 working days" in reply.text and "unavailable" in reply.text
+    server.queue(Text("the model is back, but the offline flow finishes first"))
+    assert say(engine, company.requester, "yes").wrote  # the open offline flow completes, whatever the endpoint does
+    assert len(leave_rows(container)) == 1
+
+
+def test_endpoint_down_degrades(container: Container, company: Company) -> None:
+    engine = engine_for(container, closed_port_url())
+    reply = say(engine, company.requester, "how many vacation days do I have left?")
+    assert reply.meta["degraded"] and "25 days available" in reply.text
+
+
+def test_model_calls_per_turn_are_capped(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(*[ToolCalls((("get_leave_balance", {}),))] * 10)
+    reply = say(engine_for(container, server.base_url, model_calls=3), company.requester, "loop forever")
+    assert len(server.requests) == 3 and reply.text.strip() and not reply.wrote
+
+
+def test_empty_message_needs_no_model(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    assert "didn't get any text" in say(engine_for(container, server.base_url), company.requester, "   ").text
+    assert server.requests == []
