@@ -108,6 +108,7 @@ class LlmEngine:
 
     def handle(self, *, key: str, actor_id: int, text: str, now: datetime | None = None) -> Reply:
         """Answer one message in conversation `key` as employee `actor_id`; the person always gets a reply."""
+        started = time.perf_counter()
         moment = now or utcnow()
         clean = " ".join((text or "").split())[:MAX_TEXT]
         if not clean:
@@ -123,6 +124,7 @@ class LlmEngine:
                  "pending": pending.as_json() if pending else None}
         run_in_transaction(self.session_factory, lambda s: record_conversation_state(
             s, key=MEMORY_PREFIX + key, employee_id=actor_id, state=state, now=moment))
+        reply.meta["seconds"] = round(time.perf_counter() - started, 6)  # the whole turn, memory included
         return reply
 
     def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[_Person, dict[str, Any]]:
@@ -159,11 +161,10 @@ class LlmEngine:
                              middleware=[StopAtPendingWrite(turn_tools),
                                          ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="end")])
         meter = TurnMeter()
-        started = time.perf_counter()
         messages = [*history, HumanMessage(text)]
         result = agent.invoke({"messages": messages}, config={"callbacks": [meter], "recursion_limit": 4 * self.limits.model_calls + 4})
         new = list(result["messages"][len(messages):])
-        meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls), "seconds": round(time.perf_counter() - started, 6)}
+        meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls)}
         if turn_tools.pending is not None:
             answer = turn_tools.pending.readback
             return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
