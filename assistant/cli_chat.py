@@ -60,10 +60,11 @@ def route(text: Annotated[str | None, typer.Argument()] = None, today: TodayOpti
 
 def converse(container: Container, email: str, *, as_json: bool, lines: Iterable[str] | None = None, key: str | None = None) -> None:
     """Answer each line (or, with no lines given, each line typed on stdin) until the end or 'quit'."""
+    from assistant.engines import select_engine
     from assistant.operations import actor_id_for
 
     actor_id = actor_id_for(container, email)
-    engine = container.offline_engine
+    engine = select_engine(container)  # the LLM agent when an endpoint is configured, else the offline engine
     interactive = lines is None and sys.stdin.isatty()
     if interactive:
         out.print(f"Chatting as {email}. Type 'quit' to leave.")

@@ -186,3 +186,18 @@ def test_model_calls_per_turn_are_capped(container: Container, company: Company,
 def test_empty_message_needs_no_model(container: Container, company: Company, server: ScriptedOpenAI) -> None:
     assert "didn't get any text" in say(engine_for(container, server.base_url), company.requester, "   ").text
     assert server.requests == []
+
+
+def test_chat_uses_the_llm_engine_when_an_endpoint_is_configured(container: Container, company: Company, server: ScriptedOpenAI,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    monkeypatch.chdir(container.settings.backoffice_home.parent)  # keep a developer's .env out of the settings
+    server.queue(ToolCalls((("get_leave_balance", {}),)), Text("You have 25 days left, says the model."))
+    env = {"BACKOFFICE_HOME": str(container.settings.backoffice_home), "DATABASE_URL": container.settings.resolved_database_url,
+           "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k", "BACKOFFICE_LLM_MODEL": "scripted", "BACKOFFICE_ENGINE": None}
+    result = CliRunner().invoke(app, ["chat", "--as", "requester@example.com", "--json"], env=env, input="how many days off?\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["reply"] == "You have 25 days left, says the model."
