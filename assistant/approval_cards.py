@@ -1,0 +1,146 @@
+"""Approval cards: which approvers still need a card, what a card says, and what a decision from a card does.
+
+A card is claimed in the database before it is sent (one card per approval step, however many workers run),
+and a decision goes through the pipeline's decide_approval, whose conditional UPDATE makes a double click or
+two racing approvers produce exactly one decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from assistant.container import Container
+from assistant.errors import error_text, is_refusal
+from tools.approvals.models import Approval, ApprovalKind
+from tools.db import transaction, utcnow
+from tools.messaging.service import create_approval_card, list_approval_cards, list_approvals_without_card, record_card_message
+from tools.audit.service import record_audit
+from tools.people.service import get_employee, get_employee_by_slack_id
+
+# What to look up in the policies for the clause a card cites.
+CLAUSE_QUERIES = {ApprovalKind.LEAVE.value: "who approves {leave_type} leave requests and how much notice is needed",
+                  ApprovalKind.EXPENSE.value: "expense claim limits and receipts for {category}",
+                  ApprovalKind.SYSTEM_ACCESS.value: "requesting access to systems and who approves it"}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A policy sentence that applies to the request, and where it comes from."""
+
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """One approval step to put in front of its approver."""
+
+    card_id: int
+    approval_id: int
+    step: int  # 1-based
+    steps: int
+    kind: str
+    summary: str
+    facts: dict[str, Any]
+    requester: str
+    approver_chat_id: str
+    note: str  # e.g. "the manager is on leave today; their manager decides"
+    citation: Citation | None = None
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What a click on Approve or Deny did, for the adapter to render."""
+
+    decided: bool
+    text: str
+    status: str = ""  # the approval's status afterwards
+    summary: str = ""
+    decided_by: str = ""
+    reason: str = ""
+    requester_chat_id: str | None = None
+    cards: list[tuple[str, str]] = field(default_factory=list)  # (channel, message ts) of the cards to close
+
+
+def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str | None] = lambda email: None,
+                    now: datetime | None = None) -> list[Card]:
+    """Claim a card for every pending approval step whose approver can be reached in chat and has none yet.
+
+    An approver whose chat account is not linked yet is looked up by email (`find_chat_id`) and linked.
+    """
+    cards: list[Card] = []
+    with transaction(container.session_factory) as session:
+        for approval in list_approvals_without_card(session):
+            approver = get_employee(session, employee_id=approval.approver_id)
+            if not approver.slack_user_id:
+                found = find_chat_id(approver.email)
+                if not found or get_employee_by_slack_id(session, slack_user_id=found) is not None:
+                    continue  # they decide from the CLI or the App Home; a card follows once their account is linked
+                approver.slack_user_id = found
+                record_audit(session, actor=None, action="link_slack_user", subject=f"employee:{approver.id}",
+                             details={"slack_user_id": found, "previous": None, "by": "users.lookupByEmail"})
+            claimed = create_approval_card(session, approval_id=approval.id, step=approval.step, now=now or utcnow())
+            if claimed is not None:
+                cards.append(_card(session, approval, claimed.id, approver.slack_user_id))
+    return [_with_citation(container, card) for card in cards]
+
+
+def _card(session: Any, approval: Approval, card_id: int, approver_chat_id: str) -> Card:
+    requester = get_employee(session, employee_id=approval.requester_id)
+    step = approval.chain[approval.step]
+    return Card(card_id=card_id, approval_id=approval.id, step=approval.step + 1, steps=len(approval.chain), kind=approval.kind,
+                summary=approval.summary, facts=dict(approval.facts), requester=requester.name, approver_chat_id=approver_chat_id,
+                note=str(step.get("note") or ""))
+
+
+def _with_citation(container: Container, card: Card) -> Card:
+    """Add the policy clause that applies, when the knowledge base has one (a card never fails for lack of it)."""
+    template = CLAUSE_QUERIES.get(card.kind)
+    if template is None:
+        return card
+    question = template.format(leave_type=card.facts.get("leave_type", ""), category=card.facts.get("category", ""))
+    try:
+        found = container.knowledge.lookup(question, roles=frozenset({"manager", "hr", "finance", "it"}), k=3)
+    except Exception:  # noqa: BLE001 - no knowledge base (or it is down): the card goes out without a clause
+        return card
+    if not found.covered or not found.quotes:
+        return card
+    quote = found.quotes[0]
+    source = quote.section if quote.section.startswith(quote.title) else f"{quote.title} > {quote.section}"
+    return Card(**{**card.__dict__, "citation": Citation(quote.text, source)})
+
+
+def record_card_posted(container: Container, *, card_id: int, channel: str, message_ts: str) -> None:
+    """Remember where a card was posted, so the decision can close it in place."""
+    with transaction(container.session_factory) as session:
+        record_card_message(session, card_id=card_id, channel=channel, message_ts=message_ts)
+
+
+def decide_from_card(container: Container, *, actor_id: int, approval_id: int, decision: str, reason: str = "",
+                     now: datetime | None = None) -> DecisionOutcome:
+    """Record an approver's decision through the pipeline; a repeat or a refusal decides nothing."""
+    try:
+        result = container.pipeline.run("decide_approval", {"approval_id": approval_id, "decision": decision, "reason": reason},
+                                        actor_id=actor_id, now=now)
+    except Exception as error:  # noqa: BLE001 - the approver reads why; nothing was decided
+        text = error_text(error)
+        if not is_refusal(error):
+            return DecisionOutcome(decided=False, text=text)
+        return _outcome(container, approval_id, decided=False, text=text)
+    return _outcome(container, approval_id, decided=True, text=result.message)
+
+
+def _outcome(container: Container, approval_id: int, *, decided: bool, text: str) -> DecisionOutcome:
+    with transaction(container.session_factory) as session:
+        approval = session.get(Approval, approval_id)
+        if approval is None:
+            return DecisionOutcome(decided=decided, text=text)
+        requester = get_employee(session, employee_id=approval.requester_id)
+        decider = get_employee(session, employee_id=approval.decided_by_id) if approval.decided_by_id else None
+        cards = [(card.channel, card.message_ts) for card in list_approval_cards(session, approval_id=approval_id) if card.message_ts]
+        return DecisionOutcome(decided=decided, text=text, status=approval.status, summary=approval.summary,
+                               decided_by=decider.name if decider else "", reason=approval.reason,
+                               requester_chat_id=requester.slack_user_id, cards=cards)

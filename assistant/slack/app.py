@@ -1,0 +1,65 @@
+"""The bolt App factory: exactly-once middleware, one error handler, and the listeners of each feature."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from assistant.chat import first_delivery
+from assistant.container import Container
+from assistant.engines import ConversationEngine, select_engine
+from assistant.errors import AssistantError, AssistantErrorCode, error_text
+from assistant.slack import cards, commands, forms, home, messages, uploads
+from assistant.slack.deps import SlackDeps
+
+log = logging.getLogger(__name__)
+
+
+def build_app(container: Container, *, engine: ConversationEngine | None = None, client: WebClient | None = None,
+              deps: SlackDeps | None = None) -> App:
+    """Build the Slack App on the container; SLACK_API_URL points its Web API client elsewhere (tests, proxies)."""
+    settings = container.settings
+    if not settings.slack_bot_token or not (settings.slack_signing_secret or settings.slack_app_token):
+        raise AssistantError(AssistantErrorCode.NOT_CONFIGURED,
+                             "Slack needs SLACK_BOT_TOKEN plus SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode).")
+    web = client or WebClient(token=settings.slack_bot_token, base_url=_api_url(settings.slack_api_url))
+    app = App(signing_secret=settings.slack_signing_secret or "socket-mode", client=web,
+              token_verification_enabled=False)  # no auth.test call while building; bolt authorizes on the first request
+    deps = deps or SlackDeps(container=container, engine=engine or select_engine(container))
+    app.middleware(_once_per_event(deps))
+    app.error(_on_error)
+    for feature in (messages, cards, commands, forms, home, uploads):
+        feature.register(app, deps)
+    return app
+
+
+def _api_url(url: str | None) -> str:
+    if not url:
+        return WebClient.BASE_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def _once_per_event(deps: SlackDeps):  # type: ignore[no-untyped-def]
+    """Skip an event already taken (Slack retries with X-Slack-Retry-Num): acknowledged, never handled twice."""
+    def middleware(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002 - bolt's argument name
+        if body.get("type") == "event_callback" and body.get("event_id"):
+            event = body.get("event") or {}
+            key = f"slack:{body['event_id']}:{event.get('type')}:{event.get('event_ts') or event.get('ts')}"
+            if not first_delivery(deps.container, key, deps.clock()):
+                return BoltResponse(status=200, body="")
+        return next()
+    return middleware
+
+
+def _on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
+    """The one error handler: log with an id and tell the person, whatever listener failed."""
+    text = error_text(error)
+    user = (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user") or body.get("user_id")
+    if user:
+        try:
+            client.chat_postMessage(channel=user, text=text)
+        except Exception:  # noqa: BLE001 - Slack itself is failing; the error id is already in the log
+            log.exception("could not tell %s about an error", user)

@@ -1,0 +1,70 @@
+"""Block Kit rendering: approval cards, their closed form, the deny-reason modal, and plain replies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from assistant.approval_cards import Card, DecisionOutcome
+from assistant.slack.ids import Action, Block, Callback
+
+MAX_SECTION = 2900  # Slack caps a section's text at 3,000 characters
+FACT_LABELS = {"leave_type": "Leave type", "start_date": "From", "end_date": "To", "working_days": "Working days",
+               "balance_after": "Balance after", "amount": "Amount", "currency": "Currency", "amount_company": "In company currency",
+               "category": "Category", "category_limit": "Category limit", "merchant": "Merchant", "system": "System",
+               "access_level": "Access level", "justification": "Why"}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn reserves."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
+
+
+def card_text(card: Card) -> str:
+    """Return the notification text of a card (shown where blocks are not)."""
+    return f"Approval needed: {card.summary}"
+
+
+def card_blocks(card: Card) -> list[dict[str, Any]]:
+    """Return the approval card: the request, its computed facts, the policy clause, and Approve / Deny."""
+    steps = f" (step {card.step} of {card.steps})" if card.steps > 1 else ""
+    facts = [{"type": "mrkdwn", "text": f"*{FACT_LABELS.get(name, name)}*\n{escape(str(value))}"}
+             for name, value in card.facts.items() if value not in (None, "")][:10]
+    blocks: list[dict[str, Any]] = [section(f"*Approval #{card.approval_id}{steps}* from {escape(card.requester)}\n{escape(card.summary)}")]
+    if facts:
+        blocks.append({"type": "section", "fields": facts})
+    if card.note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Routed to you: {escape(card.note)}"}]})
+    if card.citation is not None:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f"Policy: “{escape(card.citation.text)[:500]}” ({escape(card.citation.source)})"}]})
+    value = json.dumps({"approval_id": card.approval_id, "step": card.step})
+    blocks.append({"type": "actions", "block_id": f"approval_{card.approval_id}_{card.step}", "elements": [
+        {"type": "button", "action_id": Action.APPROVE.value, "style": "primary", "value": value,
+         "text": {"type": "plain_text", "text": "Approve"}},
+        {"type": "button", "action_id": Action.DENY.value, "style": "danger", "value": value,
+         "text": {"type": "plain_text", "text": "Deny"}},
+    ]})
+    return blocks
+
+
+def closed_card_blocks(outcome: DecisionOutcome) -> list[dict[str, Any]]:
+    """Return a decided card: no buttons left to click, and who decided what."""
+    verdict = {"approved": "Approved", "rejected": "Denied", "failed": "Approved, but it could not be carried out",
+               "pending": "Step decided"}.get(outcome.status, outcome.status.capitalize())
+    by = f" by {escape(outcome.decided_by)}" if outcome.decided_by else ""
+    reason = f"\nReason: {escape(outcome.reason)}" if outcome.reason else ""
+    return [section(f"{escape(outcome.summary)}"), section(f"*{verdict}{by}.* {escape(outcome.text)}{reason}")]
+
+
+def deny_reason_modal(approval_id: int, private_metadata: str) -> dict[str, Any]:
+    """Return the modal asking an approver why they deny."""
+    return {"type": "modal", "callback_id": Callback.DENY_REASON.value, "private_metadata": private_metadata,
+            "title": {"type": "plain_text", "text": f"Deny #{approval_id}"[:24]},
+            "submit": {"type": "plain_text", "text": "Deny"}, "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": [{"type": "input", "block_id": Block.REASON.value, "label": {"type": "plain_text", "text": "Reason"},
+                        "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000}}]}

@@ -1,0 +1,103 @@
+"""Approval cards in Slack: sent to the approver's DM, decided with Approve / Deny, then closed in place."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from assistant.approval_cards import DecisionOutcome, claim_new_cards, decide_from_card, record_card_posted
+from assistant.errors import error_text
+from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, deny_reason_modal, escape
+from assistant.slack.deps import SlackDeps
+from assistant.slack.ids import Action, Block, Callback
+from assistant.slack.people import chat_id_lookup, employee_of
+
+log = logging.getLogger(__name__)
+
+
+def deliver_cards(deps: SlackDeps, client: WebClient) -> int:
+    """Send a card for every approval step that has none yet; return how many were sent."""
+    sent = 0
+    for card in claim_new_cards(deps.container, find_chat_id=chat_id_lookup(client), now=deps.clock()):
+        try:
+            posted = client.chat_postMessage(channel=card.approver_chat_id, text=card_text(card), blocks=card_blocks(card))
+        except SlackApiError as error:
+            log.error("could not send the card of approval #%s: %s", card.approval_id, error.response.get("error"))
+            continue
+        record_card_posted(deps.container, card_id=card.card_id, channel=posted["channel"], message_ts=posted["ts"])
+        sent += 1
+    return sent
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Listen to the cards' buttons and the deny-reason modal."""
+
+    @app.action(Action.APPROVE.value)
+    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        value = json.loads(body["actions"][0]["value"])
+        decide(deps, client, user_id=body["user"]["id"], approval_id=int(value["approval_id"]), decision="approve",
+               channel=body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id"))
+
+    @app.action(Action.DENY.value)
+    def on_deny(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        value = json.loads(body["actions"][0]["value"])
+        metadata = json.dumps({"approval_id": value["approval_id"], "channel": body.get("channel", {}).get("id")})
+        client.views_open(trigger_id=body["trigger_id"], view=deny_reason_modal(int(value["approval_id"]), metadata))
+
+    @app.view(Callback.DENY_REASON.value)
+    def on_deny_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        reason = (view["state"]["values"].get(Block.REASON.value, {}).get("value", {}).get("value") or "").strip()
+        if not reason:
+            ack(response_action="errors", errors={Block.REASON.value: "Please say why you deny it; the requester will see it."})
+            return
+        ack()
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        decide(deps, client, user_id=body["user"]["id"], approval_id=int(metadata["approval_id"]), decision="deny",
+               reason=reason, channel=metadata.get("channel"))
+
+
+def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int, decision: str, channel: str | None,
+           reason: str = "") -> DecisionOutcome | None:
+    """Decide as the clicking approver; close the cards, tell the requester, and send the next step's card."""
+    try:
+        approver = employee_of(deps, client, user_id)
+    except Exception as error:  # noqa: BLE001 - unknown clicker: they read why
+        _tell(client, channel, user_id, error_text(error))
+        return None
+    outcome = decide_from_card(deps.container, actor_id=approver.employee_id, approval_id=approval_id, decision=decision,
+                               reason=reason, now=deps.clock())
+    if not outcome.decided:  # a second click, a racing approver, not theirs: nothing changes, only they are told
+        _tell(client, channel, user_id, outcome.text)
+        return outcome
+    for card_channel, ts in outcome.cards:
+        client.chat_update(channel=card_channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",
+                           blocks=closed_card_blocks(outcome))
+    if outcome.requester_chat_id and outcome.status != "pending":
+        client.chat_postMessage(channel=outcome.requester_chat_id, text=escape(_requester_text(outcome)))
+    deliver_cards(deps, client)
+    return outcome
+
+
+def _requester_text(outcome: DecisionOutcome) -> str:
+    by = f" by {outcome.decided_by}" if outcome.decided_by else ""
+    verdict = {"approved": "was approved", "rejected": "was denied", "failed": "was approved but could not be carried out"}
+    reason = f" Reason: {outcome.reason}" if outcome.reason else ""
+    return f"Your request \"{outcome.summary}\" {verdict.get(outcome.status, outcome.status)}{by}.{reason}"
+
+
+def _tell(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
+    """Answer only the clicking person (ephemeral), or in a DM when the channel is unknown."""
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=escape(text))
+        else:
+            client.chat_postMessage(channel=user_id, text=escape(text))
+    except SlackApiError as error:
+        log.warning("could not tell %s: %s", user_id, error.response.get("error"))

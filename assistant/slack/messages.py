@@ -1,0 +1,69 @@
+"""DMs, @mentions and thread follow-ups: acknowledged at once, answered by updating a placeholder."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from assistant.chat import answer, has_conversation
+from assistant.errors import error_text
+from assistant.slack.blocks import escape
+from assistant.slack.cards import deliver_cards
+from assistant.slack.deps import SlackDeps
+from assistant.slack.people import employee_of
+
+log = logging.getLogger(__name__)
+PLACEHOLDER = "_Working on it…_"
+IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave", "thread_broadcast"}
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Listen to direct messages, mentions and follow-ups in threads the assistant takes part in."""
+
+    @app.event("message")
+    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or event.get("subtype") == "file_share":
+            return  # itself, other bots, edits; uploads go to the knowledge listener
+        channel, thread = event.get("channel", ""), event.get("thread_ts")
+        if event.get("channel_type") == "im":
+            key = f"slack:{channel}:{thread}" if thread else f"slack:{channel}"
+        elif thread and not _mentions_bot(event, body) and has_conversation(deps.container, f"slack:{channel}:{thread}"):
+            key = f"slack:{channel}:{thread}"  # a follow-up in a thread the assistant was mentioned in
+        else:
+            return
+        converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread, key=key, text=event.get("text", ""))
+
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("bot_id"):
+            return
+        thread = event.get("thread_ts") or event.get("ts")
+        converse(deps, client, user_id=event.get("user", ""), channel=event.get("channel", ""), thread_ts=thread,
+                 key=f"slack:{event.get('channel')}:{thread}", text=event.get("text", ""))
+
+
+def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str) -> None:
+    """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place."""
+    placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER)
+    try:
+        person = employee_of(deps, client, user_id)
+        reply = answer(deps.engine, key=key, employee_id=person.employee_id, text=_without_mentions(text), now=deps.clock())
+        reply_text = reply.text
+    except Exception as error:  # noqa: BLE001 - the person who wrote always gets an answer or a reason
+        reply, reply_text = None, error_text(error)
+    client.chat_update(channel=placeholder["channel"], ts=placeholder["ts"], text=escape(reply_text))
+    if reply is not None and reply.wrote:
+        deliver_cards(deps, client)
+
+
+def _mentions_bot(event: dict[str, Any], body: dict[str, Any]) -> bool:
+    bots = {auth.get("user_id") for auth in body.get("authorizations") or [] if auth.get("is_bot")}
+    return any(f"<@{bot}>" in (event.get("text") or "") for bot in bots if bot)
+
+
+def _without_mentions(text: str) -> str:
+    return re.sub(r"<@[A-Z0-9]+(\|[^>]*)?>", " ", text or "").strip()
