@@ -81,3 +81,11 @@ def has_conversation(container: Container, key: str) -> bool:
     """Return True when the assistant already takes part in this conversation (a thread it was mentioned in)."""
     with transaction(container.session_factory) as session:
         return session.scalar(select(Conversation.id).where(Conversation.key.in_((key, f"agent:{key}")))) is not None
+
+
+def database_ok(container: Container) -> bool:
+    """Return True when the database answers (the health check of `serve`)."""
+    from sqlalchemy import text
+
+    with container.engine.connect() as connection:
+        return connection.execute(text("SELECT 1")).scalar() == 1

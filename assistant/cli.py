@@ -12,7 +12,9 @@ import typer
 
 from assistant.cli_common import AsEmail, JsonFlag, emit, emit_rows, open_container, out, refusals, run_tool, table
 from assistant.cli_chat import chat, route
+from assistant.cli_eval import eval_app
 from assistant.cli_knowledge import kb_app
+from assistant.cli_serve import serve
 
 app = typer.Typer(help="backoffice-assistant: leave, expenses, IT tickets and approvals.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -24,8 +26,10 @@ tickets_app = typer.Typer(help="IT helpdesk tickets.", no_args_is_help=True)
 for sub, name in ((people_app, "people"), (approvals_app, "approvals"), (leave_app, "leave"), (expenses_app, "expenses"), (tickets_app, "tickets")):
     app.add_typer(sub, name=name)
 app.add_typer(kb_app, name="kb")
+app.add_typer(eval_app, name="eval")
 app.command("route")(refusals(route))
 app.command("chat")(chat)
+app.command("serve")(refusals(serve))
 
 @app.command()
 @refusals

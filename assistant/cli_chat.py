@@ -43,10 +43,11 @@ def route(text: Annotated[str | None, typer.Argument()] = None, today: TodayOpti
           as_json: JsonFlag = False) -> None:
     """Show the offline intent and slots of a text (no side effects)."""
     from assistant.nlu.router import build_router
+    from assistant.settings import load_settings
     from tools.approvals.policy import load_policy
 
     day = _today(today)
-    router = build_router()
+    router = build_router(load_settings().cache_dir)
     currency = load_policy(None).company_currency
     if jsonl:
         for line in sys.stdin:

@@ -46,7 +46,7 @@ def build_container(settings: Settings) -> Container:
     knowledge = KnowledgeLookup(settings)
     pipeline = Pipeline(registry=build_registry(), session_factory=session_factory, policy=policy,
                         default_timezone=settings.timezone, knowledge=knowledge)
-    offline = OfflineEngine(pipeline=pipeline, session_factory=session_factory, router_factory=build_router,
+    offline = OfflineEngine(pipeline=pipeline, session_factory=session_factory, router_factory=lambda: build_router(settings.cache_dir),
                             ttl=timedelta(minutes=settings.conversation_ttl_minutes), default_currency=policy.company_currency)
     return Container(settings=settings, engine=engine, session_factory=session_factory, policy=policy, pipeline=pipeline,
                      knowledge=knowledge, offline_engine=offline)

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, alias="CHROMA_PORT")
     embeddings: str = Field("local", alias="BACKOFFICE_EMBEDDINGS")
     embedding_model: str | None = Field(None, alias="BACKOFFICE_EMBEDDING_MODEL")
+    cache_override: Path | None = Field(None, alias="BACKOFFICE_CACHE_DIR")
     max_document_bytes: int = Field(20_000_000, alias="BACKOFFICE_MAX_DOCUMENT_BYTES")
     conversation_ttl_minutes: int = Field(30, alias="BACKOFFICE_CONVERSATION_TTL_MINUTES")
     answer_threshold: float = Field(0.40, alias="BACKOFFICE_ANSWER_THRESHOLD")
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.backoffice_home / 'backoffice.db').resolve()}"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Return the folder for derived data that can be rebuilt (the trained intent model)."""
+        return self.cache_override or self.backoffice_home / "cache"
 
     @property
     def uploads_dir(self) -> Path:

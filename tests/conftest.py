@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,8 @@ from tools.migrate import upgrade_database
 from tools.schema import metadata
 
 POSTGRES_BASE = os.environ.get("BACKOFFICE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The trained intent model is derived data: one copy for every worker and run (and the `serve` subprocesses).
+os.environ.setdefault("BACKOFFICE_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"backoffice-test-cache-{os.getuid()}"))
 # A fixed "now" (Friday 27 November 2026, noon UTC) so working-day counts are deterministic.
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 

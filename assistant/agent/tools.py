@@ -7,6 +7,7 @@ are validated, authorized and previewed, then parked as the turn's pending write
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ class TurnTools:
     now: datetime
     pending: PendingWrite | None = None
     calls: list[str] = field(default_factory=list)
+    _parking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def build(self) -> list[BaseTool]:
         """Return the tools this person's roles allow (the pipeline checks again on every call)."""
@@ -62,15 +64,16 @@ class TurnTools:
         return _clip(json.dumps({"message": result.message, "data": result.data}, default=str))
 
     def _park(self, spec: ToolSpec, args: dict[str, Any]) -> str:
-        if self.pending is not None:
-            return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
-        self.pipeline.check(spec.name, args, actor_id=self.actor_id)
-        flow = PREVIEWS.get(spec.name)
-        preview: dict[str, Any] = {}
-        if flow is not None and flow.preview_tool is not None:
-            preview = self.pipeline.run(flow.preview_tool, args, actor_id=self.actor_id, now=self.now).data
-        self.pending = PendingWrite(spec.name, args, readback_text(spec.name, args, preview))
-        return f"NOT DONE YET. The person was shown this and must answer yes first: {self.pending.readback}"
+        with self._parking:  # the model may call several tools at once; they run in parallel threads
+            if self.pending is not None:
+                return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
+            self.pipeline.check(spec.name, args, actor_id=self.actor_id)
+            flow = PREVIEWS.get(spec.name)
+            preview: dict[str, Any] = {}
+            if flow is not None and flow.preview_tool is not None:
+                preview = self.pipeline.run(flow.preview_tool, args, actor_id=self.actor_id, now=self.now).data
+            self.pending = PendingWrite(spec.name, args, readback_text(spec.name, args, preview))
+            return f"NOT DONE YET. The person was shown this and must answer yes first: {self.pending.readback}"
 
 
 def _passages_for_model(query: str, data: dict[str, Any]) -> str:

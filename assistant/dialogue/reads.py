@@ -25,6 +25,8 @@ def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str) -> s
 
 def _balance(data: dict[str, Any], leave_type: str | None) -> str:
     rows = [r for r in data["balances"] if not leave_type or r["leave_type"] == leave_type] or data["balances"]
+    if not rows:
+        return f"You have no leave allowance set up for {data['year']} yet; HR can add it."
     parts = [f"{r['leave_type']}: {'no cap' if r['available'] is None else r['available']} days available"
              + (f" ({r['reserved']} reserved by pending requests)" if r["reserved"] else "") for r in rows]
     return f"Your {data['year']} leave balance: " + "; ".join(parts) + "."

@@ -18,12 +18,15 @@ The thresholds were chosen on the CLINC150 train split and the Rasa helpdesk fil
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.nlu.intent_examples import ACTION_INTENTS, Intent, IntentExamples, load_intent_examples
@@ -76,11 +79,12 @@ class IntentClassifier:
 
     def __init__(self, embedder: Embedder, examples: IntentExamples | None = None, *,
                  thresholds: OutOfScopeThresholds = OutOfScopeThresholds(),
-                 regression: RegressionSettings = RegressionSettings()) -> None:
+                 regression: RegressionSettings = RegressionSettings(), cache_dir: Path | None = None) -> None:
         self.embedder = embedder
         self._examples = examples
         self.thresholds = thresholds
         self.regression = regression
+        self.cache_dir = cache_dir  # where the trained model is kept between processes (None: train in every process)
 
     @property
     def examples(self) -> IntentExamples:
@@ -140,7 +144,13 @@ class IntentClassifier:
         key = (self.embedder.name, examples.fingerprint, self.regression)
         with _training_lock:
             if key not in _trained_cache:
-                _trained_cache[key] = _train(self.embedder, examples, self.regression)
+                cached = _cache_file(self.cache_dir, key)
+                trained = _load_trained(cached) if cached else None
+                if trained is None:
+                    trained = _train(self.embedder, examples, self.regression)
+                    if cached:
+                        _save_trained(cached, trained)
+                _trained_cache[key] = trained
             return _trained_cache[key]
 
 
@@ -161,6 +171,40 @@ def _train(embedder: Embedder, examples: IntentExamples, regression: RegressionS
     order = np.argsort(example_intent, kind="stable")
     group_starts = np.searchsorted(example_intent[order], np.arange(len(INTENT_ORDER)))
     return _TrainedIntents(model=model, label_to_intent=label_to_intent, example_vectors=vectors[order], group_starts=group_starts)
+
+
+def _cache_file(folder: Path | None, key: tuple[str, str, RegressionSettings]) -> Path | None:
+    if folder is None:
+        return None
+    digest = hashlib.sha256(repr((key, INTENT_ORDER)).encode()).hexdigest()[:24]
+    return folder / f"intents-{digest}.npz"
+
+
+def _load_trained(path: Path) -> _TrainedIntents | None:
+    """Return the model saved by an earlier process, or None when there is none (or it is unreadable)."""
+    import numpy as np
+
+    try:
+        with np.load(path) as saved:
+            model = SoftmaxRegression(weights=saved["weights"], bias=saved["bias"], scale=float(saved["scale"]))
+            return _TrainedIntents(model=model, label_to_intent=saved["label_to_intent"],
+                                   example_vectors=saved["example_vectors"], group_starts=saved["group_starts"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _save_trained(path: Path, trained: _TrainedIntents) -> None:
+    """Save the model for the next process; written aside and renamed, so a reader never sees half a file."""
+    import numpy as np
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial.npz")
+        np.savez(partial, weights=trained.model.weights, bias=trained.model.bias, scale=np.array(trained.model.scale),
+                 label_to_intent=trained.label_to_intent, example_vectors=trained.example_vectors, group_starts=trained.group_starts)
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only or full disk only costs the next process a training run
 
 
 def _similarity_per_intent(trained: _TrainedIntents, vectors: numpy.ndarray) -> numpy.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.nlu.slots import extract_slots
@@ -47,9 +48,9 @@ class Router:
         return Route(text=text, intent=prediction.intent, confidence=float(prediction.confidence), slots=slots)
 
 
-def build_router() -> Router:
-    """Build the router with the bundled embedding model (loaded on first use)."""
+def build_router(cache_dir: Path | None = None) -> Router:
+    """Build the router with the bundled embedding model (loaded on first use); the trained model is kept in cache_dir."""
     from assistant.nlu.intents import IntentClassifier
     from knowledge.embeddings import LocalMiniLM
 
-    return Router(IntentClassifier(LocalMiniLM()))
+    return Router(IntentClassifier(LocalMiniLM(), cache_dir=cache_dir))

@@ -51,8 +51,13 @@ def serve_http(app: App, health: Callable[[], bool], *, host: str, port: int, th
     serve(wsgi_application(app, health), host=host, port=port, threads=threads, ident="backoffice-assistant")
 
 
-def serve_socket(app: App, app_token: str) -> None:
-    """Connect over Socket Mode (outbound WebSocket; no public URL) until interrupted."""
+def socket_mode_handler(app: App, app_token: str) -> Any:
+    """Return the Socket Mode handler (it connects only when started)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    SocketModeHandler(app, app_token).start()
+    return SocketModeHandler(app, app_token)
+
+
+def serve_socket(app: App, app_token: str) -> None:
+    """Connect over Socket Mode (outbound WebSocket; no public URL) until interrupted."""
+    socket_mode_handler(app, app_token).start()

@@ -276,3 +276,21 @@ def test_importing_the_classifier_does_no_work(tmp_path: Path) -> None:
                             env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_trained_model_is_cached_on_disk_for_the_next_process(tmp_path, monkeypatch) -> None:
+    import assistant.nlu.intents as intents
+    from knowledge.embeddings import LocalMiniLM
+
+    first = intents.IntentClassifier(LocalMiniLM(), cache_dir=tmp_path)
+    expected = first.classify("I need next Friday off")
+    assert list(tmp_path.glob("intents-*.npz"))
+    saved = dict(intents._trained_cache)
+    intents._trained_cache.clear()  # as in a new process
+    monkeypatch.setattr(intents, "_train", lambda *args: pytest.fail("trained again instead of loading the cache"))
+    try:
+        again = intents.IntentClassifier(LocalMiniLM(), cache_dir=tmp_path)
+        assert again.classify("I need next Friday off") == expected
+    finally:
+        intents._trained_cache.clear()
+        intents._trained_cache.update(saved)

@@ -125,7 +125,7 @@ def test_the_model_cannot_make_two_changes_in_one_turn(container: Container, com
                                                       engine: LlmEngine) -> None:
     server.queue(ToolCalls((("create_ticket", {"summary": "printer jam"}), ("create_ticket", {"summary": "second one"}))))
     reply = say(engine, company.requester, "open two tickets")
-    assert "printer jam" in reply.text
+    assert ("printer jam" in reply.text) != ("second one" in reply.text)  # whichever came first; the other is refused
     assert say(engine, company.requester, "yes").wrote
     with transaction(container.session_factory) as session:
         from tools.helpdesk.models import Ticket

@@ -65,7 +65,7 @@ class RunningApp:
         return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded", **options)
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0) -> Any:
     """Poll until `condition()` is truthy (listeners run after the ack) and return its value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

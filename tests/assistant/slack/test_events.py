@@ -1,0 +1,155 @@
+"""Events over HTTP: signatures, Slack's retries, double clicks, unknown people, threads, bots and Slack's own payloads."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.assistant.slack.conftest import RunningApp, dm_event, wait_for
+from tests.assistant.slack.test_approval_flow import approvals, click, leave_requests
+from tools.audit.models import AuditRecord
+from tools.db import transaction
+from tools.messaging.models import HandledEvent
+
+PAYLOADS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "slack_payloads"
+
+
+def audit_count(app: RunningApp) -> int:
+    with transaction(app.container.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+
+def handled(app: RunningApp) -> int:
+    with transaction(app.container.session_factory) as session:
+        return int(session.scalar(select(func.count()).select_from(HandledEvent)) or 0)
+
+
+def settle() -> None:
+    time.sleep(0.4)  # listeners run after the ack; give a wrong second effect the time to show
+
+
+@pytest.mark.parametrize("problem", ["bad signature", "missing signature", "old timestamp"])
+def test_unsigned_or_stale_requests_get_401_and_change_nothing(slack_app: RunningApp, problem: str) -> None:
+    payload = dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvBad")
+    options = {"bad signature": {"signature": "v0=" + "0" * 64}, "missing signature": {"sign": False},
+               "old timestamp": {"timestamp": int(time.time()) - 6 * 60}}[problem]
+    before = audit_count(slack_app)
+    status, _ = slack_app.event(payload, **options)
+    assert status == 401
+    settle()
+    assert slack_app.slack.calls == [] and handled(slack_app) == 0 and audit_count(slack_app) == before
+
+
+def test_a_retried_event_has_exactly_one_effect(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvRetry", ts="2.1"))
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    for retry in (1, 2, 3):
+        assert slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvRetry", ts="2.1"), retry=retry)[0] == 200
+    slack_app.event(dm_event("UREQ", "yes", "EvYes", ts="2.2"))
+    wait_for(lambda: leave_requests(slack_app))
+    for retry in (1, 2, 3):
+        slack_app.event(dm_event("UREQ", "yes", "EvYes", ts="2.2"), retry=retry)
+    settle()
+    assert len(leave_requests(slack_app)) == 1 and len(approvals(slack_app)) == 1
+    placeholders = [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "DUREQ"]
+    assert len(placeholders) == 2  # one answer per distinct message, none for the six retries
+
+
+def test_approve_clicked_twice_decides_once(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvA1", ts="3.1"))
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    slack_app.event(dm_event("UREQ", "yes", "EvA2", ts="3.2"))
+    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    click(slack_app, card.args, "approval_approve", "UMGR")
+    click(slack_app, card.args, "approval_approve", "UMGR")
+    wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
+    settle()
+    assert [a.status for a in approvals(slack_app)] == ["approved"]
+    told = [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UREQ"]
+    assert len(told) == 1 and "already approved" in slack_app.slack.of("chat.postEphemeral")[0].args["text"]
+    assert len([c for c in slack_app.slack.of("chat.update") if c.args.get("text", "").startswith("Approval #")]) == 1
+
+
+def test_the_requester_cannot_approve_their_own_card(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvO1", ts="4.1"))
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    slack_app.event(dm_event("UREQ", "yes", "EvO2", ts="4.2"))
+    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    click(slack_app, card.args, "approval_approve", "UREQ")  # a forged click from the requester
+    refusal = wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
+    assert "own request" in refusal[0].args["text"] and [a.status for a in approvals(slack_app)] == ["pending"]
+
+
+def test_deny_asks_for_a_reason_in_a_modal(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvD1", ts="5.1"))
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    slack_app.event(dm_event("UREQ", "yes", "EvD2", ts="5.2"))
+    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    click(slack_app, card.args, "approval_deny", "UMGR")
+    modal = wait_for(lambda: slack_app.slack.of("views.open"))[0].args["view"]
+    submission = {"type": "view_submission", "user": {"id": "UMGR"}, "team": {"id": "T111"}, "api_app_id": "A111",
+                  "view": {**modal, "id": "V1", "state": {"values": {"reason": {"value": {"type": "plain_text_input", "value": ""}}}}}}
+    status, body = slack_app.interaction(submission)
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    submission["view"]["state"]["values"]["reason"]["value"]["value"] = "Team offsite that week"
+    assert slack_app.interaction(submission)[0] == 200
+    told = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UREQ"])
+    assert "was denied" in told[0].args["text"] and "offsite" in told[0].args["text"]
+    assert [a.status for a in approvals(slack_app)] == ["rejected"] and leave_requests(slack_app)[0].status == "rejected"
+
+
+def test_an_unknown_person_gets_a_clear_answer(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UNOBODY", "I need Friday off", "EvU"))
+    update = wait_for(lambda: slack_app.slack.of("chat.update"))
+    assert "directory" in update[0].args["text"] and "error id" not in update[0].args["text"]
+
+
+def test_a_person_is_found_by_email_once_and_remembered(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "help", "EvH1", ts="6.1"))
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    slack_app.event(dm_event("UREQ", "help", "EvH2", ts="6.2"))
+    wait_for(lambda: len(slack_app.slack.of("chat.update")) == 2)
+    assert len(slack_app.slack.of("users.info")) == 1
+
+
+def test_bots_and_edits_are_ignored(slack_app: RunningApp) -> None:
+    bot = dm_event("UREQ", "I need Friday off", "EvBot")
+    bot["event"]["bot_id"] = "BBOT"
+    edited = dm_event("UREQ", "I need Friday off", "EvEdit")
+    edited["event"]["subtype"] = "message_changed"
+    assert slack_app.event(bot)[0] == 200 and slack_app.event(edited)[0] == 200
+    settle()
+    assert slack_app.slack.of("chat.postMessage") == []
+
+
+def test_a_mention_is_answered_in_its_thread_and_followed_up(slack_app: RunningApp) -> None:
+    mention = json.loads((PAYLOADS / "event_callback.app_mention.bolt_python.json").read_text())
+    mention["event"].update(user="UREQ", text="<@W111> how many vacation days do I have left?")
+    slack_app.event(mention)
+    update = wait_for(lambda: slack_app.slack.of("chat.update"))
+    thread = mention["event"]["ts"]
+    assert "25 days available" in update[0].args["text"]
+    assert slack_app.slack.of("chat.postMessage")[0].args["thread_ts"] == thread
+    follow = dm_event("UREQ", "help", "EvFollow", channel="C111", ts="1595926240.000100")
+    follow["event"].update(channel_type="channel", thread_ts=thread)
+    slack_app.event(follow)
+    wait_for(lambda: len(slack_app.slack.of("chat.update")) == 2)
+    chatter = dm_event("UREQ", "lunch anyone?", "EvChatter", channel="C111", ts="1595926250.000100")
+    chatter["event"].update(channel_type="channel")
+    slack_app.event(chatter)
+    settle()
+    assert len(slack_app.slack.of("chat.update")) == 2  # a channel message outside the thread is not for the bot
+
+
+@pytest.mark.parametrize("name", ["event_callback.message_im.bolt_python.json", "event_callback.app_mention.bolt_python.json",
+                                  "event_callback.message_channel.bolt_python.json"])
+def test_slacks_own_payloads_never_crash(slack_app: RunningApp, name: str) -> None:
+    payload = json.loads((PAYLOADS / name).read_text())
+    assert slack_app.event(payload)[0] == 200
+    settle()
+    for call in slack_app.slack.of("chat.update"):
+        assert "error id" not in call.args["text"]
