@@ -15,7 +15,7 @@ from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.messaging.models import HandledEvent
 
-PAYLOADS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "slack_payloads"
+PAYLOADS = Path(__file__).parent / "payloads"  # Slack's own request bodies (see payloads/NOTICE)
 
 
 def audit_count(app: RunningApp) -> int:
