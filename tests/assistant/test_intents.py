@@ -282,13 +282,14 @@ def test_the_trained_model_is_cached_on_disk_for_the_next_process(tmp_path, monk
     import assistant.nlu.intents as intents
     from knowledge.embeddings import LocalMiniLM
 
-    first = intents.IntentClassifier(LocalMiniLM(), cache_dir=tmp_path)
-    expected = first.classify("I need next Friday off")
-    assert list(tmp_path.glob("intents-*.npz"))
     saved = dict(intents._trained_cache)
     intents._trained_cache.clear()  # as in a new process
-    monkeypatch.setattr(intents, "_train", lambda *args: pytest.fail("trained again instead of loading the cache"))
     try:
+        first = intents.IntentClassifier(LocalMiniLM(), cache_dir=tmp_path)
+        expected = first.classify("I need next Friday off")
+        assert list(tmp_path.glob("intents-*.npz"))
+        intents._trained_cache.clear()  # and another new process
+        monkeypatch.setattr(intents, "_train", lambda *args: pytest.fail("trained again instead of loading the cache"))
         again = intents.IntentClassifier(LocalMiniLM(), cache_dir=tmp_path)
         assert again.classify("I need next Friday off") == expected
     finally:
