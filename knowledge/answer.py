@@ -64,10 +64,13 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
     if not candidates:
         top = hits[0]
         return ExtractiveAnswer(True, [Quote(top.text[:400], top.doc_id, top.title, top.section, top.source)], best)
+    # The words of a sentence's own heading count too ("Notice" for "how much notice ..."): the heading often
+    # carries the word the question uses when the sentence itself does not. Meaning is judged on the sentence.
+    in_context = [f"{_leaf(hit.section)}: {sentence}" for hit, sentence in candidates]
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
     similarity = vectors[1:] @ vectors[0]
     rank_bonus = np.array([0.05 * (PASSAGES_CONSIDERED - hits.index(hit)) for hit, _ in candidates])
-    overlap = np.array([_overlap(question, sentence) for _, sentence in candidates])
+    overlap = np.array([_overlap(question, text) for text in in_context])
     scores = similarity + rank_bonus + 0.25 * overlap
     order = np.argsort(-scores)
     chosen: list[Quote] = []
@@ -75,5 +78,25 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
         hit, sentence = candidates[int(index)]
         if chosen and scores[index] < scores[order[0]] - 0.08:
             break  # a second sentence only when it is nearly as relevant as the first
-        chosen.append(Quote(sentence, hit.doc_id, hit.title, hit.section, hit.source))
+        chosen.append(Quote(_with_list(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source))
     return ExtractiveAnswer(True, chosen, best)
+
+
+def _leaf(section: str) -> str:
+    return section.rsplit(">", 1)[-1].strip()
+
+
+def _with_list(sentence: str, passage: str, *, max_items: int = 5, max_chars: int = 600) -> str:
+    """Return a sentence that introduces a list ("If your laptop is stolen:") together with the list's items."""
+    if not sentence.rstrip().endswith(":"):
+        return sentence
+    parts = split_sentences(passage)
+    if sentence not in parts:
+        return sentence
+    items = parts[parts.index(sentence) + 1:][:max_items]
+    text = sentence
+    for item in items:
+        if len(text) + len(item) + 2 > max_chars:
+            break
+        text = f"{text} {item}" if text.endswith((":", ".", "!", "?")) else f"{text}; {item}"
+    return text

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import re
+
 from assistant.dialogue import words
+from assistant.dialogue.flows import days
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
 from assistant.nlu.router import Route
@@ -15,6 +18,11 @@ LIST_LIMIT = 5
 # A message the classifier calls out of scope is still answered from the policies when a passage matches this well.
 FALLBACK_SCORE = 0.5
 FALLBACK_MIN_CHARS = 12
+PERSONAL_READS = ("leave_balance", "leave_status", "expense_status", "ticket_status")
+# "how many days does Tom Becker have left?", "Tom's leave balance": someone else's records, which nobody reads here.
+SOMEONE_ELSE = re.compile(
+    r"\b(?:does|did|has|is)\s+(?!(?:i|my|me|you|we|it|that|this|there)\b)([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)\s+(?:have|got|take|taken|left|still)"
+    r"|\b(?!(?:My|Our|Your|The|This|That)\b)([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)'s\s+(?:leave|balance|vacation|pto|days|time off|requests?|claims?|tickets?|expenses?)")
 
 
 def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str) -> str:
@@ -27,7 +35,7 @@ def _balance(data: dict[str, Any], leave_type: str | None) -> str:
     rows = [r for r in data["balances"] if not leave_type or r["leave_type"] == leave_type] or data["balances"]
     if not rows:
         return f"You have no leave allowance set up for {data['year']} yet; HR can add it."
-    parts = [f"{r['leave_type']}: {'no cap' if r['available'] is None else r['available']} days available"
+    parts = [f"{r['leave_type']}: " + ("no cap" if r["available"] is None else f"{days(r['available'])} available")
              + (f" ({r['reserved']} reserved by pending requests)" if r["reserved"] else "") for r in rows]
     return f"Your {data['year']} leave balance: " + "; ".join(parts) + "."
 
@@ -51,6 +59,11 @@ def _approval(row: dict[str, Any]) -> str:
 def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: str) -> Reply:
     slots = route.slots
     run = lambda tool, args: pipeline.run(tool, args, actor_id=actor_id, now=now)  # noqa: E731
+    other = SOMEONE_ELSE.search(text) if route.intent in PERSONAL_READS else None
+    if other:
+        name = other.group(1) or other.group(2)
+        return Reply(f"I can only show your own records, not {name}'s. {name} can ask me directly; their manager and HR see "
+                     "their requests when they approve them.", route.intent)
     if route.intent == "leave_balance":
         return Reply(_balance(run("get_leave_balance", {}).data, slots.get("leave_type")), route.intent)
     if route.intent == "leave_status":

@@ -123,6 +123,9 @@ class IntentClassifier:
         if best is Intent.OUT_OF_SCOPE:
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
+        if best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(text.casefold()):
+            # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
+            return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         if self._scores_enough(best, probabilities[best_index], similarities[best_index]):
             if best not in ACTION_INTENTS or action_is_plausible(best, text):
                 return IntentPrediction(best.value, float(probabilities[best_index]))
@@ -278,6 +281,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         Intent.TICKET_STATUS.value: re.compile(
             rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{desk}?(?:ticket|incident)"
             rf"|\b(?:my|the) {desk}?(?:ticket|incident) (?:status|been (?:closed|resolved|fixed|assigned))\b"),
+        "procedure_question": re.compile(
+            r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
+            r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
+            r"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required))\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
             r"leav|\boff\b|\bpto\b|vaca|holi|hoil|\bhols\b|sick|\bill\b|unwell|absen|matern|patern|parental|bereave|compassion"
