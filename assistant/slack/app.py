@@ -31,7 +31,8 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
     deps = deps or SlackDeps(container=container, engine=engine or select_engine(container))
     app.middleware(_once_per_event(deps))
     app.error(_on_error)
-    for feature in (messages, cards, commands, forms, home, uploads):
+    # Bolt gives a request to the first listener that matches: uploads (message subtype file_share) before messages.
+    for feature in (uploads, messages, cards, commands, forms, home):
         feature.register(app, deps)
     return app
 

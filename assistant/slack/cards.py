@@ -43,12 +43,17 @@ def register(app: App, deps: SlackDeps) -> None:
         value = json.loads(body["actions"][0]["value"])
         decide(deps, client, user_id=body["user"]["id"], approval_id=int(value["approval_id"]), decision="approve",
                channel=body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id"))
+        if body.get("container", {}).get("type") == "view":  # clicked in the App Home: show the queue without it
+            from assistant.slack.home import publish_home
+
+            publish_home(deps, client, body["user"]["id"])
 
     @app.action(Action.DENY.value)
     def on_deny(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         value = json.loads(body["actions"][0]["value"])
-        metadata = json.dumps({"approval_id": value["approval_id"], "channel": body.get("channel", {}).get("id")})
+        metadata = json.dumps({"approval_id": value["approval_id"], "channel": body.get("channel", {}).get("id"),
+                               "from_home": body.get("container", {}).get("type") == "view"})
         client.views_open(trigger_id=body["trigger_id"], view=deny_reason_modal(int(value["approval_id"]), metadata))
 
     @app.view(Callback.DENY_REASON.value)
@@ -61,6 +66,10 @@ def register(app: App, deps: SlackDeps) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         decide(deps, client, user_id=body["user"]["id"], approval_id=int(metadata["approval_id"]), decision="deny",
                reason=reason, channel=metadata.get("channel"))
+        if metadata.get("from_home"):
+            from assistant.slack.home import publish_home
+
+            publish_home(deps, client, body["user"]["id"])
 
 
 def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int, decision: str, channel: str | None,

@@ -1,11 +1,31 @@
-"""(being written)"""
+"""The App Home: published when someone opens the Home tab, and again after a decision taken there."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+from typing import Any
 
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from assistant.home import home_for_chat_user
 from assistant.slack.deps import SlackDeps
+from assistant.slack.home_blocks import home_view
+from assistant.slack.people import email_lookup
+
+HOME_TAB = "home"  # Slack's name of the Home tab in app_home_opened (the other tab is "messages")
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Register this feature's listeners."""
+    """Publish the Home whenever its tab is opened."""
+
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") != HOME_TAB or not event.get("user"):
+            return
+        publish_home(deps, client, event["user"])
+
+
+def publish_home(deps: SlackDeps, client: WebClient, user_id: str) -> None:
+    """Build this Slack user's Home from the core and publish it (also after a decision from its buttons)."""
+    data = home_for_chat_user(deps.container, user_id, email_lookup(client), now=deps.clock())
+    client.views_publish(user_id=user_id, view=home_view(data))

@@ -1,11 +1,77 @@
-"""(being written)"""
+"""Policy files sent to the assistant in a DM: handed to the core, downloaded with the bot token, answered with the report."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import http.client
+import logging
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from assistant.errors import AssistantError, AssistantErrorCode
+from assistant.slack.blocks import escape
 from assistant.slack.deps import SlackDeps
+from assistant.slack.people import email_lookup
+from assistant.uploads import IncomingFile, receive_uploads
+
+log = logging.getLogger(__name__)
+FILE_SHARE = "file_share"
+SLACK_FILE_HOSTS = frozenset({"files.slack.com"})  # the bot token goes only to these (https) or to SLACK_API_URL's host
+DOWNLOAD_TIMEOUT_SECONDS = 30
+HTML_SUFFIXES = (".html", ".htm")
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Register this feature's listeners."""
+    """Listen to files shared with the assistant in a DM."""
+
+    @app.event({"type": "message", "subtype": FILE_SHARE})
+    def on_file_share(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return  # a file shared in a channel is not addressed to the assistant
+        files = [_incoming(client, shared) for shared in event.get("files") or []]
+        report = receive_uploads(deps.container, chat_user_id=event.get("user", ""), lookup_email=email_lookup(client),
+                                 files=files, instruction=event.get("text") or "", fetch=slack_file_fetcher(client))
+        client.chat_postMessage(channel=event.get("channel") or event.get("user", ""), text=escape(report.text))
+
+
+def _incoming(client: WebClient, shared: dict[str, Any]) -> IncomingFile:
+    """Describe a shared file; when Slack sent only its id (file_access "check_file_info"), files.info tells the rest."""
+    if not shared.get("name") and shared.get("id"):
+        try:
+            shared = client.files_info(file=shared["id"]).get("file") or shared
+        except SlackApiError as error:
+            log.warning("files.info failed for %s: %s", shared["id"], error.response.get("error"))
+    return IncomingFile(name=str(shared.get("name") or shared.get("title") or ""), handle=shared)
+
+
+def slack_file_fetcher(client: WebClient) -> Callable[[IncomingFile, int], bytes]:
+    """Return a function downloading a shared file's private URL with the bot token, reading at most `limit` bytes."""
+    api = urlsplit(client.base_url)
+    allowed = {("https", host) for host in SLACK_FILE_HOSTS} | {(api.scheme, api.hostname)}
+
+    def fetch(file: IncomingFile, limit: int) -> bytes:
+        url = str(file.handle.get("url_private_download") or file.handle.get("url_private") or "")
+        if (urlsplit(url).scheme, urlsplit(url).hostname) not in allowed:
+            raise AssistantError(AssistantErrorCode.BAD_FILE, "Slack gave me no download link I can use; try sending it again.")
+        request = urllib.request.Request(url)
+        request.add_unredirected_header("Authorization", f"Bearer {client.token}")  # never forwarded to a redirect's host
+        try:
+            with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:  # noqa: S310 - host checked above
+                kind = response.headers.get_content_type() if response.headers.get("Content-Type") else ""
+                content = response.read(limit)
+        except (OSError, http.client.HTTPException) as error:  # URLError, HTTPError and timeouts are OSErrors
+            log.warning("download of %s failed: %s", file.name, error)
+            raise AssistantError(AssistantErrorCode.BAD_FILE,
+                                 "I couldn't download it from Slack; try sending it again.") from error
+        if kind == "text/html" and not file.name.lower().endswith(HTML_SUFFIXES):
+            # Slack answers a token without the files:read scope with its sign-in page, not an error.
+            raise AssistantError(AssistantErrorCode.BAD_FILE, "Slack sent a sign-in page instead of the file; "
+                                 "the app needs the files:read scope.")
+        return content
+
+    return fetch

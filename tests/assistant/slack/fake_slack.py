@@ -107,6 +107,24 @@ class FakeSlack:
         with self._lock:
             return [call for call in self.calls if call.method == method]
 
+    def share_file(self, name: str, content: bytes, *, file_id: str = "F111", mimetype: str = "text/markdown") -> dict[str, Any]:
+        """Serve `content` for download and return the file object of a file_share event, as Slack sends it."""
+        path = f"/files-pri/T111-{file_id}/download/{name}"
+        self.files[path] = content
+        origin = self.base_url.removesuffix("/api/")
+        return {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
+                "size": len(content), "mode": "hosted", "is_external": False, "user": "U111",
+                "url_private": f"{origin}/files-pri/T111-{file_id}/{name}", "url_private_download": f"{origin}{path}"}
+
+    @property
+    def response_url(self) -> str:
+        """Return a slash command's response_url on this fake; what is posted to it is recorded as `response` calls."""
+        return self.base_url.replace("/api/", "/commands/T111/1/response")
+
+    def responses(self) -> list[Call]:
+        """Return what was posted to the response_url (respond() in a listener)."""
+        return self.of("response")
+
     def close(self) -> None:
         """Stop the server."""
         self.server.shutdown()
