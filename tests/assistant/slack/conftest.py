@@ -23,7 +23,8 @@ from tests.builders import Company, make_company
 from tests.conftest import make_settings
 
 SECRET = "secret"
-SLACK_IDS = {"requester": "UREQ", "manager": "UMGR", "colleague": "UCOL", "hr": "UHR", "admin": "UADM", "other_manager": "UOMG"}
+SLACK_IDS = {"requester": "UREQ", "manager": "UMGR", "colleague": "UCOL", "hr": "UHR", "admin": "UADM", "other_manager": "UOMG",
+             "ceo": "UCEO", "finance": "UFIN"}
 
 
 @dataclass

@@ -1,0 +1,72 @@
+"""Approval cards: the facts, the policy clause cited, the delegate's note; and the one error edge."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from waitress.server import create_server
+
+from assistant.slack.app import build_app
+from assistant.slack.server import wsgi_application
+from tests.assistant.slack.conftest import RunningApp, dm_event, wait_for
+
+
+def card_for(app: RunningApp, slack_id: str) -> Any:
+    return wait_for(lambda: [c for c in app.slack.of("chat.postMessage") if c.args.get("channel") == slack_id])[0]
+
+
+def ask_for_leave(app: RunningApp, first: str, second: str, ts: str) -> None:
+    app.event(dm_event("UREQ", first, f"Ev{ts}a", ts=f"{ts}.1"))
+    wait_for(lambda: [c for c in app.slack.of("chat.update") if "Shall I submit" in c.args.get("text", "")])
+    app.event(dm_event("UREQ", second, f"Ev{ts}b", ts=f"{ts}.2"))
+
+
+def test_the_card_cites_the_policy_clause_that_applies(slack_app: RunningApp, tmp_path: Path) -> None:
+    policy = tmp_path / "leave.md"
+    policy.write_text("# Leave\n\n## Approval\n\nAnnual leave requests are approved by your manager, who should answer "
+                      "within two working days.\n", encoding="utf-8")
+    slack_app.container.knowledge.base.add_file(policy, added_by="test")
+    ask_for_leave(slack_app, "I need Dec 14 to Dec 18 off", "yes", "7")
+    blocks = json.dumps(card_for(slack_app, "UMGR").args["blocks"])
+    assert "approved by your manager" in blocks and "Leave &gt; Approval" in blocks
+    assert "Working days" in blocks and "Balance after" in blocks
+
+
+def test_a_card_routed_to_a_delegate_says_so(slack_app: RunningApp) -> None:
+    company, pipeline = slack_app.company, slack_app.container.pipeline
+    today = date.today()
+    away = pipeline.run("request_leave", {"start_date": today.isoformat(), "end_date": (today + timedelta(days=7)).isoformat()},
+                        actor_id=company.manager).data
+    pipeline.run("decide_approval", {"approval_id": away["approval_id"], "decision": "approve"}, actor_id=company.ceo)
+    ask_for_leave(slack_app, "I need Jan 11 to Jan 12 off", "yes", "8")
+    blocks = json.dumps(card_for(slack_app, "UCEO").args["blocks"])
+    assert "Routed to you" in blocks and "on leave until" in blocks
+    assert not [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR" and c.args.get("blocks")]
+
+
+def test_an_expense_card_shows_the_amount_against_the_limit(slack_app: RunningApp) -> None:
+    ask_for_leave(slack_app, "claim $18.50 for lunch at Cafe Uno yesterday", "yes", "9")
+    blocks = json.dumps(card_for(slack_app, "UMGR").args["blocks"])
+    assert "18.50" in blocks and "Category limit" in blocks
+
+
+class BrokenEngine:
+    def handle(self, **_: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+
+def test_an_unexpected_fault_reaches_the_person_with_an_error_id(slack_app: RunningApp) -> None:
+    app = build_app(slack_app.container, engine=BrokenEngine())
+    server = create_server(wsgi_application(app, lambda: True), host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        broken = RunningApp(f"http://127.0.0.1:{server.effective_port}", slack_app.slack, slack_app.container, slack_app.company)
+        assert broken.event(dm_event("UREQ", "hello", "EvBroken"))[0] == 200
+        update = wait_for(lambda: slack_app.slack.of("chat.update"))
+        assert "error id" in update[0].args["text"] and "disk on fire" not in update[0].args["text"]
+    finally:
+        server.close()
