@@ -143,7 +143,7 @@ class LlmEngine:
         if pending is None and self.offline.has_open_flow(key=key, actor_id=actor_id, now=now):
             return self._degraded(key, actor_id, text, now, said, note=False)  # finish what the fallback started
         if words.is_no(text) or words.is_cancel(text):
-            answer = words.CANCELLED if pending is not None else words.NOTHING_TO_CANCEL
+            answer = words.CANCELLED if pending is not None or history else words.NOTHING_TO_CANCEL
             return Reply(answer), None, [said, AIMessage(answer)]
         try:
             reply, pending, new = self._ask_model(actor_id, person, text, now, history)

@@ -133,6 +133,19 @@ class OfflineEngine:
             turn.state.update(stage="collect", asking="start_date" if flow.intent == "request_leave" else "expense_date")
             return Reply(f"That date doesn't exist: {problem}. Which date did you mean?", flow.intent)
         missing = [name for name in flow.required if not slots.get(name)]
+        if missing == ["request_id"] and flow.intent == "cancel_leave":
+            choices = self._cancellable(turn)
+            if len(choices) == 1:  # only one it can be: read it back instead of asking for a number
+                slots["request_id"] = str(choices[0]["request_id"])
+                missing = []
+            elif choices:
+                listed = "; ".join(f"#{c['request_id']} {c['leave_type']} {c['start_date']} to {c['end_date']} ({c['status']})"
+                                   for c in choices[:5])
+                turn.state.update(stage="collect", asking="request_id")
+                return Reply(f"Which one should I cancel? {listed}", flow.intent)
+            else:
+                turn.state = {}
+                return Reply("You have no upcoming leave to cancel.", flow.intent)
         if missing:
             turn.state.update(stage="collect", asking=missing[0])
             return Reply(flow.questions[missing[0]], flow.intent)
@@ -146,6 +159,16 @@ class OfflineEngine:
         turn.state["stage"] = "confirm"
         turn.state.pop("refused", None)
         return Reply(flow.confirm_text(slots, preview), flow.intent, preview)
+
+    def _cancellable(self, turn: Turn) -> list[dict[str, Any]]:
+        """Return the person's pending or approved leave that has not started yet."""
+        try:
+            rows = self.pipeline.run("list_my_leave", {}, actor_id=turn.actor_id, now=turn.now).data["requests"]
+        except Exception:  # noqa: BLE001 - without the list, the question asks for the number instead
+            return []
+        today = turn.today.isoformat()
+        upcoming = [row for row in rows if row["status"] in ("pending", "approved") and row["start_date"] > today]
+        return sorted(upcoming, key=lambda row: row["start_date"])
 
     def _on_collect(self, turn: Turn) -> Reply:
         flow = FLOWS[turn.state["intent"]]

@@ -158,7 +158,7 @@ CANCEL_LEAVE = {
     "one_message": Case((lambda c: f"please cancel my leave request #{c['first']}", "yes"), statuses("cancelled", "pending"),
                         setup=two_requests, replies={0: "mon 11 jan 2027", 1: "cancelled"}),
     "several_turns": Case(("I want to cancel my leave", lambda c: f"request {c['second']}", "yes"), statuses("pending", "cancelled"),
-                          setup=two_requests, replies={0: "which leave request", 1: "mon 8 feb 2027"}),
+                          setup=two_requests, replies={0: "which one should i cancel? #1", 1: "mon 8 feb 2027"}),
     "correction": Case((lambda c: f"cancel leave request #{c['first']}", lambda c: f"sorry, I meant request #{c['second']}", "yes"),
                        statuses("pending", "cancelled"), setup=two_requests, replies={1: "mon 8 feb 2027"}),
     "cancelled": Case((lambda c: f"cancel leave request #{c['first']}", "no"), statuses("pending", "pending"), setup=two_requests,

@@ -114,3 +114,14 @@ def test_conversation_state_expires(container: Container, company: Company) -> N
     late = container.offline_engine.handle(key="late", actor_id=company.requester, text="yes", now=NOW + timedelta(hours=2))
     assert "timed out" in late.text and not late.wrote
     assert rows(container, LeaveRequest) == []
+
+
+def test_cancel_without_a_number_proposes_the_only_upcoming_request(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "no upcoming leave" in say("I'd like to cancel my leave").text.lower()
+    request = container.pipeline.run("request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12"},
+                                     actor_id=company.requester, now=NOW).data
+    confirm = say("I'd like to cancel my leave")
+    assert f"#{request['request_id']}" in confirm.text and "Mon 11 Jan 2027" in confirm.text
+    assert say("yes").wrote
+    assert rows(container, LeaveRequest)[0].status == "cancelled"
