@@ -68,3 +68,19 @@ def deny_reason_modal(approval_id: int, private_metadata: str) -> dict[str, Any]
             "submit": {"type": "plain_text", "text": "Deny"}, "close": {"type": "plain_text", "text": "Cancel"},
             "blocks": [{"type": "input", "block_id": Block.REASON.value, "label": {"type": "plain_text", "text": "Reason"},
                         "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000}}]}
+
+
+def pending_approvals_blocks(rows: list[dict[str, Any]], more: int = 0) -> list[dict[str, Any]]:
+    """Return an approver's queue (rows of list_pending_approvals) as cards with the same Approve / Deny buttons."""
+    blocks: list[dict[str, Any]] = []
+    for row in rows:
+        chain = row.get("chain") or []
+        step = int(row.get("step") or 1)
+        note = str((chain[step - 1] if 0 < step <= len(chain) else {}).get("note") or "")
+        card = Card(card_id=0, approval_id=int(row["approval_id"]), step=step, steps=int(row.get("steps") or 1),
+                    kind=str(row.get("kind") or ""), summary=str(row.get("summary") or ""), facts=dict(row.get("facts") or {}),
+                    requester=str(row.get("requester") or ""), approver_chat_id="", note=note)
+        blocks += [*card_blocks(card), {"type": "divider"}]
+    if more:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"_and {more} more waiting; decide these first._"}]})
+    return blocks
