@@ -67,7 +67,7 @@ def deny_reason_modal(approval_id: int, private_metadata: str) -> dict[str, Any]
             "title": {"type": "plain_text", "text": f"Deny #{approval_id}"[:24]},
             "submit": {"type": "plain_text", "text": "Deny"}, "close": {"type": "plain_text", "text": "Cancel"},
             "blocks": [{"type": "input", "block_id": Block.REASON.value, "label": {"type": "plain_text", "text": "Reason"},
-                        "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000}}]}
+                        "element": {"type": "plain_text_input", "action_id": Action.FORM_FIELD.value, "multiline": True, "max_length": 1000}}]}
 
 
 def pending_approvals_blocks(rows: list[dict[str, Any]], more: int = 0) -> list[dict[str, Any]]:

@@ -58,7 +58,8 @@ def register(app: App, deps: SlackDeps) -> None:
 
     @app.view(Callback.DENY_REASON.value)
     def on_deny_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        reason = (view["state"]["values"].get(Block.REASON.value, {}).get("value", {}).get("value") or "").strip()
+        field = view["state"]["values"].get(Block.REASON.value, {}).get(Action.FORM_FIELD.value, {})
+        reason = (field.get("value") or "").strip()
         if not reason:
             ack(response_action="errors", errors={Block.REASON.value: "Please say why you deny it; the requester will see it."})
             return

@@ -92,10 +92,10 @@ def test_deny_asks_for_a_reason_in_a_modal(slack_app: RunningApp) -> None:
     click(slack_app, card.args, "approval_deny", "UMGR")
     modal = wait_for(lambda: slack_app.slack.of("views.open"))[0].args["view"]
     submission = {"type": "view_submission", "user": {"id": "UMGR"}, "team": {"id": "T111"}, "api_app_id": "A111",
-                  "view": {**modal, "id": "V1", "state": {"values": {"reason": {"value": {"type": "plain_text_input", "value": ""}}}}}}
+                  "view": {**modal, "id": "V1", "state": {"values": {"reason": {"form_field": {"type": "plain_text_input", "value": ""}}}}}}
     status, body = slack_app.interaction(submission)
     assert status == 200 and json.loads(body)["response_action"] == "errors"
-    submission["view"]["state"]["values"]["reason"]["value"]["value"] = "Team offsite that week"
+    submission["view"]["state"]["values"]["reason"]["form_field"]["value"] = "Team offsite that week"
     assert slack_app.interaction(submission)[0] == 200
     told = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UREQ"])
     assert "was denied" in told[0].args["text"] and "offsite" in told[0].args["text"]
