@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -38,11 +38,13 @@ def register(app: App, deps: SlackDeps) -> None:
     """Listen to the cards' buttons and the deny-reason modal."""
 
     @app.action(Action.APPROVE.value)
-    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         value = json.loads(body["actions"][0]["value"])
-        decide(deps, client, user_id=body["user"]["id"], approval_id=int(value["approval_id"]), decision="approve",
-               channel=body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id"))
+        outcome = decide(deps, client, user_id=body["user"]["id"], approval_id=int(value["approval_id"]), decision="approve",
+                         channel=body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id"))
+        if outcome is not None and outcome.decided and body.get("container", {}).get("is_ephemeral"):
+            respond(replace_original=True, text=escape(outcome.text))  # the /backoffice approvals list: no stale buttons
         if body.get("container", {}).get("type") == "view":  # clicked in the App Home: show the queue without it
             from assistant.slack.home import publish_home
 

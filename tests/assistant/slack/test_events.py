@@ -153,3 +153,18 @@ def test_slacks_own_payloads_never_crash(slack_app: RunningApp, name: str) -> No
     settle()
     for call in slack_app.slack.of("chat.update"):
         assert "error id" not in call.args["text"]
+
+
+def test_approving_from_the_ephemeral_list_replaces_it(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvE1", ts="9.1"))
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    slack_app.event(dm_event("UREQ", "yes", "EvE2", ts="9.2"))
+    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    button = next(e for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "approval_approve")
+    payload = {"type": "block_actions", "user": {"id": "UMGR"}, "api_app_id": "A111", "team": {"id": "T111"},
+               "trigger_id": "t", "channel": {"id": "C1"}, "response_url": slack_app.slack.response_url,
+               "container": {"type": "message", "message_ts": "1", "channel_id": "C1", "is_ephemeral": True},
+               "actions": [{"action_id": "approval_approve", "block_id": "b", "value": button["value"], "type": "button"}]}
+    assert slack_app.interaction(payload)[0] == 200
+    replaced = wait_for(lambda: slack_app.slack.responses())
+    assert replaced[0].args.get("replace_original") in (True, "true") and "Approved" in replaced[0].args["text"]
