@@ -18,6 +18,8 @@ from typing import Any
 from assistant.chat import identify
 from assistant.container import Container
 from assistant.errors import AssistantError
+from knowledge.errors import KnowledgeError
+from knowledge.index import AddOutcome, FileResult
 from tools.audit.service import record_audit
 from tools.db import transaction
 from tools.people.models import Role
@@ -170,7 +172,10 @@ def _ingest(container: Container, actor_id: int, filename: str, content: bytes) 
     with tempfile.TemporaryDirectory(prefix="backoffice-upload-") as folder:
         path = Path(folder) / name
         path.write_bytes(content)
-        item = container.knowledge.base.add_paths([path], added_by=added_by).files[0]
+        try:
+            item = container.knowledge.base.add_file(path, added_by=added_by, source=f"uploaded in chat: {name}")
+        except KnowledgeError as error:
+            item = FileResult(str(path), AddOutcome.FAILED, reason=error.message)
     result = UploadedFile(name, FileOutcome(item.outcome.value), item.doc_id, item.chunks, item.reason.replace(str(path), name))
     if result.outcome in {FileOutcome.ADDED, FileOutcome.REPLACED}:
         with transaction(container.session_factory) as session:

@@ -125,8 +125,12 @@ class KnowledgeBase:
             self._embedder = self._embedder_factory()
         return self._embedder
 
-    def add_file(self, path: Path, *, added_by: str, audience: str | None = None, doc_id: str | None = None) -> FileResult:
-        """Add or replace one document; searches see the old version until the new one is complete."""
+    def add_file(self, path: Path, *, added_by: str, audience: str | None = None, doc_id: str | None = None,
+                 source: str | None = None) -> FileResult:
+        """Add or replace one document; searches see the old version until the new one is complete.
+
+        `source` is what citations and `kb list` show as its origin (default: the path), e.g. for an upload.
+        """
         document = load_document(path, max_bytes=self.max_file_bytes)
         version = hashlib.sha256(path.read_bytes()).hexdigest()
         target = doc_id or document_id(path)
@@ -138,7 +142,7 @@ class KnowledgeBase:
         chunks = chunk_document(document)
         if not chunks:
             raise KnowledgeError(KnowledgeErrorCode.EMPTY, f"{path} has no text to index.")
-        record = DocumentRecord(target, document.title, str(path), version, chosen_audience, added_by,
+        record = DocumentRecord(target, document.title, source or str(path), version, chosen_audience, added_by,
                                 datetime.now(timezone.utc).isoformat(timespec="seconds"), len(chunks))
         keys = self.store.stage_chunks(record, [(chunk.section, chunk.text) for chunk in chunks])
         vectors = self.embedder.embed([f"{chunk.section}\n{chunk.text}" for chunk in chunks])

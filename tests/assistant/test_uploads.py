@@ -119,3 +119,14 @@ def test_received_files_are_fetched_only_for_an_admin_and_a_failed_fetch_fails_t
                                                                     ("bicycle-policy.md", FileOutcome.ADDED)]
     assert "lost.md: failed. I couldn't download it from Slack" in report.text
     assert documents(container) == [("bicycle-policy", "admin@example.com")]
+
+
+def test_an_uploaded_document_names_the_upload_as_its_source(container, tmp_path) -> None:
+    from assistant.uploads import ingest_upload
+    from tests.builders import make_company
+
+    company = make_company(container)
+    ingest_upload(container, company.admin, "bike.md", b"# Bikes\n\nBike racks are in the basement garage, level -1.\n",
+                  "add this to the policies")
+    [document] = container.knowledge.base.list_documents()
+    assert document.source == "uploaded in chat: bike.md"
