@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 
-from assistant.chat import first_delivery
 from assistant.container import Container
 from assistant.engines import ConversationEngine, select_engine
 from assistant.errors import AssistantError, AssistantErrorCode, error_text
@@ -29,7 +28,6 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
     app = App(signing_secret=settings.slack_signing_secret or "socket-mode", client=web,
               token_verification_enabled=False)  # no auth.test call while building; bolt authorizes on the first request
     deps = deps or SlackDeps(container=container, engine=engine or select_engine(container))
-    app.middleware(_once_per_event(deps))
     app.error(_on_error)
     # Bolt gives a request to the first listener that matches: uploads (message subtype file_share) before messages.
     for feature in (uploads, messages, cards, commands, forms, home):
@@ -42,17 +40,6 @@ def _api_url(url: str | None) -> str:
         return WebClient.BASE_URL
     return url if url.endswith("/") else url + "/"
 
-
-def _once_per_event(deps: SlackDeps):  # type: ignore[no-untyped-def]
-    """Skip an event already taken (Slack retries with X-Slack-Retry-Num): acknowledged, never handled twice."""
-    def middleware(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002 - bolt's argument name
-        if body.get("type") == "event_callback" and body.get("event_id"):
-            event = body.get("event") or {}
-            key = f"slack:{body['event_id']}:{event.get('type')}:{event.get('event_ts') or event.get('ts')}"
-            if not first_delivery(deps.container, key, deps.clock()):
-                return BoltResponse(status=200, body="")
-        return next()
-    return middleware
 
 
 def _on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:

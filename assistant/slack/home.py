@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from assistant.home import home_for_chat_user
 from assistant.slack.deps import SlackDeps
+from assistant.slack.once import once_per_event
 from assistant.slack.home_blocks import home_view
 from assistant.slack.people import email_lookup
 
@@ -18,11 +19,12 @@ HOME_TAB = "home"  # Slack's name of the Home tab in app_home_opened (the other 
 def register(app: App, deps: SlackDeps) -> None:
     """Publish the Home whenever its tab is opened."""
 
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def on_home_opened(event: dict[str, Any], client: WebClient, **_: Any) -> None:
         if event.get("tab") != HOME_TAB or not event.get("user"):
             return
         publish_home(deps, client, event["user"])
+
+    app.event("app_home_opened")(once_per_event(deps, on_home_opened))
 
 
 def publish_home(deps: SlackDeps, client: WebClient, user_id: str) -> None:

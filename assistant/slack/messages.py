@@ -14,6 +14,7 @@ from assistant.errors import error_text
 from assistant.slack.blocks import escape
 from assistant.slack.cards import deliver_cards
 from assistant.slack.deps import SlackDeps
+from assistant.slack.once import once_per_event
 from assistant.slack.people import employee_of
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channe
 def register(app: App, deps: SlackDeps) -> None:
     """Listen to direct messages, mentions and follow-ups in threads the assistant takes part in."""
 
-    @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or event.get("subtype") == "file_share":
             return  # itself, other bots, edits; uploads go to the knowledge listener
@@ -37,13 +37,15 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread, key=key, text=event.get("text", ""))
 
-    @app.event("app_mention")
-    def on_mention(event: dict[str, Any], client: WebClient) -> None:
+    def on_mention(event: dict[str, Any], client: WebClient, **_: Any) -> None:
         if event.get("bot_id"):
             return
         thread = event.get("thread_ts") or event.get("ts")
         converse(deps, client, user_id=event.get("user", ""), channel=event.get("channel", ""), thread_ts=thread,
                  key=f"slack:{event.get('channel')}:{thread}", text=event.get("text", ""))
+
+    app.event("message")(once_per_event(deps, on_message))
+    app.event("app_mention")(once_per_event(deps, on_mention))
 
 
 def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str) -> None:

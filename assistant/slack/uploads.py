@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.slack.blocks import escape
 from assistant.slack.deps import SlackDeps
+from assistant.slack.once import once_per_event
 from assistant.slack.people import email_lookup
 from assistant.uploads import IncomingFile, receive_uploads
 
@@ -29,14 +30,15 @@ HTML_SUFFIXES = (".html", ".htm")
 def register(app: App, deps: SlackDeps) -> None:
     """Listen to files shared with the assistant in a DM."""
 
-    @app.event({"type": "message", "subtype": FILE_SHARE})
-    def on_file_share(event: dict[str, Any], client: WebClient) -> None:
+    def on_file_share(event: dict[str, Any], client: WebClient, **_: Any) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return  # a file shared in a channel is not addressed to the assistant
         files = [_incoming(client, shared) for shared in event.get("files") or []]
         report = receive_uploads(deps.container, chat_user_id=event.get("user", ""), lookup_email=email_lookup(client),
                                  files=files, instruction=event.get("text") or "", fetch=slack_file_fetcher(client))
         client.chat_postMessage(channel=event.get("channel") or event.get("user", ""), text=escape(report.text))
+
+    app.event({"type": "message", "subtype": FILE_SHARE})(once_per_event(deps, on_file_share))
 
 
 def _incoming(client: WebClient, shared: dict[str, Any]) -> IncomingFile:

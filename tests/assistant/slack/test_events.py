@@ -168,3 +168,22 @@ def test_approving_from_the_ephemeral_list_replaces_it(slack_app: RunningApp) ->
     assert slack_app.interaction(payload)[0] == 200
     replaced = wait_for(lambda: slack_app.slack.responses())
     assert replaced[0].args.get("replace_original") in (True, "true") and "Approved" in replaced[0].args["text"]
+
+
+@pytest.mark.parametrize("kind", ["app_mention", "app_home_opened"])
+def test_every_event_listener_takes_an_event_once(slack_app: RunningApp, kind: str) -> None:
+    if kind == "app_mention":
+        payload = json.loads((PAYLOADS / "event_callback.app_mention.bolt_python.json").read_text())
+        payload["event"].update(user="UREQ", text="<@W111> help")
+        method = "chat.postMessage"
+    else:
+        payload = dm_event("UREQ", "", "EvHome")
+        payload["event"] = {"type": "app_home_opened", "user": "UREQ", "channel": "DUREQ", "tab": "home",
+                            "event_ts": "1726133700.000200"}
+        method = "views.publish"
+    slack_app.event(payload)
+    wait_for(lambda: slack_app.slack.of(method))
+    for retry in (1, 2, 3):
+        assert slack_app.event(payload, retry=retry)[0] == 200
+    settle()
+    assert len(slack_app.slack.of(method)) == 1
