@@ -77,7 +77,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: object) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+        read_only = connection.get_execution_options().get("read_only", False)  # type: ignore[attr-defined]
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")  # type: ignore[attr-defined]
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
@@ -116,11 +117,14 @@ def _is_retryable(error: DBAPIError) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
-def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5) -> T:
+def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5,
+                       read_only: bool = False) -> T:
     """Run `work` in one transaction, retrying serialization failures and deadlocks."""
     for attempt in range(1, attempts + 1):
         try:
             with transaction(factory) as session:
+                if read_only:
+                    session.connection(execution_options={"read_only": True})
                 return work(session)
         except DBAPIError as error:
             if attempt == attempts or not _is_retryable(error):

@@ -82,6 +82,8 @@ class ToolSpec:
     writes: bool
     roles: frozenset[Role] = field(default_factory=frozenset)
     hooks: ApprovalHooks | None = None
+    # A slow read that never writes: its transaction does not take SQLite's write lock (BEGIN, not BEGIN IMMEDIATE).
+    read_only: bool = False
 
     @property
     def description(self) -> str:
@@ -181,7 +183,8 @@ class Pipeline:
         spec = self.spec(name)
         args = validate_args(spec, raw_args)
         moment = now or utcnow()
-        return run_in_transaction(self.session_factory, lambda session: self._run(session, spec, args, actor_id, moment))
+        return run_in_transaction(self.session_factory, lambda session: self._run(session, spec, args, actor_id, moment),
+                                  read_only=spec.read_only)
 
     def check(self, name: str, raw_args: Mapping[str, Any], *, actor_id: int) -> BaseModel:
         """Validate a call and authorize the actor without running it (e.g. before asking for a confirmation)."""

@@ -35,6 +35,6 @@ def build_registry() -> dict[str, ToolSpec]:
                  hooks=helpdesk.ACCESS_HOOKS),
         ToolSpec("list_pending_approvals", approvals.list_pending_approvals, approvals.ListPendingArgs, writes=False),
         ToolSpec("decide_approval", approvals.decide_approval, approvals.DecideApprovalArgs, writes=True),
-        ToolSpec("search_policies", policies.search_policies, policies.SearchPoliciesArgs, writes=False),
+        ToolSpec("search_policies", policies.search_policies, policies.SearchPoliciesArgs, writes=False, read_only=True),
     ]
     return {spec.name: spec for spec in specs}
