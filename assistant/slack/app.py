@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from assistant.container import Container
@@ -32,7 +33,22 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
     # Bolt gives a request to the first listener that matches: uploads (message subtype file_share) before messages.
     for feature in (uploads, messages, cards, commands, forms, home):
         feature.register(app, deps)
+    _acknowledge_the_rest(app)
     return app
+
+
+def _acknowledge_the_rest(app: App) -> None:
+    """Answer 200 to events, clicks and submissions no feature handles, so Slack neither retries nor shows an error."""
+    anything = re.compile(".*")
+
+    def ignore(ack: Ack) -> None:
+        ack()
+
+    app.event(anything)(lambda: None)  # events are acknowledged before listeners run
+    app.action(anything)(ignore)
+    app.view(anything)(ignore)
+    app.shortcut(anything)(ignore)
+    app.options(anything)(lambda ack: ack(options=[]))
 
 
 def _api_url(url: str | None) -> str:

@@ -187,3 +187,25 @@ def test_every_event_listener_takes_an_event_once(slack_app: RunningApp, kind: s
         assert slack_app.event(payload, retry=retry)[0] == 200
     settle()
     assert len(slack_app.slack.of(method)) == 1
+
+
+@pytest.mark.parametrize("name", ["slash_command.bolt_python.form.txt", "block_actions.button.bolt_python.form.txt",
+                                  "view_submission.bolt_python.form.txt", "block_actions.button.bolt_python.json",
+                                  "view_submission.bolt_python.json", "event_callback.message_file_share.bolt_python.json",
+                                  "url_verification.bolt_python.json"])
+def test_every_documented_payload_is_acknowledged(slack_app: RunningApp, name: str) -> None:
+    raw = (PAYLOADS / name).read_bytes()
+    if name.endswith(".form.txt"):
+        status, body = slack_app.post(raw.strip(), "application/x-www-form-urlencoded")
+    elif name.startswith(("block_actions", "view_submission")):
+        from urllib.parse import urlencode
+
+        status, body = slack_app.post(urlencode({"payload": raw.decode()}).encode(), "application/x-www-form-urlencoded")
+    else:
+        status, body = slack_app.post(raw, "application/json")
+    assert status == 200, body
+    if name.startswith("url_verification"):
+        assert json.loads(raw)["challenge"] in body.decode()
+    settle()
+    for call in slack_app.slack.calls:
+        assert "error id" not in str(call.args.get("text", ""))
