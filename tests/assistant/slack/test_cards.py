@@ -12,7 +12,7 @@ from waitress.server import create_server
 
 from assistant.slack.app import build_app
 from assistant.slack.server import wsgi_application
-from tests.assistant.slack.conftest import RunningApp, dm_event, wait_for
+from tests.assistant.slack.conftest import RunningApp, dm_event, run_until_closed, wait_for
 
 
 def card_for(app: RunningApp, slack_id: str) -> Any:
@@ -62,7 +62,7 @@ class BrokenEngine:
 def test_an_unexpected_fault_reaches_the_person_with_an_error_id(slack_app: RunningApp) -> None:
     app = build_app(slack_app.container, engine=BrokenEngine())
     server = create_server(wsgi_application(app, lambda: True), host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
+    threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
     try:
         broken = RunningApp(f"http://127.0.0.1:{server.effective_port}", slack_app.slack, slack_app.container, slack_app.company)
         assert broken.event(dm_event("UREQ", "hello", "EvBroken"))[0] == 200
