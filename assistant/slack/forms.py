@@ -22,7 +22,7 @@ from assistant.uploads import IncomingFile
 from assistant.slack.blocks import escape
 from assistant.slack.cards import deliver_cards
 from assistant.slack.deps import SlackDeps
-from assistant.slack.ids import Action, Block, Callback
+from assistant.slack.ids import Action, Callback
 from assistant.slack.people import employee_of
 from assistant.slack.uploads import slack_file_fetcher
 
@@ -43,12 +43,12 @@ def _submission_listener(deps: SlackDeps, kind: FormKind) -> Callable[..., None]
         try:
             person = employee_of(deps, client, user_id)
         except Exception as error:  # noqa: BLE001 - someone the assistant cannot act for reads why, in the modal
-            ack(response_action="errors", errors={Block(FORMS[kind].fields[0]).value: error_text(error)})
+            ack(response_action="errors", errors={FormField(FORMS[kind].fields[0]).value: error_text(error)})
             return
         outcome = submit_form(deps.container, kind, employee_id=person.employee_id, values=form_values(body.get("view")),
                               now=deps.clock(), on_valid=ack, fetch_file=receipt_fetcher(client))
         if outcome.errors:
-            ack(response_action="errors", errors={Block(name).value: text for name, text in outcome.errors.items()})
+            ack(response_action="errors", errors={FormField(name).value: text for name, text in outcome.errors.items()})
             return
         client.chat_postMessage(channel=user_id, text=escape(outcome.text))
         if outcome.wrote:
@@ -134,7 +134,7 @@ def _select(choices: list[Choice], initial: str | None = None) -> dict[str, Any]
 
 
 def _input(field: FormField, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> dict[str, Any]:
-    block = {"type": "input", "block_id": Block(field).value, "label": _plain(label), "optional": optional,
+    block = {"type": "input", "block_id": field.value, "label": _plain(label), "optional": optional,
              "element": {"action_id": Action.FORM_FIELD.value, **element}}
     if hint:
         block["hint"] = _plain(hint)

@@ -23,27 +23,7 @@ class Callback(StrEnum):
 
 
 class Block(StrEnum):
-    """Input block ids inside modals."""
+    """Block ids of our own (the form modals use assistant.forms.FormField names as theirs)."""
 
     REASON = "reason"
     HOME_APPROVAL = "home_approval"  # App Home queue: one actions block per approval step, suffixed _<id>_<step>
-    # The fields of the leave, expense and ticket modals: the same names as assistant.forms.FormField (a test holds them equal).
-    START_DATE = "start_date"
-    END_DATE = "end_date"
-    LEAVE_TYPE = "leave_type"
-    HALF_DAY = "half_day"
-    AMOUNT = "amount"
-    CURRENCY = "currency"
-    CATEGORY = "category"
-    EXPENSE_DATE = "expense_date"
-    MERCHANT = "merchant"
-    DESCRIPTION = "description"
-    RECEIPT = "receipt"
-    SUMMARY = "summary"
-    PRIORITY = "priority"
-
-
-class Command(StrEnum):
-    """Slash commands (as configured in the Slack app's manifest)."""
-
-    BACKOFFICE = "/backoffice"

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from assistant.slack.ids import Action, Block, Callback
+from assistant.forms import FormField
+from assistant.slack.ids import Action, Callback
 from tests.assistant.slack.conftest import RunningApp, wait_for
 from tests.assistant.slack.test_approval_flow import approvals, click, leave_requests
 from tests.assistant.slack.test_forms import rows, working_week
@@ -56,9 +57,9 @@ def test_leave_opens_the_leave_modal(slack_app: RunningApp) -> None:
     view = opened.args["view"]
     assert opened.args["trigger_id"] == "111.222.valid" and view["callback_id"] == Callback.LEAVE_FORM.value
     blocks = {block.get("block_id"): block for block in view["blocks"] if block["type"] == "input"}
-    assert list(blocks) == [Block.START_DATE, Block.END_DATE, Block.LEAVE_TYPE, Block.HALF_DAY]
-    assert blocks[Block.START_DATE]["element"]["type"] == "datepicker"
-    assert [o["value"] for o in blocks[Block.LEAVE_TYPE]["element"]["options"]] == ["annual", "sick", "parental", "unpaid"]
+    assert list(blocks) == [FormField.START_DATE, FormField.END_DATE, FormField.LEAVE_TYPE, FormField.HALF_DAY]
+    assert blocks[FormField.START_DATE]["element"]["type"] == "datepicker"
+    assert [o["value"] for o in blocks[FormField.LEAVE_TYPE]["element"]["options"]] == ["annual", "sick", "parental", "unpaid"]
     assert all(block["element"]["action_id"] == Action.FORM_FIELD for block in blocks.values())
     settle()
     assert slack_app.slack.responses() == []
@@ -69,10 +70,10 @@ def test_expense_opens_the_expense_modal_with_the_catalog(slack_app: RunningApp)
     view = wait_for(lambda: slack_app.slack.of("views.open"))[0].args["view"]
     blocks = {block.get("block_id"): block for block in view["blocks"] if block["type"] == "input"}
     assert view["callback_id"] == Callback.EXPENSE_FORM.value
-    assert blocks[Block.CURRENCY]["element"]["initial_value"] == "USD"
-    assert "Meals (up to 150.00 USD)" in json.dumps(blocks[Block.CATEGORY]["element"]["options"])
-    assert blocks[Block.RECEIPT]["element"]["type"] == "file_input" and blocks[Block.RECEIPT]["optional"] is True
-    assert blocks[Block.EXPENSE_DATE]["element"]["type"] == "datepicker"
+    assert blocks[FormField.CURRENCY]["element"]["initial_value"] == "USD"
+    assert "Meals (up to 150.00 USD)" in json.dumps(blocks[FormField.CATEGORY]["element"]["options"])
+    assert blocks[FormField.RECEIPT]["element"]["type"] == "file_input" and blocks[FormField.RECEIPT]["optional"] is True
+    assert blocks[FormField.EXPENSE_DATE]["element"]["type"] == "datepicker"
 
 
 def test_ticket_opens_the_ticket_modal(slack_app: RunningApp) -> None:
@@ -80,7 +81,7 @@ def test_ticket_opens_the_ticket_modal(slack_app: RunningApp) -> None:
     view = wait_for(lambda: slack_app.slack.of("views.open"))[0].args["view"]
     blocks = [block.get("block_id") for block in view["blocks"] if block["type"] == "input"]
     assert view["callback_id"] == Callback.TICKET_FORM.value
-    assert blocks == [Block.SUMMARY, Block.DESCRIPTION, Block.CATEGORY, Block.PRIORITY]
+    assert blocks == [FormField.SUMMARY, FormField.DESCRIPTION, FormField.CATEGORY, FormField.PRIORITY]
 
 
 @pytest.mark.parametrize("text", ["leave balance", "balance", "Leave Balances"])

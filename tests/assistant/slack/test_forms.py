@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant.forms import FORMS, FormField
-from assistant.slack.ids import Action, Block, Callback
+from assistant.slack.ids import Action, Callback
 from tests.assistant.slack.conftest import RunningApp, wait_for
 from tools.approvals.models import Approval
 from tools.db import transaction
@@ -58,7 +58,7 @@ def element(value: object) -> dict[str, Any]:
     return {"type": "plain_text_input", "value": value}
 
 
-def submission(callback: Callback, values: dict[Block, object], user: str = "UREQ") -> dict[str, Any]:
+def submission(callback: Callback, values: dict[FormField, object], user: str = "UREQ") -> dict[str, Any]:
     """Return a view_submission payload in Slack's shape (see shared/data/slack_payloads/view_submission.*)."""
     state = {block.value: {Action.FORM_FIELD.value: element(value)} for block, value in values.items()}
     return {"type": "view_submission", "team": {"id": "T111", "domain": "example"}, "api_app_id": "A111",
@@ -68,19 +68,19 @@ def submission(callback: Callback, values: dict[Block, object], user: str = "URE
                      "blocks": [], "state": {"values": state}, "hash": "1596530361.3wRYuk3R", "app_id": "A111", "bot_id": "B111"}}
 
 
-def submit(app: RunningApp, callback: Callback, values: dict[Block, object], user: str = "UREQ") -> tuple[int, dict[str, Any]]:
+def submit(app: RunningApp, callback: Callback, values: dict[FormField, object], user: str = "UREQ") -> tuple[int, dict[str, Any]]:
     status, body = app.interaction(submission(callback, values, user))
     return status, json.loads(body) if body.strip() else {}
 
 
-def leave_values(start: date, end: date | None, leave_type: str = "annual") -> dict[Block, object]:
-    return {Block.START_DATE: start, Block.END_DATE: end, Block.LEAVE_TYPE: ("select", leave_type), Block.HALF_DAY: ("select", None)}
+def leave_values(start: date, end: date | None, leave_type: str = "annual") -> dict[FormField, object]:
+    return {FormField.START_DATE: start, FormField.END_DATE: end, FormField.LEAVE_TYPE: ("select", leave_type), FormField.HALF_DAY: ("select", None)}
 
 
-def expense_values(amount: str, *, receipt: list[dict[str, Any]] | None = None, category: str = "meals") -> dict[Block, object]:
-    return {Block.AMOUNT: amount, Block.CURRENCY: "USD", Block.CATEGORY: ("select", category),
-            Block.EXPENSE_DATE: today() - timedelta(days=2), Block.MERCHANT: "Cafe Roma", Block.DESCRIPTION: None,
-            Block.RECEIPT: receipt or []}
+def expense_values(amount: str, *, receipt: list[dict[str, Any]] | None = None, category: str = "meals") -> dict[FormField, object]:
+    return {FormField.AMOUNT: amount, FormField.CURRENCY: "USD", FormField.CATEGORY: ("select", category),
+            FormField.EXPENSE_DATE: today() - timedelta(days=2), FormField.MERCHANT: "Cafe Roma", FormField.DESCRIPTION: None,
+            FormField.RECEIPT: receipt or []}
 
 
 def dms_to(app: RunningApp, channel: str) -> list[str]:
@@ -88,7 +88,6 @@ def dms_to(app: RunningApp, channel: str) -> list[str]:
 
 
 def test_the_modal_block_ids_are_the_core_field_names() -> None:
-    assert {block.value for block in Block} >= {name.value for name in FormField}
     assert {name for spec in FORMS.values() for name in spec.fields} == set(FormField)
 
 
@@ -96,14 +95,14 @@ def test_a_leave_form_with_the_end_before_the_start_shows_the_error_in_the_modal
     start, end = working_week()
     status, body = submit(slack_app, Callback.LEAVE_FORM, leave_values(end, start))
     assert status == 200 and body["response_action"] == "errors"
-    assert list(body["errors"]) == [Block.END_DATE.value] and "before the start date" in body["errors"][Block.END_DATE]
+    assert list(body["errors"]) == [FormField.END_DATE.value] and "before the start date" in body["errors"][FormField.END_DATE]
     time.sleep(0.3)
     assert rows(slack_app, LeaveRequest) == [] and slack_app.slack.of("chat.postMessage") == []
 
 
-@pytest.mark.parametrize(("shift", "block", "words"), [("weekend", Block.START_DATE, "no working days"),
-                                                       ("too long", Block.LEAVE_TYPE, "Not enough annual leave")])
-def test_leave_refusals_from_the_domain_are_shown_in_the_modal(slack_app: RunningApp, shift: str, block: Block, words: str) -> None:
+@pytest.mark.parametrize(("shift", "block", "words"), [("weekend", FormField.START_DATE, "no working days"),
+                                                       ("too long", FormField.LEAVE_TYPE, "Not enough annual leave")])
+def test_leave_refusals_from_the_domain_are_shown_in_the_modal(slack_app: RunningApp, shift: str, block: FormField, words: str) -> None:
     start, end = working_week()
     values = leave_values(start - timedelta(days=2), start - timedelta(days=1)) if shift == "weekend" else \
         leave_values(start, start + timedelta(days=120))
@@ -128,15 +127,15 @@ def test_a_valid_leave_form_closes_writes_the_request_and_sends_the_card(slack_a
 def test_an_expense_over_the_category_limit_shows_the_error_in_the_modal(slack_app: RunningApp) -> None:
     status, body = submit(slack_app, Callback.EXPENSE_FORM, expense_values("400.00"))
     assert status == 200 and body["response_action"] == "errors"
-    assert "over the Meals limit" in body["errors"][Block.AMOUNT.value]
+    assert "over the Meals limit" in body["errors"][FormField.AMOUNT.value]
     status, body = submit(slack_app, Callback.EXPENSE_FORM, expense_values("forty"))
-    assert "not an amount" in body["errors"][Block.AMOUNT.value]
+    assert "not an amount" in body["errors"][FormField.AMOUNT.value]
     assert rows(slack_app, ExpenseClaim) == []
 
 
 def test_an_expense_without_the_receipt_it_needs_shows_the_error_on_the_receipt(slack_app: RunningApp) -> None:
     status, body = submit(slack_app, Callback.EXPENSE_FORM, expense_values("40.00"))
-    assert "A receipt is required" in body["errors"][Block.RECEIPT.value] and rows(slack_app, ExpenseClaim) == []
+    assert "A receipt is required" in body["errors"][FormField.RECEIPT.value] and rows(slack_app, ExpenseClaim) == []
 
 
 def test_an_expense_with_its_receipt_is_downloaded_stored_filed_and_carded(slack_app: RunningApp) -> None:
@@ -160,8 +159,8 @@ def test_a_receipt_slack_gives_no_link_for_files_nothing_and_says_why(slack_app:
 
 
 def test_the_ticket_modal_creates_a_ticket(slack_app: RunningApp) -> None:
-    values = {Block.SUMMARY: "VPN drops every hour", Block.DESCRIPTION: "Since Monday", Block.CATEGORY: ("select", "network"),
-              Block.PRIORITY: ("select", "high")}
+    values = {FormField.SUMMARY: "VPN drops every hour", FormField.DESCRIPTION: "Since Monday", FormField.CATEGORY: ("select", "network"),
+              FormField.PRIORITY: ("select", "high")}
     status, body = submit(slack_app, Callback.TICKET_FORM, values)
     assert status == 200 and body == {}
     told = wait_for(lambda: dms_to(slack_app, "UREQ"))
@@ -171,15 +170,15 @@ def test_the_ticket_modal_creates_a_ticket(slack_app: RunningApp) -> None:
 
 
 def test_an_unknown_person_is_told_in_the_modal(slack_app: RunningApp) -> None:
-    status, body = submit(slack_app, Callback.TICKET_FORM, {Block.SUMMARY: "Printer"}, user="UNOBODY")
-    assert status == 200 and "company directory" in body["errors"][Block.SUMMARY.value]
+    status, body = submit(slack_app, Callback.TICKET_FORM, {FormField.SUMMARY: "Printer"}, user="UNOBODY")
+    assert status == 200 and "company directory" in body["errors"][FormField.SUMMARY.value]
     assert rows(slack_app, Ticket) == []
 
 
 def test_a_refusal_by_the_pipeline_is_shown_in_the_modal(slack_app: RunningApp) -> None:
     slack_app.slack.emails["UINACT"] = "inactive@example.com"
-    status, body = submit(slack_app, Callback.TICKET_FORM, {Block.SUMMARY: "Printer"}, user="UINACT")
-    assert status == 200 and "not an active employee" in body["errors"][Block.SUMMARY.value]
+    status, body = submit(slack_app, Callback.TICKET_FORM, {FormField.SUMMARY: "Printer"}, user="UINACT")
+    assert status == 200 and "not an active employee" in body["errors"][FormField.SUMMARY.value]
     assert rows(slack_app, Ticket) == []
 
 
