@@ -13,28 +13,11 @@ from typing import Any
 import pytest
 
 from tests.assistant.test_cli import EMPLOYEE, HR, MANAGER, Cli, flat, write_people_csv
-from tests.knowledge.document_files import LAPTOPS, TIME_OFF, pdf_bytes
+from tests.knowledge.document_files import (HR_CASES, INVESTIGATION_QUESTION, LAPTOPS, MANAGER_HANDBOOK, RAISE_QUESTION, TIME_OFF,
+                                           pdf_bytes)
 
 RESULT_KEYS = {"doc_id", "source", "title", "section", "score", "text"}
 REPORT_COUNTS = ("added", "replaced", "unchanged", "failed")
-MANAGER_HANDBOOK = """---
-audience: managers
----
-
-# Manager Handbook
-
-## Salary reviews
-
-Managers may approve salary raises of up to eight percent for their direct reports during the yearly calibration.
-"""
-HR_CASES = """# HR Case Handling
-
-## Investigations
-
-Disciplinary investigations are recorded in the confidential case file within two working days of the complaint.
-"""
-RAISE_QUESTION = "How big a salary raise can a manager approve for a direct report?"
-INVESTIGATION_QUESTION = "Where are disciplinary investigations recorded?"
 
 
 @pytest.fixture

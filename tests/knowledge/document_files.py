@@ -78,3 +78,24 @@ LAPTOPS = """# IT Equipment
 
 New starters receive a laptop on their first day. A broken laptop screen is replaced by the service desk within two days.
 """
+
+# Documents with an audience: only managers, only HR.
+MANAGER_HANDBOOK = """---
+title: Manager Handbook
+audience: managers
+---
+
+# Manager Handbook
+
+## Salary reviews
+
+Managers may approve salary raises of up to eight percent for their direct reports during the yearly calibration.
+"""
+HR_CASES = """# HR Case Handling
+
+## Investigations
+
+Disciplinary investigations are recorded in the confidential case file within two working days of the complaint.
+"""
+RAISE_QUESTION = "How big a salary raise can a manager approve for a direct report?"
+INVESTIGATION_QUESTION = "Where are disciplinary investigations recorded?"

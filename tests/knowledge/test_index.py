@@ -20,7 +20,8 @@ from knowledge.store import KnowledgeStore, chunk_key
 from knowledge.vectors import VectorIndex
 from tests.builders import make_company
 from tests.conftest import NOW
-from tests.knowledge.document_files import LAPTOPS, TIME_OFF, pdf_bytes
+from tests.knowledge.document_files import (HR_CASES, INVESTIGATION_QUESTION, LAPTOPS, MANAGER_HANDBOOK, RAISE_QUESTION, TIME_OFF,
+                                           pdf_bytes)
 
 ALL_MODES = tuple(SearchMode)
 # One distinctive word per version of the parking policy, so a passage tells which version it came from.
@@ -28,26 +29,6 @@ VERSION_WORDS = ("aardvark", "bumblebee", "chinchilla", "dromedary", "echidna", 
                  "iguana", "jackal", "koala", "lemur", "meerkat", "narwhal", "ocelot", "pangolin", "quokka", "raccoon",
                  "salamander", "tapir", "urchin", "vulture", "walrus", "yak", "zebra", "albatross", "bison", "cheetah")
 PARKING_QUERY = "staff parking spaces, bicycles and visitors"
-
-MANAGER_HANDBOOK = """---
-title: Manager Handbook
-audience: managers
----
-
-# Manager Handbook
-
-## Salary reviews
-
-Managers may approve salary raises of up to eight percent for their direct reports during the yearly calibration.
-"""
-HR_CASES = """# HR Case Handling
-
-## Investigations
-
-Disciplinary investigations are recorded in the confidential case file within two working days of the complaint.
-"""
-RAISE_QUESTION = "How big a salary raise can a manager approve for a direct report?"
-INVESTIGATION_QUESTION = "Where are disciplinary investigations recorded?"
 
 
 class RecordingEmbedder:
