@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,11 @@ from assistant.agent.engine import LlmEngine
 from assistant.container import Container
 from assistant.eval.scripted_server import ScriptedOpenAI, Text, ToolCalls
 from tests.assistant.agent.test_engine import audit_count, engine_for, say, tool_messages
-from tests.builders import Company, make_company
+from tests.builders import Company
 from tests.conftest import NOW
 from tools.approvals.models import Approval
 from tools.db import transaction
 from tools.expenses.models import ExpenseClaim
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedOpenAI]:
-    with ScriptedOpenAI() as running:
-        yield running
-
-
-@pytest.fixture
-def company(container: Container) -> Company:
-    return make_company(container)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,17 +21,6 @@ from tools.db import transaction
 from tools.leave.models import LeaveRequest
 
 LEAVE_CALL = ToolCalls((("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18", "leave_type": "annual"}),))
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedOpenAI]:
-    with ScriptedOpenAI() as running:
-        yield running
-
-
-@pytest.fixture
-def company(container: Container) -> Company:
-    return make_company(container)
 
 
 def engine_for(container: Container, base_url: str, **limits: Any) -> LlmEngine:
