@@ -77,6 +77,24 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0) -> Any:
     raise AssertionError("timed out waiting for the App")
 
 
+def card_for(app: RunningApp, slack_id: str) -> Any:
+    """Wait for the approval card posted to this Slack user and return the call."""
+    return wait_for(lambda: [c for c in app.slack.of("chat.postMessage") if c.args.get("channel") == slack_id])[0]
+
+
+def confirmed_request(app: RunningApp, text: str, ts: str, *, user: str = "UREQ") -> None:
+    """DM a request, wait for its read-back, and answer yes."""
+    app.event(dm_event(user, text, f"Ev{ts}a", ts=f"{ts}.1"))
+    wait_for(lambda: [c for c in app.slack.of("chat.update") if "Shall I submit" in c.args.get("text", "")])
+    app.event(dm_event(user, "yes", f"Ev{ts}b", ts=f"{ts}.2"))
+
+
+def leave_card(app: RunningApp, ts: str) -> Any:
+    """Have the requester book Dec 14-18 and return the approval card their manager gets."""
+    confirmed_request(app, "I need Dec 14 to Dec 18 off", ts)
+    return card_for(app, "UMGR")
+
+
 def dm_event(user: str, text: str, event_id: str, *, channel: str | None = None, ts: str = "1726133700.000100") -> dict[str, Any]:
     """Return a message.im event in Slack's shape (see ../shared/data/slack_payloads)."""
     return {"token": "verification_token", "team_id": "T111", "api_app_id": "A111", "type": "event_callback",

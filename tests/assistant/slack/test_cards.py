@@ -12,17 +12,8 @@ from waitress.server import create_server
 
 from assistant.slack.app import build_app
 from assistant.slack.server import wsgi_application
-from tests.assistant.slack.conftest import RunningApp, dm_event, run_until_closed, wait_for
-
-
-def card_for(app: RunningApp, slack_id: str) -> Any:
-    return wait_for(lambda: [c for c in app.slack.of("chat.postMessage") if c.args.get("channel") == slack_id])[0]
-
-
-def ask_for_leave(app: RunningApp, first: str, second: str, ts: str) -> None:
-    app.event(dm_event("UREQ", first, f"Ev{ts}a", ts=f"{ts}.1"))
-    wait_for(lambda: [c for c in app.slack.of("chat.update") if "Shall I submit" in c.args.get("text", "")])
-    app.event(dm_event("UREQ", second, f"Ev{ts}b", ts=f"{ts}.2"))
+from tests.assistant.slack.conftest import (RunningApp, card_for, confirmed_request, dm_event, leave_card, run_until_closed,
+                                             wait_for)
 
 
 def test_the_card_cites_the_policy_clause_that_applies(slack_app: RunningApp, tmp_path: Path) -> None:
@@ -30,8 +21,7 @@ def test_the_card_cites_the_policy_clause_that_applies(slack_app: RunningApp, tm
     policy.write_text("# Leave\n\n## Approval\n\nAnnual leave requests are approved by your manager, who should answer "
                       "within two working days.\n", encoding="utf-8")
     slack_app.container.knowledge.base.add_file(policy, added_by="test")
-    ask_for_leave(slack_app, "I need Dec 14 to Dec 18 off", "yes", "7")
-    blocks = json.dumps(card_for(slack_app, "UMGR").args["blocks"])
+    blocks = json.dumps(leave_card(slack_app, "7").args["blocks"])
     assert "approved by your manager" in blocks and "Leave &gt; Approval" in blocks
     assert "Working days" in blocks and "Balance after" in blocks
 
@@ -42,14 +32,14 @@ def test_a_card_routed_to_a_delegate_says_so(slack_app: RunningApp) -> None:
     away = pipeline.run("request_leave", {"start_date": today.isoformat(), "end_date": (today + timedelta(days=7)).isoformat()},
                         actor_id=company.manager).data
     pipeline.run("decide_approval", {"approval_id": away["approval_id"], "decision": "approve"}, actor_id=company.ceo)
-    ask_for_leave(slack_app, "I need Jan 11 to Jan 12 off", "yes", "8")
+    confirmed_request(slack_app, "I need Jan 11 to Jan 12 off", "8")
     blocks = json.dumps(card_for(slack_app, "UCEO").args["blocks"])
     assert "Routed to you" in blocks and "on leave until" in blocks
     assert not [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR" and c.args.get("blocks")]
 
 
 def test_an_expense_card_shows_the_amount_against_the_limit(slack_app: RunningApp) -> None:
-    ask_for_leave(slack_app, "claim $18.50 for lunch at Cafe Uno yesterday", "yes", "9")
+    confirmed_request(slack_app, "claim $18.50 for lunch at Cafe Uno yesterday", "9")
     blocks = json.dumps(card_for(slack_app, "UMGR").args["blocks"])
     assert "18.50" in blocks and "Category limit" in blocks
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.assistant.slack.conftest import RunningApp, dm_event, wait_for
+from tests.assistant.slack.conftest import RunningApp, dm_event, leave_card, wait_for
 from tests.assistant.slack.test_approval_flow import approvals, click, leave_requests
 from tools.audit.models import AuditRecord
 from tools.db import transaction
@@ -60,10 +60,7 @@ def test_a_retried_event_has_exactly_one_effect(slack_app: RunningApp) -> None:
 
 
 def test_approve_clicked_twice_decides_once(slack_app: RunningApp) -> None:
-    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvA1", ts="3.1"))
-    wait_for(lambda: slack_app.slack.of("chat.update"))
-    slack_app.event(dm_event("UREQ", "yes", "EvA2", ts="3.2"))
-    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    card = leave_card(slack_app, "3")
     click(slack_app, card.args, "approval_approve", "UMGR")
     click(slack_app, card.args, "approval_approve", "UMGR")
     wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
@@ -75,20 +72,14 @@ def test_approve_clicked_twice_decides_once(slack_app: RunningApp) -> None:
 
 
 def test_the_requester_cannot_approve_their_own_card(slack_app: RunningApp) -> None:
-    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvO1", ts="4.1"))
-    wait_for(lambda: slack_app.slack.of("chat.update"))
-    slack_app.event(dm_event("UREQ", "yes", "EvO2", ts="4.2"))
-    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    card = leave_card(slack_app, "4")
     click(slack_app, card.args, "approval_approve", "UREQ")  # a forged click from the requester
     refusal = wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
     assert "own request" in refusal[0].args["text"] and [a.status for a in approvals(slack_app)] == ["pending"]
 
 
 def test_deny_asks_for_a_reason_in_a_modal(slack_app: RunningApp) -> None:
-    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvD1", ts="5.1"))
-    wait_for(lambda: slack_app.slack.of("chat.update"))
-    slack_app.event(dm_event("UREQ", "yes", "EvD2", ts="5.2"))
-    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    card = leave_card(slack_app, "5")
     click(slack_app, card.args, "approval_deny", "UMGR")
     modal = wait_for(lambda: slack_app.slack.of("views.open"))[0].args["view"]
     submission = {"type": "view_submission", "user": {"id": "UMGR"}, "team": {"id": "T111"}, "api_app_id": "A111",
@@ -156,10 +147,7 @@ def test_slacks_own_payloads_never_crash(slack_app: RunningApp, name: str) -> No
 
 
 def test_approving_from_the_ephemeral_list_replaces_it(slack_app: RunningApp) -> None:
-    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvE1", ts="9.1"))
-    wait_for(lambda: slack_app.slack.of("chat.update"))
-    slack_app.event(dm_event("UREQ", "yes", "EvE2", ts="9.2"))
-    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])[0]
+    card = leave_card(slack_app, "9")
     button = next(e for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "approval_approve")
     payload = {"type": "block_actions", "user": {"id": "UMGR"}, "api_app_id": "A111", "team": {"id": "T111"},
                "trigger_id": "t", "channel": {"id": "C1"}, "response_url": slack_app.slack.response_url,
