@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from assistant.container import Container
+from tests.conftest import NOW
 from tools.db import transaction
 from tools.people.models import Employee, Role
 
@@ -78,3 +80,8 @@ def make_company(container: Container, *, annual_leave_days: Decimal | None = No
         return Company(ceo=ceo.id, manager=manager.id, requester=requester.id, colleague=colleague.id,
                        other_manager=other_manager.id, other_report=other_report.id, hr=hr.id, finance=finance.id,
                        it=it.id, admin=admin.id, inactive=inactive.id)
+
+
+def run(container: Container, tool: str, args: dict, actor: int, *, now: datetime = NOW) -> dict:
+    """Run one tool through the pipeline as `actor` (at the tests' fixed now) and return its data."""
+    return container.pipeline.run(tool, args, actor_id=actor, now=now).data

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.container import Container
 from assistant.home import INACTIVE, build_home, home_for_chat_user, knowledge_status
-from tests.builders import make_company
+from tests.builders import make_company, run
 from tests.conftest import NOW
 from tools.db import transaction
 from tools.helpdesk.models import TicketStatus
@@ -15,9 +15,6 @@ from tools.helpdesk.service import get_ticket, record_ticket_status
 
 POLICY = "# Bicycle Policy\n\n## Storage\n\nBicycles are stored in the basement bike room.\n"
 
-
-def run(container: Container, tool: str, args: dict, actor: int) -> dict:
-    return container.pipeline.run(tool, args, actor_id=actor, now=NOW).data
 
 
 def test_an_employee_sees_balances_and_only_open_requests_claims_and_tickets(container: Container) -> None:

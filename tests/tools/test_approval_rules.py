@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant.container import Container
-from tests.builders import Company, add_employee, make_company
+from tests.builders import Company, add_employee, make_company, run
 from tests.conftest import NOW
 from tools.approvals.models import Approval
 from tools.approvals.policy import parse_policy
@@ -18,9 +18,6 @@ from tools.errors import ErrorCode, ToolError
 from tools.leave.models import LeaveRequest
 from tools.people.models import Role
 
-
-def run(container: Container, tool: str, args: dict, actor: int) -> dict:
-    return container.pipeline.run(tool, args, actor_id=actor, now=NOW).data
 
 
 def approver_ids(data: dict) -> list[int]:

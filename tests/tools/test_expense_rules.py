@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from assistant.container import Container
-from tests.builders import make_company
-from tests.conftest import NOW
+from tests.builders import make_company, run
 
-
-def run(container: Container, tool: str, args: dict, actor: int) -> dict:
-    return container.pipeline.run(tool, args, actor_id=actor, now=NOW).data
 
 
 def test_claim_in_foreign_currency_is_converted_for_limits(container: Container) -> None:

@@ -7,13 +7,9 @@ from datetime import datetime
 import pytest
 
 from assistant.container import Container
-from tests.builders import make_company
-from tests.conftest import NOW
+from tests.builders import make_company, run
 from tools.errors import ErrorCode, ToolError
 
-
-def run(container: Container, tool: str, args: dict, actor: int) -> dict:
-    return container.pipeline.run(tool, args, actor_id=actor, now=NOW).data
 
 
 def test_sla_follows_priority(container: Container) -> None:

@@ -9,16 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from assistant.container import Container
-from tests.builders import add_employee, make_company
+from tests.builders import add_employee, make_company, run
 from tests.conftest import NOW
 from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
 from tools.leave.models import LeaveAllocation, LeaveLedgerEntry, LeaveType
 from tools.leave.service import cancel_leave_request, get_leave_request
 
-
-def run(container: Container, tool: str, args: dict, actor: int, *, now=NOW) -> dict:
-    return container.pipeline.run(tool, args, actor_id=actor, now=now).data
 
 
 def annual(container: Container, actor: int, year: int = 2027) -> dict:
