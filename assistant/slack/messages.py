@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt import App
@@ -11,6 +10,7 @@ from slack_sdk import WebClient
 
 from assistant.chat import answer, has_conversation
 from assistant.errors import error_text
+from assistant.nlu.slot_text import clean_slack_markup
 from assistant.slack.blocks import escape
 from assistant.slack.cards import deliver_cards
 from assistant.slack.deps import SlackDeps
@@ -53,7 +53,8 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
     placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER)
     try:
         person = employee_of(deps, client, user_id)
-        reply = answer(deps.engine, key=key, employee_id=person.employee_id, text=_without_mentions(text), now=deps.clock())
+        reply = answer(deps.engine, key=key, employee_id=person.employee_id, text=clean_slack_markup(text or "").strip(),
+                       now=deps.clock())
         reply_text = reply.text
     except Exception as error:  # noqa: BLE001 - the person who wrote always gets an answer or a reason
         reply, reply_text = None, error_text(error)
@@ -65,7 +66,3 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
 def _mentions_bot(event: dict[str, Any], body: dict[str, Any]) -> bool:
     bots = {auth.get("user_id") for auth in body.get("authorizations") or [] if auth.get("is_bot")}
     return any(f"<@{bot}>" in (event.get("text") or "") for bot in bots if bot)
-
-
-def _without_mentions(text: str) -> str:
-    return re.sub(r"<@[A-Z0-9]+(\|[^>]*)?>", " ", text or "").strip()
