@@ -17,8 +17,7 @@ from assistant.errors import error_text, is_refusal
 from tools.approvals.models import Approval, ApprovalKind
 from tools.db import transaction, utcnow
 from tools.messaging.service import create_approval_card, list_approval_cards, list_approvals_without_card, record_card_message
-from tools.audit.service import record_audit
-from tools.people.service import get_employee, get_employee_by_slack_id
+from tools.people.service import get_employee, get_employee_by_slack_id, record_slack_link
 
 # What to look up in the policies for the clause a card cites.
 CLAUSE_QUERIES = {ApprovalKind.LEAVE.value: "who approves {leave_type} leave requests and how much notice is needed",
@@ -72,16 +71,17 @@ def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str |
     An approver whose chat account is not linked yet is looked up by email (`find_chat_id`) and linked.
     """
     cards: list[Card] = []
+    looked_up: dict[str, str | None] = {}  # one lookup per approver, however many of their approvals wait
     with transaction(container.session_factory) as session:
         for approval in list_approvals_without_card(session):
             approver = get_employee(session, employee_id=approval.approver_id)
             if not approver.slack_user_id:
-                found = find_chat_id(approver.email)
+                if approver.email not in looked_up:
+                    looked_up[approver.email] = find_chat_id(approver.email)
+                found = looked_up[approver.email]
                 if not found or get_employee_by_slack_id(session, slack_user_id=found) is not None:
                     continue  # they decide from the CLI or the App Home; a card follows once their account is linked
-                approver.slack_user_id = found
-                record_audit(session, actor=None, action="link_slack_user", subject=f"employee:{approver.id}",
-                             details={"slack_user_id": found, "previous": None, "by": "users.lookupByEmail"})
+                record_slack_link(session, employee=approver, slack_user_id=found, found_by="users.lookupByEmail")
             claimed = create_approval_card(session, approval_id=approval.id, step=approval.step, now=now or utcnow())
             if claimed is not None:
                 cards.append(_card(session, approval, claimed.id, approver.slack_user_id))

@@ -11,16 +11,14 @@ from datetime import datetime
 
 from assistant.container import Container
 from assistant.dialogue.reply import Reply
-from assistant.engines import ConversationEngine
+from assistant.engines import AGENT_MEMORY_PREFIX, ConversationEngine
 from assistant.errors import AssistantError, AssistantErrorCode, error_text
-from tools.audit.service import record_audit
+from tools.conversations.service import conversation_exists
 from tools.db import run_in_transaction, transaction, utcnow
 from tools.errors import ToolError
 from tools.messaging.service import record_event
-from tools.people.service import get_employee_by_email, get_employee_by_slack_id
-from tools.conversations.models import Conversation
-
-from sqlalchemy import select
+from tools.people.models import Employee
+from tools.people.service import get_employee_by_email, get_employee_by_slack_id, record_slack_link
 
 UNKNOWN_PERSON = ("I couldn't match your Slack account to anyone in the company directory, so I can't act for you yet. "
                   "Ask HR or an admin to add your work email to the directory.")
@@ -57,16 +55,12 @@ def identify(container: Container, chat_user_id: str, lookup_email: Callable[[st
         except ToolError as error:
             raise AssistantError(AssistantErrorCode.UNKNOWN_USER, UNKNOWN_PERSON) from error
         if employee.slack_user_id != chat_user_id:
-            previous = employee.slack_user_id
-            employee.slack_user_id = chat_user_id
-            record_audit(session, actor=None, action="link_slack_user", subject=f"employee:{employee.id}",
-                         details={"slack_user_id": chat_user_id, "previous": previous, "by": "users.info email"})
+            record_slack_link(session, employee=employee, slack_user_id=chat_user_id, found_by="users.info email")
         return _user(employee)
 
 
-def _user(employee: object) -> ChatUser:
-    return ChatUser(employee.id, employee.email, employee.name,  # type: ignore[attr-defined]
-                    frozenset(role.value for role in employee.roles), employee.active)  # type: ignore[attr-defined]
+def _user(employee: Employee) -> ChatUser:
+    return ChatUser(employee.id, employee.email, employee.name, frozenset(role.value for role in employee.roles), employee.active)
 
 
 def answer(engine: ConversationEngine, *, key: str, employee_id: int, text: str, now: datetime | None = None) -> Reply:
@@ -80,7 +74,7 @@ def answer(engine: ConversationEngine, *, key: str, employee_id: int, text: str,
 def has_conversation(container: Container, key: str) -> bool:
     """Return True when the assistant already takes part in this conversation (a thread it was mentioned in)."""
     with transaction(container.session_factory) as session:
-        return session.scalar(select(Conversation.id).where(Conversation.key.in_((key, f"agent:{key}")))) is not None
+        return conversation_exists(session, keys=(key, AGENT_MEMORY_PREFIX + key))
 
 
 def database_ok(container: Container) -> bool:

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from assistant.container import Container
 
 ENGINE_KINDS = ("auto", "offline", "llm")
+# The LLM engine keeps its memory under this prefix of the conversation key (the offline engine uses the key itself).
+AGENT_MEMORY_PREFIX = "agent:"
 
 
 class ConversationEngine(Protocol):

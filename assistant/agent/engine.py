@@ -27,6 +27,7 @@ from assistant.agent.tools import StopAtPendingWrite, TurnTools
 from assistant.dialogue import words
 from assistant.dialogue.engine import OfflineEngine
 from assistant.dialogue.reply import Reply
+from assistant.engines import AGENT_MEMORY_PREFIX
 from assistant.errors import error_text
 from prompts import render
 from tools.conversations.service import get_conversation_state, record_conversation_state
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
-MEMORY_PREFIX = "agent:"
 NO_ANSWER = "Sorry, I couldn't work that out. Could you say it another way, or say \"help\"?"
 
 
@@ -123,13 +123,13 @@ class LlmEngine:
         state = {"messages": dump_messages(bounded(history + new_messages, self.limits.history_messages)),
                  "pending": pending.as_json() if pending else None}
         run_in_transaction(self.session_factory, lambda s: record_conversation_state(
-            s, key=MEMORY_PREFIX + key, employee_id=actor_id, state=state, now=moment))
+            s, key=AGENT_MEMORY_PREFIX + key, employee_id=actor_id, state=state, now=moment))
         reply.meta["seconds"] = round(time.perf_counter() - started, 6)  # the whole turn, memory included
         return reply
 
     def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[_Person, dict[str, Any]]:
         employee = get_employee(session, employee_id=actor_id)
-        state, _ = get_conversation_state(session, key=MEMORY_PREFIX + key, employee_id=actor_id, now=now, ttl=self.ttl)
+        state, _ = get_conversation_state(session, key=AGENT_MEMORY_PREFIX + key, employee_id=actor_id, now=now, ttl=self.ttl)
         person = _Person(employee.name, employee.email, employee.roles, employee.timezone or self.pipeline.default_timezone,
                          employee_today(employee, now, self.pipeline.default_timezone))
         return person, state

@@ -31,3 +31,8 @@ def record_conversation_state(session: Session, *, key: str, employee_id: int, s
         conversation.state = state
         conversation.updated_at = now
     session.flush()
+
+
+def conversation_exists(session: Session, *, keys: tuple[str, ...]) -> bool:
+    """Return True when any of these conversation keys has saved state (the assistant takes part in it)."""
+    return session.scalar(select(Conversation.id).where(Conversation.key.in_(keys)).limit(1)) is not None

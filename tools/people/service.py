@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tools.audit.service import record_audit
 from tools.errors import ErrorCode, ToolError
 from tools.people.models import Employee, Role
 
@@ -61,3 +62,11 @@ def is_in_reporting_line(session: Session, *, manager: Employee, employee: Emplo
         seen.add(current)
         current = session.scalar(select(Employee.manager_id).where(Employee.id == current))
     return False
+
+
+def record_slack_link(session: Session, *, employee: Employee, slack_user_id: str, found_by: str) -> None:
+    """Link an employee to their Slack account (found by email), with the audit record of the change."""
+    previous = employee.slack_user_id
+    employee.slack_user_id = slack_user_id
+    record_audit(session, actor=None, action="link_slack_user", subject=f"employee:{employee.id}",
+                 details={"slack_user_id": slack_user_id, "previous": previous, "by": found_by})
