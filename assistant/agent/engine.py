@@ -25,7 +25,7 @@ from assistant.agent.memory import bounded, dump_messages, load_messages
 from assistant.agent.readback import PendingWrite
 from assistant.agent.tools import StopAtPendingWrite, TurnTools
 from assistant.dialogue import words
-from assistant.dialogue.engine import OfflineEngine
+from assistant.dialogue.engine import OfflineEngine, run_confirmed
 from assistant.dialogue.reply import Reply
 from assistant.engines import AGENT_MEMORY_PREFIX
 from assistant.errors import error_text
@@ -114,12 +114,12 @@ class LlmEngine:
         if not clean:
             return Reply(words.EMPTY)
         try:
-            person, state = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
+            person, state, offline_open = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
         except Exception as error:  # noqa: BLE001 - the turn's error edge: always answer
             return Reply(error_text(error))
         history = load_messages(state.get("messages", []))
         pending = PendingWrite.from_json(state.get("pending"))
-        reply, pending, new_messages = self._respond(key, actor_id, person, clean, moment, history, pending)
+        reply, pending, new_messages = self._respond(key, actor_id, person, clean, moment, history, pending, offline_open)
         state = {"messages": dump_messages(bounded(history + new_messages, self.limits.history_messages)),
                  "pending": pending.as_json() if pending else None}
         run_in_transaction(self.session_factory, lambda s: record_conversation_state(
@@ -127,20 +127,21 @@ class LlmEngine:
         reply.meta["seconds"] = round(time.perf_counter() - started, 6)  # the whole turn, memory included
         return reply
 
-    def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[_Person, dict[str, Any]]:
+    def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[_Person, dict[str, Any], bool]:
+        """Return the person, the agent's memory, and whether the offline fallback has a request half-way."""
         employee = get_employee(session, employee_id=actor_id)
         state, _ = get_conversation_state(session, key=AGENT_MEMORY_PREFIX + key, employee_id=actor_id, now=now, ttl=self.ttl)
         person = _Person(employee.name, employee.email, employee.roles, employee.timezone or self.pipeline.default_timezone,
                          employee_today(employee, now, self.pipeline.default_timezone))
-        return person, state
+        return person, state, self.offline.has_open_flow(session, key=key, actor_id=actor_id, now=now)
 
     def _respond(self, key: str, actor_id: int, person: _Person, text: str, now: datetime, history: list[BaseMessage],
-                 pending: PendingWrite | None) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
+                 pending: PendingWrite | None, offline_open: bool) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
         said = HumanMessage(text)
         if pending is not None and words.is_yes(text):
-            reply = self._execute(pending, actor_id, now)
+            reply = run_confirmed(self.pipeline, pending.tool, pending.args, actor_id=actor_id, now=now, intent=pending.tool)
             return reply, None, [said, AIMessage(reply.text)]
-        if pending is None and self.offline.has_open_flow(key=key, actor_id=actor_id, now=now):
+        if pending is None and offline_open:
             return self._degraded(key, actor_id, text, now, said, note=False)  # finish what the fallback started
         if words.is_no(text) or words.is_cancel(text):
             answer = words.CANCELLED if pending is not None or history else words.NOTHING_TO_CANCEL
@@ -173,13 +174,6 @@ class LlmEngine:
             answer = NO_ANSWER
             new.append(AIMessage(answer))
         return Reply(answer, meta=meta), None, new
-
-    def _execute(self, pending: PendingWrite, actor_id: int, now: datetime) -> Reply:
-        try:
-            result = self.pipeline.run(pending.tool, pending.args, actor_id=actor_id, now=now)
-        except Exception as error:  # noqa: BLE001 - the person gets the reason; nothing was written
-            return Reply(error_text(error), pending.tool)
-        return Reply(result.message, pending.tool, result.data, wrote=True)
 
     def _degraded(self, key: str, actor_id: int, text: str, now: datetime, said: HumanMessage,
                   *, note: bool) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:

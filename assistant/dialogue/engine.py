@@ -46,6 +46,15 @@ class Turn:
     state: dict[str, Any]
 
 
+def run_confirmed(pipeline: Pipeline, tool: str, args: dict[str, Any], *, actor_id: int, now: datetime, intent: str) -> Reply:
+    """Run a write the person said yes to; a refusal or fault becomes the reply and nothing is written."""
+    try:
+        result = pipeline.run(tool, args, actor_id=actor_id, now=now)
+    except Exception as error:  # noqa: BLE001 - the person gets the reason; nothing was written
+        return Reply(error_text(error), intent)
+    return Reply(result.message, intent, result.data, wrote=True)
+
+
 class OfflineEngine:
     """Serves employees with no LLM: intents, slots, read-back confirmations, tools via the pipeline."""
 
@@ -79,10 +88,9 @@ class OfflineEngine:
             s, key=key, employee_id=actor_id, state=turn.state, now=moment))
         return reply
 
-    def has_open_flow(self, *, key: str, actor_id: int, now: datetime) -> bool:
+    def has_open_flow(self, session: Session, *, key: str, actor_id: int, now: datetime) -> bool:
         """Return True while conversation `key` is in the middle of collecting or confirming a request."""
-        state, _ = run_in_transaction(self.session_factory, lambda s: get_conversation_state(
-            s, key=key, employee_id=actor_id, now=now, ttl=self.ttl))
+        state, _ = get_conversation_state(session, key=key, employee_id=actor_id, now=now, ttl=self.ttl)
         return state.get("stage") in ("collect", "confirm")
 
     def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[dict[str, Any], bool, date]:
@@ -209,11 +217,8 @@ class OfflineEngine:
     def _execute(self, turn: Turn, flow: Flow) -> Reply:
         slots = turn.state["slots"]
         turn.state = {}
-        try:
-            result = self.pipeline.run(flow.tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now)
-        except Exception as error:  # noqa: BLE001 - the person gets the reason; nothing was written
-            return Reply(error_text(error), flow.intent)
-        return Reply(result.message, flow.intent, result.data, wrote=True)
+        return run_confirmed(self.pipeline, flow.tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now,
+                             intent=flow.intent)
 
     @staticmethod
     def _is_switch(route: Route, flow: Flow, asking: str | None = None) -> bool:
