@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from assistant.cli_common import open_container, out
+
+if TYPE_CHECKING:
+    from assistant.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 CARD_SWEEP_SECONDS = 30.0  # approvals created outside Slack (CLI, forms elsewhere) get their card within this time
@@ -31,7 +34,6 @@ def serve(mode: Annotated[Mode, typer.Option("--mode", help="http (needs a publi
     from assistant.engines import select_engine
     from assistant.errors import AssistantError, AssistantErrorCode
     from assistant.slack.app import build_app
-    from assistant.slack.cards import deliver_cards
     from assistant.slack.deps import SlackDeps
     from assistant.slack.server import serve_http, serve_socket
 
@@ -47,7 +49,7 @@ def serve(mode: Annotated[Mode, typer.Option("--mode", help="http (needs a publi
         app = build_app(container, deps=deps)
         container.offline_engine.router.classifier.prepare()  # load the model now, not on the first message
         stop = threading.Event()
-        threading.Thread(target=_sweep_cards, args=(deps, app.client, stop, deliver_cards), daemon=True).start()
+        threading.Thread(target=_sweep_cards, args=(deps, app.client, stop), daemon=True).start()
         out.print(f"Serving Slack in {mode.value} mode" + (f" on http://{host}:{port}/slack/events" if mode is Mode.HTTP else ""))
         try:
             if mode is Mode.HTTP:
@@ -58,11 +60,13 @@ def serve(mode: Annotated[Mode, typer.Option("--mode", help="http (needs a publi
             stop.set()
 
 
-def _sweep_cards(deps, client, stop, deliver) -> None:  # type: ignore[no-untyped-def]
+def _sweep_cards(deps: SlackDeps, client: Any, stop: threading.Event) -> None:  # client: the App's slack_sdk WebClient
     """Send cards for approvals that have none yet, now and then (e.g. requests made from the CLI)."""
+    from assistant.slack.cards import deliver_cards
+
     while not stop.is_set():
         try:
-            deliver(deps, client)
+            deliver_cards(deps, client)
         except Exception:  # noqa: BLE001 - a failed sweep is retried at the next one; the reason is logged
             log.exception("approval card sweep failed")
         stop.wait(CARD_SWEEP_SECONDS)
