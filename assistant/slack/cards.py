@@ -14,6 +14,7 @@ from assistant.approval_cards import DecisionOutcome, claim_new_cards, decide_fr
 from assistant.errors import error_text
 from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, deny_reason_modal, escape
 from assistant.slack.deps import SlackDeps
+from assistant.slack.home import publish_home
 from assistant.slack.ids import Action, Block, Callback
 from assistant.slack.people import chat_id_lookup, employee_of
 
@@ -46,8 +47,6 @@ def register(app: App, deps: SlackDeps) -> None:
         if outcome is not None and outcome.decided and body.get("container", {}).get("is_ephemeral"):
             respond(replace_original=True, text=escape(outcome.text))  # the /backoffice approvals list: no stale buttons
         if body.get("container", {}).get("type") == "view":  # clicked in the App Home: show the queue without it
-            from assistant.slack.home import publish_home
-
             publish_home(deps, client, body["user"]["id"])
 
     @app.action(Action.DENY.value)
@@ -70,8 +69,6 @@ def register(app: App, deps: SlackDeps) -> None:
         decide(deps, client, user_id=body["user"]["id"], approval_id=int(metadata["approval_id"]), decision="deny",
                reason=reason, channel=metadata.get("channel"))
         if metadata.get("from_home"):
-            from assistant.slack.home import publish_home
-
             publish_home(deps, client, body["user"]["id"])
 
 
