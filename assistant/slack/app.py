@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from assistant.container import Container
 from assistant.engines import ConversationEngine, select_engine
@@ -27,7 +30,7 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
                              "Slack needs SLACK_BOT_TOKEN plus SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode).")
     web = client or WebClient(token=settings.slack_bot_token, base_url=_api_url(settings.slack_api_url))
     app = App(signing_secret=settings.slack_signing_secret or "socket-mode", client=web,
-              token_verification_enabled=False)  # no auth.test call while building; bolt authorizes on the first request
+              authorize=_authorizer(settings.slack_bot_token, web))
     deps = deps or SlackDeps(container=container, engine=engine or select_engine(container))
     app.error(_on_error)
     # Bolt gives a request to the first listener that matches: uploads (message subtype file_share) before messages.
@@ -49,6 +52,26 @@ def _acknowledge_the_rest(app: App) -> None:
     app.view(anything)(ignore)
     app.shortcut(anything)(ignore)
     app.options(anything)(lambda ack: ack(options=[]))
+
+
+def _authorizer(token: str, web: WebClient) -> Callable[..., AuthorizeResult]:
+    """Authorize every request with the one bot token; auth.test names the bot when Slack answers it.
+
+    Bolt's own single-team authorization drops every request while auth.test fails; here a failing auth.test
+    only costs the bot's own ids (events from the bot still carry bot_id, which the listeners skip).
+    """
+    identity: dict[str, Any] = {}
+
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        if not identity:
+            try:
+                identity.update(web.auth_test(token=token).data)  # type: ignore[arg-type]
+            except SlackApiError as error:
+                log.warning("auth.test failed (%s); answering without the bot's own user id", error.response.get("error"))
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id or identity.get("team_id"), bot_token=token,
+                               bot_user_id=identity.get("user_id"), bot_id=identity.get("bot_id"))
+
+    return authorize
 
 
 def _api_url(url: str | None) -> str:

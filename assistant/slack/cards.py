@@ -30,7 +30,9 @@ def deliver_cards(deps: SlackDeps, client: WebClient) -> int:
         except SlackApiError as error:
             log.error("could not send the card of approval #%s: %s", card.approval_id, error.response.get("error"))
             continue
-        record_card_posted(deps.container, card_id=card.card_id, channel=posted["channel"], message_ts=posted["ts"])
+        # Without the message's ts the card cannot be closed in place later; its buttons still decide only once.
+        record_card_posted(deps.container, card_id=card.card_id, channel=posted.get("channel") or card.approver_chat_id,
+                           message_ts=posted.get("ts") or "")
         sent += 1
     return sent
 
@@ -85,11 +87,18 @@ def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int
     if not outcome.decided:  # a second click, a racing approver, not theirs: nothing changes, only they are told
         _tell(client, channel, user_id, outcome.text)
         return outcome
+    # The decision is made; one Slack call failing (a deleted card, say) must not keep the others from happening.
     for card_channel, ts in outcome.cards:
-        client.chat_update(channel=card_channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",
-                           blocks=closed_card_blocks(outcome))
+        try:
+            client.chat_update(channel=card_channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",
+                               blocks=closed_card_blocks(outcome))
+        except SlackApiError as error:
+            log.warning("could not close the card of approval #%s in %s: %s", approval_id, card_channel, error.response.get("error"))
     if outcome.requester_chat_id and outcome.status != "pending":
-        client.chat_postMessage(channel=outcome.requester_chat_id, text=escape(_requester_text(outcome)))
+        try:
+            client.chat_postMessage(channel=outcome.requester_chat_id, text=escape(_requester_text(outcome)))
+        except SlackApiError as error:
+            log.error("could not tell the requester of approval #%s: %s", approval_id, error.response.get("error"))
     deliver_cards(deps, client)
     return outcome
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from assistant.chat import answer, has_conversation
 from assistant.errors import error_text
@@ -50,7 +51,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
 def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str) -> None:
     """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place."""
-    placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER)
+    placeholder = _post_placeholder(client, channel, thread_ts)
     try:
         person = employee_of(deps, client, user_id)
         reply = answer(deps.engine, key=key, employee_id=person.employee_id, text=clean_slack_markup(text or "").strip(),
@@ -58,9 +59,30 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
         reply_text = reply.text
     except Exception as error:  # noqa: BLE001 - the person who wrote always gets an answer or a reason
         reply, reply_text = None, error_text(error)
-    client.chat_update(channel=placeholder["channel"], ts=placeholder["ts"], text=escape(reply_text))
+    _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
     if reply is not None and reply.wrote:
         deliver_cards(deps, client)
+
+
+def _post_placeholder(client: WebClient, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
+    """Post the 'working on it' message; return its (channel, ts), or None when Slack did not take it."""
+    try:
+        posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER)
+    except SlackApiError as error:
+        log.warning("could not post the placeholder in %s: %s", channel, error.response.get("error"))
+        return None
+    return (posted.get("channel") or channel, posted["ts"]) if posted.get("ts") else None
+
+
+def _deliver(client: WebClient, channel: str, thread_ts: str | None, placeholder: tuple[str, str] | None, text: str) -> None:
+    """Put the answer in the placeholder's place; when that cannot be done, post it as a new message."""
+    if placeholder is not None:
+        try:
+            client.chat_update(channel=placeholder[0], ts=placeholder[1], text=text)
+            return
+        except SlackApiError as error:  # e.g. the placeholder was deleted meanwhile
+            log.warning("could not update the placeholder in %s: %s", placeholder[0], error.response.get("error"))
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
 
 
 def _mentions_bot(event: dict[str, Any], body: dict[str, Any]) -> bool:

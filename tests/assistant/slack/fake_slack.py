@@ -27,6 +27,7 @@ class FakeSlack:
     files: dict[str, bytes] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # methods that answer ok=false
+    bare: set[str] = field(default_factory=set)  # methods that answer only {"ok": true}, as a minimal fake might
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -83,6 +84,8 @@ class FakeSlack:
             ts = f"1700000000.{next(self._ts):06d}"
         if method in self.failing:
             return {"ok": False, "error": "fatal_error"}
+        if method in self.bare:
+            return {"ok": True}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T111", "user": "backoffice"}
         if method == "users.info":
