@@ -4,7 +4,9 @@
         --questions ../shared/data/policy_qa/sourcegraph_questions.json
 
 Every mode (keyword, dense, hybrid) is measured in one run over one index. A question counts as found at k
-when one of the first k passages comes from a document that answers it. Abstention: the share of
+when one of the first k passages comes from a document that answers it. When the questions carry their
+answer span, a stricter second table counts a question as found only where a passage holds that span (the
+passage an extractive answer quotes from). Abstention: the share of
 unanswerable questions whose best passage scores below the answer threshold (and, for contrast, the
 share of answerable ones wrongly abstained on). Unanswerable questions come from the questions file, or
 from bench/data/unanswerable.json when it has none.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -23,7 +26,7 @@ from pathlib import Path
 from assistant.knowledge_base import build_knowledge_base
 from assistant.settings import Settings
 from knowledge.answer import DEFAULT_THRESHOLD
-from knowledge.index import AUDIENCES, KnowledgeBase, SearchMode, document_id
+from knowledge.index import AUDIENCES, KnowledgeBase, SearchHit, SearchMode, document_id
 
 HERE = Path(__file__).parent
 
@@ -39,6 +42,17 @@ def load_questions(path: Path) -> list[dict]:
     return items
 
 
+def comparable(text: str) -> str:
+    """Lower-case words only, link targets and Markdown emphasis dropped, to find an answer span in a passage."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def holds_answer(item: dict, hit: SearchHit) -> bool:
+    """Whether a passage (with its heading path) contains the question's answer span."""
+    return comparable(item["answer_span"]) in comparable(f"{hit.section} {hit.text}")
+
+
 def percentile(values: list[float], share: float) -> float:
     """Return the value below which `share` of the values fall."""
     ordered = sorted(values)
@@ -47,7 +61,9 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(base: KnowledgeBase, items: list[dict], mode: SearchMode, threshold: float, k: int) -> dict[str, float]:
     """Run every question in one mode and compute the figures."""
-    ranks, latencies, abstained, wrongly_abstained = [], [], [], []
+    ranks: list[int | None] = []
+    passage_ranks: list[int | None] = []
+    latencies, abstained, wrongly_abstained = [], [], []
     for item in items:
         started = time.perf_counter()
         hits = base.search(item["question"], k=k, mode=mode, audiences=AUDIENCES)  # every document, as an admin
@@ -56,18 +72,31 @@ def measure(base: KnowledgeBase, items: list[dict], mode: SearchMode, threshold:
         if item["answerable"]:
             found = [i for i, hit in enumerate(hits) if hit.doc_id in item["relevant"]]
             ranks.append(found[0] + 1 if found else None)
+            if item.get("answer_span"):
+                holding = [i for i, hit in enumerate(hits) if holds_answer(item, hit)]
+                passage_ranks.append(holding[0] + 1 if holding else None)
             wrongly_abstained.append(best < threshold)
         else:
             abstained.append(best < threshold)
     answerable = len(ranks) or 1
     return {
-        "recall@1": sum(1 for r in ranks if r == 1) / answerable,
-        "recall@5": sum(1 for r in ranks if r and r <= 5) / answerable,
-        "mrr": sum(1 / r for r in ranks if r) / answerable,
+        **rank_figures(ranks),
+        **{f"passage_{name}": value for name, value in rank_figures(passage_ranks).items()},
+        "spans": len(passage_ranks),
         "abstain_unanswerable": (sum(abstained) / len(abstained)) if abstained else float("nan"),
         "abstain_answerable": sum(wrongly_abstained) / answerable,
         "p50_ms": statistics.median(latencies),
         "p95_ms": percentile(latencies, 0.95),
+    }
+
+
+def rank_figures(ranks: list[int | None]) -> dict[str, float]:
+    """Recall@1, recall@5 and MRR from the rank of the first relevant passage per question (None: not found)."""
+    count = len(ranks) or 1
+    return {
+        "recall@1": sum(1 for r in ranks if r == 1) / count,
+        "recall@5": sum(1 for r in ranks if r and r <= 5) / count,
+        "mrr": sum(1 / r for r in ranks if r) / count,
     }
 
 
@@ -96,10 +125,17 @@ def main() -> None:
         answerable = sum(1 for item in items if item["answerable"])
         print(f"questions: {answerable} answerable, {len(items) - answerable} unanswerable; threshold {args.threshold}")
         print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6} {'abstain(unans)':>15} {'abstain(ans)':>13} {'p50 ms':>7} {'p95 ms':>7}")
-        for mode in (SearchMode.KEYWORD, SearchMode.DENSE, SearchMode.HYBRID):
-            row = measure(base, items, mode, args.threshold, args.k)
+        rows = {mode: measure(base, items, mode, args.threshold, args.k)
+                for mode in (SearchMode.KEYWORD, SearchMode.DENSE, SearchMode.HYBRID)}
+        for mode, row in rows.items():
             print(f"{mode.value:8} {row['recall@1']:9.3f} {row['recall@5']:9.3f} {row['mrr']:6.3f} "
                   f"{row['abstain_unanswerable']:15.3f} {row['abstain_answerable']:13.3f} {row['p50_ms']:7.1f} {row['p95_ms']:7.1f}")
+        spans = rows[SearchMode.HYBRID]["spans"]
+        if spans:
+            print(f"\npassage level ({spans} questions with an answer span): found only where a passage holds the span")
+            print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6}")
+            for mode, row in rows.items():
+                print(f"{mode.value:8} {row['passage_recall@1']:9.3f} {row['passage_recall@5']:9.3f} {row['passage_mrr']:6.3f}")
 
 
 if __name__ == "__main__":
