@@ -248,7 +248,37 @@ def audit(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json:
     emit_rows(rows, as_json, ["id", "at", "actor", "action", "subject"], "Audit trail")
 
 
+class _WithoutTraceback(logging.Formatter):
+    """One line per record on the terminal; the traceback of an unexpected error goes to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def _configure_logging() -> None:
+    """Warnings on stderr as one line each; with tracebacks in BACKOFFICE_HOME/backoffice.log."""
+    line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(_WithoutTraceback(line))
+    handlers: list[logging.Handler] = [terminal]
+    try:
+        from assistant.settings import load_settings
+
+        home = load_settings().backoffice_home
+        if home.is_dir():
+            handlers.append(logging.FileHandler(home / "backoffice.log", delay=True, encoding="utf-8"))
+            handlers[-1].setFormatter(logging.Formatter(line))
+    except Exception:  # noqa: BLE001 - bad settings are reported by the command itself
+        pass
+    logging.basicConfig(level=logging.WARNING, handlers=handlers)
+
+
 def main() -> None:
     """Entry point of the `backoffice` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _configure_logging()
     app()

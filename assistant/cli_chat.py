@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from assistant.cli_common import JsonFlag, emit, open_container, out, refusals
+from assistant.dialogue.reply import Reply
+from assistant.errors import error_text
 
 if TYPE_CHECKING:
     from assistant.container import Container
@@ -74,7 +76,10 @@ def converse(container: Container, email: str, *, as_json: bool, lines: Iterable
             return
         if not interactive and not as_json:
             out.print(f"[bold]you>[/bold] {line.strip()}", highlight=False)
-        reply = engine.handle(key=key or f"cli:{email}", actor_id=actor_id, text=line)
+        try:
+            reply = engine.handle(key=key or f"cli:{email}", actor_id=actor_id, text=line)
+        except Exception as error:  # noqa: BLE001 - one failing turn gets its reason; the conversation goes on
+            reply = Reply(error_text(error))
         if as_json:
             out.print(json.dumps({"text": line.rstrip("\n"), "reply": reply.text, "intent": reply.intent, "data": reply.data},
                                  default=str), markup=False, highlight=False)

@@ -38,9 +38,6 @@ def readback_text(tool: str, args: dict[str, Any], preview: dict[str, Any]) -> s
         return flow.confirm_text({key: str(value) for key, value in args.items()}, preview)
     if tool == "comment_on_ticket":
         return f"Add this comment to ticket #{args['ticket_id']}: \"{str(args['body'])[:300]}\"? Shall I post it?"
-    if tool == "request_system_access":
-        return (f"Request {args.get('access_level', 'user')} access to {args['system']} (\"{str(args['justification'])[:200]}\"); "
-                f"IT decides on it. Shall I submit it?")
     if tool == "decide_approval":
         verb = "Approve" if args["decision"] == "approve" else "Deny"
         reason = f" with the reason \"{args['reason']}\"" if args.get("reason") else ""

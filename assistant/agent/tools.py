@@ -21,8 +21,8 @@ from prompts import render
 from tools.people.models import Role
 from tools.pipeline import Pipeline, ToolSpec
 
-# Internal helpers of the engines, not actions a person asks for.
-HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense"})
+# Internal helpers of the engines (previews for the read-backs), not actions a person asks for.
+HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense", "preview_system_access"})
 MAX_RESULT_CHARS = 6000
 
 

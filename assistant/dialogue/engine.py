@@ -114,16 +114,18 @@ class OfflineEngine:
         return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
 
     def _start(self, turn: Turn, route: Route) -> Reply:
-        flow = FLOWS.get(route.intent)
+        flow = next((f for f in FLOWS.values() if f.intent == route.intent and f.claims is not None and f.claims(turn.text)),
+                    FLOWS.get(route.intent))
         if flow is None:
             turn.state = {}
             return self._read(turn, route)
-        slots = {**flow.defaults, **self._defaults(flow, turn), **route.slots}
+        said = flow.read_slots(turn.text, None) if flow.read_slots is not None else route.slots
+        slots = {**flow.defaults, **self._defaults(flow, turn), **said}
         if flow.intent == "human_handoff":
             if _has_topic(turn.text):
                 slots.setdefault("summary", turn.text)
             slots.setdefault("team", "it" if IT_WORDS.search(turn.text) else "hr")
-        turn.state = {"intent": flow.intent, "slots": slots, "stage": "collect"}
+        turn.state = {"intent": flow.key, "slots": slots, "stage": "collect"}
         return self._advance(turn, flow)
 
     def _defaults(self, flow: Flow, turn: Turn) -> Slots:
@@ -184,10 +186,15 @@ class OfflineEngine:
         asking = turn.state.get("asking")
         if self._is_switch(route, flow, asking):
             return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
-        new = {k: v for k, v in route.slots.items() if k not in ("topic",)}
+        if flow.read_slots is not None:
+            new = flow.read_slots(turn.text, asking)
+            if flow.claims is not None and flow.claims(turn.text) and flow.required[0] in new and asking != flow.required[0]:
+                return self._start(turn, route)  # a new request of the same kind ("and GitHub access too"): start over
+        else:
+            new = {k: v for k, v in route.slots.items() if k not in ("topic",)}
         if asking in FREE_TEXT_SLOTS and asking not in new:
             new[asking] = turn.text  # a free-text answer to the question we asked
-        if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS:
+        if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
             if turn.state.get("refused") or route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
                 return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
             question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
@@ -206,6 +213,8 @@ class OfflineEngine:
         if self._is_switch(route, flow) and not (set(route.slots) & set(flow.required)):
             return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
         changes = {k: v for k, v in route.slots.items() if k not in ("summary", "topic", "description")}
+        if flow.read_slots is not None:
+            changes = flow.read_slots(turn.text, None)
         if flow.intent == "human_handoff":
             changes = {"team": team for team, pattern in TEAM_WORDS.items() if pattern.search(turn.text)}
             changes = changes if len(changes) == 1 else {}

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from assistant.nlu.slot_access import access_request, read_access_slots
+
 Slots = dict[str, str]
 
 
@@ -22,6 +24,16 @@ class Flow:
     confirm_text: Callable[[Slots, dict[str, Any]], str]
     preview_tool: str | None = None
     defaults: dict[str, str] = field(default_factory=dict)
+    # A flow that serves only some messages of its intent (an access request among tickets) names itself and says
+    # which messages it claims, and reads its own slots (text, slot being asked) instead of the router's.
+    name: str = ""
+    claims: Callable[[str], bool] | None = None
+    read_slots: Callable[[str, str | None], Slots] | None = None
+
+    @property
+    def key(self) -> str:
+        """The flow's name in FLOWS and in the stored conversation state."""
+        return self.name or self.intent
 
 
 def _day(iso: str) -> str:
@@ -82,6 +94,17 @@ def _ticket_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     return f"New IT ticket: \"{args['summary']}\" ({args['category']}, {args['priority']} priority). Shall I open it?"
 
 
+def _access_args(slots: Slots) -> dict[str, Any]:
+    return {"system": slots["system"][:100], "access_level": slots.get("access_level", "user"),
+            "justification": slots["justification"][:2000]}
+
+
+def _access_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    args = _access_args(slots)
+    return (f"Access request: {args['access_level']} access to {args['system']}, because: \"{args['justification'][:200]}\". "
+            f"{_approvers(preview)} Shall I submit it?")
+
+
 def _cancel_args(slots: Slots) -> dict[str, Any]:
     return {"request_id": int(slots["request_id"])}
 
@@ -101,7 +124,7 @@ def _handoff_confirm(slots: Slots, preview: dict[str, Any]) -> str:
 
 
 FLOWS: dict[str, Flow] = {
-    flow.intent: flow
+    flow.key: flow
     for flow in (
         Flow("request_leave", "request_leave", ("start_date",),
              {"start_date": "Which dates would you like off? (e.g. \"Dec 14-18\" or \"next Friday\")"},
@@ -113,6 +136,11 @@ FLOWS: dict[str, Flow] = {
              _expense_args, _expense_confirm, preview_tool="preview_expense"),
         Flow("create_ticket", "create_ticket", ("summary",), {"summary": "What's the problem? One sentence is enough."},
              _ticket_args, _ticket_confirm, defaults={"category": "other", "priority": "normal"}),
+        Flow("create_ticket", "request_system_access", ("system", "justification"),
+             {"system": "Which system or application do you need access to?",
+              "justification": "What do you need it for? IT reads this when they decide."},
+             _access_args, _access_confirm, preview_tool="preview_system_access", defaults={"access_level": "user"},
+             name="request_access", claims=lambda text: access_request(text) is not None, read_slots=read_access_slots),
         Flow("cancel_leave", "cancel_leave", ("request_id",), {"request_id": "Which leave request should I cancel? (its number)"},
              _cancel_args, _cancel_confirm, preview_tool="get_leave_request"),
         Flow("human_handoff", "request_human_handoff", ("summary",), {"summary": "What would you like to talk to a person about?"},

@@ -1,4 +1,4 @@
-"""The conversation matrix of the offline engine: every transactional intent completed in one message, over
+"""The conversation matrix of the offline engine: every transactional flow completed in one message, over
 several turns, with a correction, cancelled midway, refused by a rule, and resumed after a restart.
 
 Each case is a script of turns (RESTART builds a new container in between, as a new process would) and a check
@@ -20,6 +20,7 @@ from assistant.container import Container, build_container
 from assistant.dialogue.reply import Reply
 from tests.builders import Company, make_company
 from tests.conftest import NOW
+from tools.approvals.models import Approval
 from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.expenses.models import ExpenseClaim
@@ -132,6 +133,42 @@ TICKETS = {
 }
 
 
+# --- request_access (a create_ticket message asking for access: IT approves it) ----------------------------
+
+
+def one_access_request(system: str, level: str, why: str) -> Callable[[Container, Context], None]:
+    def check(container: Container, context: Context) -> None:
+        [ticket] = [row for row in rows(container, Ticket) if row.id not in context["existing"]]
+        assert (ticket.system, ticket.category, ticket.status) == (system, "access", "pending")
+        assert f"({level})" in ticket.summary and why in ticket.description
+        [approval] = [row for row in rows(container, Approval) if row.subject == f"ticket:{ticket.id}"]
+        assert (approval.kind, approval.status) == ("system_access", "pending")
+    return check
+
+
+def pending_github_request(container: Container, company: Company) -> Context:
+    container.pipeline.run("request_system_access", {"system": "GitHub", "justification": "code reviews"},
+                           actor_id=company.requester, now=NOW)
+    return {}
+
+
+ACCESS = {
+    "one_message": Case(("I need admin access to the AWS console because I'm on call next week", "yes"),
+                        one_access_request("AWS console", "admin", "on call next week"),
+                        replies={0: "admin access to aws console", 1: "for approval"}),
+    "several_turns": Case(("can I get Tableau access?", "to build the quarterly sales dashboards", "yes"),
+                          one_access_request("Tableau", "user", "quarterly sales dashboards"),
+                          replies={0: "what do you need it for", 1: "user access to tableau"}),
+    "correction": Case(("I need admin access to the AWS console because I'm on call", "actually read-only is enough", "yes"),
+                       one_access_request("AWS console", "read", "on call"), replies={0: "admin access", 1: "read access"}),
+    "cancelled": Case(("I need access to the finance shared drive", "cancel"), nothing_of(Ticket), replies={1: "cancelled"}),
+    "refused": Case(("I need access to GitHub for the billing repo", "yes"), nothing_of(Ticket), setup=pending_github_request,
+                    replies={0: "already asked for access to github"}),
+    "restart": Case(("I need admin access to the AWS console because I'm on call next week", RESTART, "yes"),
+                    one_access_request("AWS console", "admin", "on call next week")),
+}
+
+
 # --- cancel_leave -----------------------------------------------------------------------------------------
 
 
@@ -187,8 +224,8 @@ HANDOFF = {
                     one_ticket("parental", queue="hr")),
 }
 
-MATRIX = {"request_leave": LEAVE, "submit_expense": EXPENSES, "create_ticket": TICKETS, "cancel_leave": CANCEL_LEAVE,
-          "human_handoff": HANDOFF}
+MATRIX = {"request_leave": LEAVE, "submit_expense": EXPENSES, "create_ticket": TICKETS, "request_access": ACCESS,
+          "cancel_leave": CANCEL_LEAVE, "human_handoff": HANDOFF}
 KINDS = ("one_message", "several_turns", "correction", "cancelled", "refused", "restart")
 
 

@@ -438,3 +438,35 @@ def test_every_benchmark_utterance_still_matches() -> None:
         if any(not same(slot, expected.get(slot), got.get(slot)) for slot in set(got) | set(expected)):
             wrong.append((item["id"], item["text"], got))
     assert wrong == []
+
+
+ACCESS_REQUESTS = [
+    ("I need admin access to the AWS console because I'm on call this week",
+     {"system": "AWS console", "access_level": "admin", "justification": "because I'm on call this week"}),
+    ("can I get read-only access to the finance shared drive for the audit",
+     {"system": "finance shared drive", "access_level": "read", "justification": "for the audit"}),
+    ("please give me GitHub access", {"system": "GitHub"}),
+    ("I need a Figma license", {"system": "Figma"}),
+    ("I need Jira and Confluence access to review tickets", {"system": "Jira and Confluence", "justification": "to review tickets"}),
+    ("could I have edit rights on the budget spreadsheet?", {"system": "budget spreadsheet", "access_level": "write"}),
+    ("I need access", {}),
+    ("I can't access the shared drive", None),  # a problem: an ordinary ticket
+    ("my access to Jira was revoked", None),
+    ("my laptop is broken", None),
+    ("I need a new account", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ACCESS_REQUESTS)
+def test_access_requests_are_told_from_access_problems(text: str, expected: dict[str, str] | None) -> None:
+    from assistant.nlu.slot_access import access_request
+
+    assert access_request(text) == expected
+
+
+def test_an_answer_to_the_system_question_is_the_system() -> None:
+    from assistant.nlu.slot_access import read_access_slots
+
+    assert read_access_slots("the Salesforce sandbox.", "system") == {"system": "Salesforce sandbox"}
+    assert read_access_slots("it", "system") == {}
+    assert read_access_slots("quarterly reporting", "justification") == {"justification": "quarterly reporting"}

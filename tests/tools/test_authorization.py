@@ -34,6 +34,7 @@ SMALL_EXPENSE = {"amount": "20.00", "currency": "USD", "category": "meals", "exp
 # Over the 500 USD threshold, so the chain is manager then finance.
 LARGE_EXPENSE = {"amount": "600.00", "currency": "USD", "category": "travel", "expense_date": "2026-11-20",
                  "merchant": "Rail Co", "receipt_path": "receipts/rail.pdf"}
+SYSTEM_NUMBERS = itertools.count(1)
 ACCESS_REQUEST = {"system": "GitHub", "access_level": "read", "justification": "Code reviews for the billing team."}
 
 
@@ -175,8 +176,10 @@ def approve_finance_step(s: Scenario) -> dict[str, Any]:
 
 
 def approve_it_step(s: Scenario) -> dict[str, Any]:
-    """Approve the requester's system access request, whose only step is IT."""
-    return {"approval_id": s.run("request_system_access", ACCESS_REQUEST, "requester")["approval_id"], "decision": "approve"}
+    """Approve the requester's system access request, whose only step is IT (a new system each time: one pending
+    request per system and person)."""
+    request = {**ACCESS_REQUEST, "system": f"GitHub org {next(SYSTEM_NUMBERS)}"}
+    return {"approval_id": s.run("request_system_access", request, "requester")["approval_id"], "decision": "approve"}
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ MATRIX = (
     Row("read requester's ticket", "get_ticket", requesters_ticket,                          (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("comment on requester's ticket", "comment_on_ticket", comment_on_requesters_ticket,  (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     # The only IT person's own access request goes to their manager (nobody else holds the IT role).
+    Row("preview system access", "preview_system_access", new_access_request,                (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("request system access", "request_system_access", new_access_request,                (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("hand over to HR", "request_human_handoff", handoff,                                 (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("ask a policy question", "search_policies", policy_question,                         (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),

@@ -31,3 +31,19 @@ def test_hand_over_to_hr_is_visible_to_hr_but_not_it(container: Container) -> No
     assert refused.value.code == ErrorCode.FORBIDDEN
     it_ticket = run(container, "request_human_handoff", {"summary": "my laptop will not boot", "team": "it"}, company.requester)
     assert run(container, "get_ticket", {"ticket_id": it_ticket["ticket_id"]}, company.it)["queue"] == "it"
+
+
+def test_one_pending_access_request_per_system_and_person(container: Container) -> None:
+    company = make_company(container)
+    first = run(container, "request_system_access", {"system": "GitHub", "justification": "code review"}, company.requester)
+    preview = run(container, "preview_system_access", {"system": "Jira", "justification": "sprint planning"}, company.requester)
+    assert [step["approver_id"] for step in preview["approvers"]] == [company.it]
+    for tool in ("preview_system_access", "request_system_access"):
+        with pytest.raises(ToolError) as refused:
+            run(container, tool, {"system": " github ", "justification": "again"}, company.requester)
+        assert refused.value.code is ErrorCode.CONFLICT and f"#{first['ticket_id']}" in refused.value.message
+    # Someone else may ask for the same system, and once IT has decided the requester may ask again.
+    run(container, "request_system_access", {"system": "GitHub", "justification": "reviews"}, company.colleague)
+    run(container, "decide_approval", {"approval_id": first["approval_id"], "decision": "deny", "reason": "use the read-only mirror"},
+        company.it)
+    assert run(container, "request_system_access", {"system": "GitHub", "justification": "now for real"}, company.requester)["status"] == "pending"

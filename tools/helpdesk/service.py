@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tools.db import utcnow
@@ -97,6 +97,17 @@ def record_ticket_status(
     ticket.updated_at = utcnow()
     session.flush()
     return ticket
+
+
+def refuse_duplicate_access_request(session: Session, *, requester: Employee, system: str) -> None:
+    """Refuse a second access request for a system while the first still waits for approval."""
+    waiting = session.scalars(
+        select(Ticket).where(Ticket.requester_id == requester.id, Ticket.category == TicketCategory.ACCESS,
+                             Ticket.status == TicketStatus.PENDING, func.lower(Ticket.system) == system.strip().lower())
+    ).first()
+    if waiting is not None:
+        raise ToolError(ErrorCode.CONFLICT, f"You already asked for access to {waiting.system}: request #{waiting.id} "
+                                            "is waiting for approval.")
 
 
 def list_tickets(session: Session, *, requester: Employee, limit: int = 50) -> list[Ticket]:

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from tools.access import Domain, require_view
 from tools.approvals.models import ApprovalKind
+from tools.approvals.service import resolve_chain
 from tools.helpdesk import service
 from tools.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketQueue, TicketStatus
 from tools.people.service import get_employee
@@ -116,8 +117,20 @@ def comment_on_ticket(ctx: ToolContext, args: CommentArgs) -> ToolResult:
                       message=f"Comment added to ticket #{ticket.id}.", subject=ticket_subject(ticket.id))
 
 
+def preview_system_access(ctx: ToolContext, args: SystemAccessArgs) -> ToolResult:
+    """Check an access request without filing it: is it a duplicate, and who would approve it."""
+    service.refuse_duplicate_access_request(ctx.session, requester=ctx.actor, system=args.system)
+    facts = {"system": args.system, "access_level": args.access_level}
+    steps = resolve_chain(ctx.session, policy=ctx.policy, kind=ApprovalKind.SYSTEM_ACCESS, facts=facts, requester=ctx.actor,
+                          today=ctx.today)
+    data = {**facts, "justification": args.justification,
+            "approvers": [step.as_json() | {"name": step.approver.name} for step in steps]}
+    return ToolResult(data=data, message=f"Access to {args.system} ({args.access_level}) can be requested.")
+
+
 def request_system_access(ctx: ToolContext, args: SystemAccessArgs) -> ToolResult:
     """Ask for access to a system; IT approves it before anything is granted."""
+    service.refuse_duplicate_access_request(ctx.session, requester=ctx.actor, system=args.system)
     ticket = service.create_ticket(
         ctx.session, requester=ctx.actor, summary=f"Access to {args.system} ({args.access_level})",
         description=args.justification, category=TicketCategory.ACCESS, priority=TicketPriority.NORMAL,
