@@ -30,6 +30,7 @@ from tools.leave.models import HalfDay
 from tools.leave.service import list_leave_types
 from tools.pipeline import ToolResult
 
+ACCESS_LEVELS = (("user", "User"), ("read", "Read only"), ("write", "Write / edit"), ("admin", "Admin"))
 RECEIPT_PLACEHOLDER = "uploads/receipt-to-come"  # lets a preview know a receipt is attached before it is stored
 
 
@@ -39,6 +40,7 @@ class FormKind(StrEnum):
     LEAVE = "leave"
     EXPENSE = "expense"
     TICKET = "ticket"
+    ACCESS = "access"
 
 
 class FormField(StrEnum):
@@ -57,6 +59,9 @@ class FormField(StrEnum):
     RECEIPT = "receipt"
     SUMMARY = "summary"
     PRIORITY = "priority"
+    SYSTEM = "system"
+    ACCESS_LEVEL = "access_level"
+    JUSTIFICATION = "justification"
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class FormOptions:
     currency: str
     ticket_categories: list[Choice]
     ticket_priorities: list[Choice]
+    access_levels: list[Choice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,8 @@ def form_options(container: Container) -> FormOptions:
         leave_types=leave_types, half_days=[Choice(HalfDay.AM.value, "Morning only"), Choice(HalfDay.PM.value, "Afternoon only")],
         expense_categories=categories, currency=container.policy.company_currency,
         ticket_categories=[Choice(c.value, c.value.capitalize()) for c in TicketCategory],
-        ticket_priorities=[Choice(p.value, p.value.capitalize()) for p in TicketPriority])
+        ticket_priorities=[Choice(p.value, p.value.capitalize()) for p in TicketPriority],
+        access_levels=[Choice(value, label) for value, label in ACCESS_LEVELS])
 
 
 def submit_form(container: Container, kind: FormKind, *, employee_id: int, values: Values, now: datetime | None = None,
@@ -320,6 +327,14 @@ def _ticket_args(values: Values, options: FormOptions) -> Parsed:
             "priority": priority}, errors
 
 
+def _access_args(values: Values, options: FormOptions) -> Parsed:
+    errors: dict[str, str] = {}
+    system = _required(values, FormField.SYSTEM, errors, "Name the system or application, e.g. GitHub.")
+    level = _choice(values, FormField.ACCESS_LEVEL, options.access_levels, errors, default="user")
+    why = _required(values, FormField.JUSTIFICATION, errors, "Say what you need it for; IT reads this when they decide.")
+    return {"system": system, "access_level": level, "justification": why}, errors
+
+
 FORMS: dict[FormKind, FormSpec] = {
     FormKind.LEAVE: FormSpec(
         tool="request_leave", not_done="Your leave request was not sent.", preview="preview_leave_request", parse=_leave_args,
@@ -339,6 +354,10 @@ FORMS: dict[FormKind, FormSpec] = {
     FormKind.TICKET: FormSpec(
         tool="create_ticket", not_done="Your ticket was not opened.", preview=None, parse=_ticket_args,
         fields=(FormField.SUMMARY, FormField.DESCRIPTION, FormField.CATEGORY, FormField.PRIORITY)),
+    FormKind.ACCESS: FormSpec(
+        tool="request_system_access", not_done="Your access request was not sent.", preview="preview_system_access",
+        parse=_access_args, fields=(FormField.SYSTEM, FormField.ACCESS_LEVEL, FormField.JUSTIFICATION),
+        by_words=(("justification", FormField.JUSTIFICATION), ("access_level", FormField.ACCESS_LEVEL))),
 }
 
 

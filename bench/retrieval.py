@@ -25,7 +25,7 @@ from pathlib import Path
 
 from assistant.knowledge_base import build_knowledge_base
 from assistant.settings import Settings
-from knowledge.answer import DEFAULT_THRESHOLD
+from knowledge.answer import DEFAULT_THRESHOLD, extract_answer
 from knowledge.index import AUDIENCES, KnowledgeBase, SearchHit, SearchMode, document_id
 
 HERE = Path(__file__).parent
@@ -90,6 +90,21 @@ def measure(base: KnowledgeBase, items: list[dict], mode: SearchMode, threshold:
     }
 
 
+def answer_quality(base: KnowledgeBase, items: list[dict], threshold: float) -> tuple[int, int]:
+    """Count the answers without an LLM that quote the answer span (in any quote, in the first quote)."""
+    quoted = first = 0
+    for item in items:
+        if not (item["answerable"] and item.get("answer_span")):
+            continue
+        hits = base.search(item["question"], k=5, mode=SearchMode.HYBRID, audiences=AUDIENCES)
+        quotes = [comparable(quote.text) for quote in extract_answer(item["question"], hits, base.embedder, threshold=threshold).quotes]
+        span = comparable(item["answer_span"])
+        holds = [span in quote or (len(quote) > 20 and quote in span) for quote in quotes]  # a quote may be part of a long span
+        quoted += any(holds)
+        first += bool(holds and holds[0])
+    return quoted, first
+
+
 def rank_figures(ranks: list[int | None]) -> dict[str, float]:
     """Recall@1, recall@5 and MRR from the rank of the first relevant passage per question (None: not found)."""
     count = len(ranks) or 1
@@ -136,6 +151,9 @@ def main() -> None:
             print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6}")
             for mode, row in rows.items():
                 print(f"{mode.value:8} {row['passage_recall@1']:9.3f} {row['passage_recall@5']:9.3f} {row['passage_mrr']:6.3f}")
+            quoted, first = answer_quality(base, items, args.threshold)
+            print(f"\noffline extractive answer (hybrid): quotes the answer span in {quoted}/{spans} answers, "
+                  f"in the first quote in {first}/{spans}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The /backoffice slash command: acknowledged at once, then answered only to the caller (ephemeral) or with a modal.
 
-Subcommands: help, leave, leave balance, expense, ticket, ask <question>, approvals, status; anything else is a
+Subcommands: help, leave, leave balance, expense, ticket, access, ask <question>, approvals, status; anything else is a
 message to the assistant, answered as a DM would be.
 """
 
@@ -40,6 +40,7 @@ class Subcommand(StrEnum):
     EXPENSE = "expense"
     EXPENSES = "expenses"
     TICKET = "ticket"
+    ACCESS = "access"
     ASK = "ask"
     APPROVALS = "approvals"
     STATUS = "status"
@@ -51,6 +52,7 @@ HELP = "\n".join([
     "• `/backoffice leave balance`: your days left this year",
     "• `/backoffice expense`: file an expense claim with its receipt (a form)",
     "• `/backoffice ticket`: open an IT ticket (a form)",
+    "• `/backoffice access`: ask for access to a system; IT approves it (a form)",
     "• `/backoffice ask &lt;question&gt;`: answer from the company policies, with the source",
     "• `/backoffice approvals`: requests waiting for your decision",
     "• `/backoffice status`: your open leave requests, expense claims and tickets",
@@ -115,7 +117,8 @@ def route(text: str) -> tuple[Handler | None, str]:
         return leave_balance, ""
     simple: dict[str, Handler] = {Subcommand.LEAVE: _form(FormKind.LEAVE), Subcommand.BALANCE: leave_balance,
                                   Subcommand.EXPENSE: _form(FormKind.EXPENSE), Subcommand.EXPENSES: _form(FormKind.EXPENSE),
-                                  Subcommand.TICKET: _form(FormKind.TICKET), Subcommand.APPROVALS: approvals,
+                                  Subcommand.TICKET: _form(FormKind.TICKET), Subcommand.ACCESS: _form(FormKind.ACCESS),
+                                  Subcommand.APPROVALS: approvals,
                                   Subcommand.STATUS: status}
     if first in simple and not rest:
         return simple[first], ""

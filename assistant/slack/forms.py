@@ -27,7 +27,8 @@ from assistant.slack.people import employee_of
 from assistant.slack.uploads import slack_file_fetcher
 
 log = logging.getLogger(__name__)
-CALLBACKS = {FormKind.LEAVE: Callback.LEAVE_FORM, FormKind.EXPENSE: Callback.EXPENSE_FORM, FormKind.TICKET: Callback.TICKET_FORM}
+CALLBACKS = {FormKind.LEAVE: Callback.LEAVE_FORM, FormKind.EXPENSE: Callback.EXPENSE_FORM, FormKind.TICKET: Callback.TICKET_FORM,
+             FormKind.ACCESS: Callback.ACCESS_FORM}
 RECEIPT_TYPES = ["pdf", "png", "jpg", "jpeg", "heic", "webp"]
 
 
@@ -192,5 +193,16 @@ def ticket_modal(options: FormOptions) -> dict[str, Any]:
     ])
 
 
+def access_modal(options: FormOptions) -> dict[str, Any]:
+    """Return the access request modal: the system, the level of access and why it is needed."""
+    return _modal(FormKind.ACCESS, "Request access", "Request", [
+        _input(FormField.SYSTEM, "System or application", _text_input(max_length=100, placeholder="e.g. GitHub, the finance shared drive")),
+        _input(FormField.ACCESS_LEVEL, "Level of access", _select(options.access_levels, "user")),
+        _input(FormField.JUSTIFICATION, "What do you need it for?", _text_input(multiline=True, max_length=2000)),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "IT approves access before anything is granted; "
+                                          "I'll message you here with the result."}]},
+    ])
+
+
 MODALS: dict[FormKind, Callable[[FormOptions], dict[str, Any]]] = {
-    FormKind.LEAVE: leave_modal, FormKind.EXPENSE: expense_modal, FormKind.TICKET: ticket_modal}
+    FormKind.LEAVE: leave_modal, FormKind.EXPENSE: expense_modal, FormKind.TICKET: ticket_modal, FormKind.ACCESS: access_modal}

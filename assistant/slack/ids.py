@@ -20,6 +20,7 @@ class Callback(StrEnum):
     LEAVE_FORM = "leave_form"
     EXPENSE_FORM = "expense_form"
     TICKET_FORM = "ticket_form"
+    ACCESS_FORM = "access_form"
 
 
 class Block(StrEnum):

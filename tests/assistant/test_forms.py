@@ -24,6 +24,7 @@ from tools.leave.models import LeaveRequest
 WEEK = {"start_date": "2026-12-14", "end_date": "2026-12-18", "leave_type": "annual"}  # Monday to Friday: 5 working days
 MEAL = {"amount": "40.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-26", "merchant": "Cafe Roma"}
 PDF = b"%PDF-1.4 receipt"
+ACCESS = {"system": "GitHub", "access_level": "read", "justification": "Code reviews for the billing team"}
 
 
 @pytest.fixture
@@ -182,6 +183,33 @@ def test_ticket_form_refusals_write_nothing(container: Container, company: Compa
     assert accepted == 0 and words in outcome.errors[field] and count(container, Ticket) == 0
 
 
+def test_an_access_form_files_a_request_that_waits_for_it(container: Container, company: Company) -> None:
+    outcome, accepted = submit(container, FormKind.ACCESS, company.requester, ACCESS)
+    assert accepted == 1 and outcome.wrote and outcome.approval_id is not None
+    assert (outcome.data["system"], outcome.data["category"], outcome.data["status"]) == ("GitHub", "access", "pending")
+    with transaction(container.session_factory) as session:
+        [approval] = session.scalars(select(Approval))
+        assert (approval.kind, approval.approver_id, approval.status) == ("system_access", company.it, "pending")
+
+
+@pytest.mark.parametrize(("values", "field", "words"), [
+    ({**ACCESS, "system": " "}, "system", "Name the system"),
+    ({**ACCESS, "justification": ""}, "justification", "what you need it for"),
+    ({**ACCESS, "access_level": "god"}, "access_level", "Pick one of"),
+    ({**ACCESS, "system": "x" * 101}, "system", "at most 100 characters"),
+])
+def test_access_form_refusals_write_nothing(container: Container, company: Company, values: dict[str, Any], field: str,
+                                            words: str) -> None:
+    outcome, accepted = submit(container, FormKind.ACCESS, company.requester, values)
+    assert accepted == 0 and words in outcome.errors[field] and count(container, Ticket) == 0
+
+
+def test_a_second_access_request_for_the_same_system_is_refused_in_the_form(container: Container, company: Company) -> None:
+    submit(container, FormKind.ACCESS, company.requester, ACCESS)
+    outcome, accepted = submit(container, FormKind.ACCESS, company.requester, {**ACCESS, "system": "github"})
+    assert accepted == 0 and "already asked for access to GitHub" in outcome.errors["system"] and count(container, Ticket) == 1
+
+
 def test_a_ticket_form_without_choices_takes_the_defaults(container: Container, company: Company) -> None:
     outcome, _ = submit(container, FormKind.TICKET, company.requester, {"summary": "Mouse broken", "category": None})
     assert outcome.wrote and outcome.data["category"] == "other" and outcome.data["priority"] == "normal"
@@ -189,7 +217,8 @@ def test_a_ticket_form_without_choices_takes_the_defaults(container: Container, 
 
 @pytest.mark.parametrize("kind", list(FormKind))
 def test_an_inactive_or_unknown_person_is_refused_in_the_first_field(container: Container, company: Company, kind: FormKind) -> None:
-    values = {FormKind.LEAVE: WEEK, FormKind.EXPENSE: {**MEAL, "amount": "10"}, FormKind.TICKET: {"summary": "Printer"}}[kind]
+    values = {FormKind.LEAVE: WEEK, FormKind.EXPENSE: {**MEAL, "amount": "10"}, FormKind.TICKET: {"summary": "Printer"},
+              FormKind.ACCESS: ACCESS}[kind]
     before = count(container, AuditRecord)
     for employee_id, words in ((company.inactive, "not an active employee"), (999_999, "999999")):
         outcome, accepted = submit(container, kind, employee_id, values)

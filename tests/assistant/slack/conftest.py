@@ -24,7 +24,7 @@ from tests.conftest import make_settings
 
 SECRET = "secret"
 SLACK_IDS = {"requester": "UREQ", "manager": "UMGR", "colleague": "UCOL", "hr": "UHR", "admin": "UADM", "other_manager": "UOMG",
-             "ceo": "UCEO", "finance": "UFIN"}
+             "ceo": "UCEO", "finance": "UFIN", "it": "UIT"}
 
 
 @dataclass

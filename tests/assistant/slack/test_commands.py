@@ -84,6 +84,14 @@ def test_ticket_opens_the_ticket_modal(slack_app: RunningApp) -> None:
     assert blocks == [FormField.SUMMARY, FormField.DESCRIPTION, FormField.CATEGORY, FormField.PRIORITY]
 
 
+def test_access_opens_the_access_request_modal(slack_app: RunningApp) -> None:
+    command(slack_app, "access")
+    view = wait_for(lambda: slack_app.slack.of("views.open"))[0].args["view"]
+    blocks = [block.get("block_id") for block in view["blocks"] if block["type"] == "input"]
+    assert view["callback_id"] == Callback.ACCESS_FORM.value
+    assert blocks == [FormField.SYSTEM, FormField.ACCESS_LEVEL, FormField.JUSTIFICATION]
+
+
 @pytest.mark.parametrize("text", ["leave balance", "balance", "Leave Balances"])
 def test_leave_balance_answers_with_the_days_left(slack_app: RunningApp, text: str) -> None:
     command(slack_app, text)

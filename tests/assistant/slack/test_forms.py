@@ -169,6 +169,20 @@ def test_the_ticket_modal_creates_a_ticket(slack_app: RunningApp) -> None:
     assert f"Ticket #{ticket.id}" in told[0]
 
 
+def test_the_access_modal_sends_the_request_to_it_for_approval(slack_app: RunningApp) -> None:
+    values = {FormField.SYSTEM: "GitHub", FormField.ACCESS_LEVEL: ("select", "read"), FormField.JUSTIFICATION: "Code reviews"}
+    status, body = submit(slack_app, Callback.ACCESS_FORM, values)
+    assert status == 200 and body == {}
+    card = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UIT"])[0]
+    [ticket] = rows(slack_app, Ticket)
+    [approval] = rows(slack_app, Approval)
+    assert (ticket.system, ticket.category, ticket.status) == ("GitHub", "access", "pending")
+    assert (approval.kind, approval.status) == ("system_access", "pending") and "GitHub" in card.args["text"]
+    status, body = submit(slack_app, Callback.ACCESS_FORM, values)  # the same again while the first waits
+    assert status == 200 and "already asked for access to GitHub" in body["errors"][FormField.SYSTEM.value]
+    assert len(rows(slack_app, Ticket)) == 1
+
+
 def test_an_unknown_person_is_told_in_the_modal(slack_app: RunningApp) -> None:
     status, body = submit(slack_app, Callback.TICKET_FORM, {FormField.SUMMARY: "Printer"}, user="UNOBODY")
     assert status == 200 and "company directory" in body["errors"][FormField.SUMMARY.value]
@@ -184,7 +198,7 @@ def test_a_refusal_by_the_pipeline_is_shown_in_the_modal(slack_app: RunningApp) 
 
 @pytest.mark.parametrize("view", [{}, {"state": None}, {"state": {"values": {"summary": "not a dict"}}},
                                   {"state": {"values": {"start_date": {"x": {"type": "datepicker", "selected_date": None}}}}}])
-@pytest.mark.parametrize("callback", [Callback.LEAVE_FORM, Callback.EXPENSE_FORM, Callback.TICKET_FORM])
+@pytest.mark.parametrize("callback", [Callback.LEAVE_FORM, Callback.EXPENSE_FORM, Callback.TICKET_FORM, Callback.ACCESS_FORM])
 def test_unexpected_shapes_get_a_clear_error_in_the_modal(slack_app: RunningApp, view: dict[str, Any], callback: Callback) -> None:
     payload = submission(callback, {})
     payload["view"] = {**{key: value for key, value in payload["view"].items() if key != "state"}, **view}
