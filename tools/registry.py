@@ -35,6 +35,7 @@ def build_registry() -> dict[str, ToolSpec]:
         ToolSpec("request_system_access", helpdesk.request_system_access, helpdesk.SystemAccessArgs, writes=True,
                  hooks=helpdesk.ACCESS_HOOKS),
         ToolSpec("list_pending_approvals", approvals.list_pending_approvals, approvals.ListPendingArgs, writes=False),
+        ToolSpec("preview_decision", approvals.preview_decision, approvals.DecideApprovalArgs, writes=False),
         ToolSpec("decide_approval", approvals.decide_approval, approvals.DecideApprovalArgs, writes=True),
         ToolSpec("search_policies", policies.search_policies, policies.SearchPoliciesArgs, writes=False, read_only=True),
     ]

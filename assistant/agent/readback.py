@@ -38,10 +38,6 @@ def readback_text(tool: str, args: dict[str, Any], preview: dict[str, Any]) -> s
         return flow.confirm_text({key: str(value) for key, value in args.items()}, preview)
     if tool == "comment_on_ticket":
         return f"Add this comment to ticket #{args['ticket_id']}: \"{str(args['body'])[:300]}\"? Shall I post it?"
-    if tool == "decide_approval":
-        verb = "Approve" if args["decision"] == "approve" else "Deny"
-        reason = f" with the reason \"{args['reason']}\"" if args.get("reason") else ""
-        return f"{verb} approval #{args['approval_id']}{reason}? Shall I record it?"
     if tool == "mark_expense_reimbursed":
         return f"Mark expense claim #{args['claim_id']} as reimbursed? Shall I record it?"
     return f"Run {tool} with {args}? Shall I go ahead?"

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.dialogue import words
-from assistant.dialogue.flows import FLOWS, Flow, Slots
+from assistant.dialogue.flows import FLOWS, Flow, Pick, Slots
 from assistant.dialogue.reads import answer_read
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text, is_refusal
@@ -142,20 +142,18 @@ class OfflineEngine:
             problem = slots.pop("invalid_date")
             turn.state.update(stage="collect", asking="start_date" if flow.intent == "request_leave" else "expense_date")
             return Reply(f"That date doesn't exist: {problem}. Which date did you mean?", flow.intent)
-        missing = [name for name in flow.required if not slots.get(name)]
-        if missing == ["request_id"] and flow.intent == "cancel_leave":
-            choices = self._cancellable(turn)
+        missing = [name for name in (*flow.required, *flow.more_required(slots)) if not slots.get(name)]
+        if flow.pick is not None and missing[:1] == [flow.required[0]]:
+            choices = self._candidates(turn, flow.pick)
             if len(choices) == 1:  # only one it can be: read it back instead of asking for a number
-                slots["request_id"] = str(choices[0]["request_id"])
-                missing = []
+                slots[flow.required[0]] = choices[0][0]
+                missing = missing[1:]
             elif choices:
-                listed = "; ".join(f"#{c['request_id']} {c['leave_type']} {c['start_date']} to {c['end_date']} ({c['status']})"
-                                   for c in choices[:5])
-                turn.state.update(stage="collect", asking="request_id")
-                return Reply(f"Which one should I cancel? {listed}", flow.intent)
+                turn.state.update(stage="collect", asking=flow.required[0])
+                return Reply(f"{flow.pick.question} {'; '.join(label for _, label in choices[:5])}", flow.intent)
             else:
                 turn.state = {}
-                return Reply("You have no upcoming leave to cancel.", flow.intent)
+                return Reply(flow.pick.none, flow.intent)
         if missing:
             turn.state.update(stage="collect", asking=missing[0])
             return Reply(flow.questions[missing[0]], flow.intent)
@@ -170,29 +168,29 @@ class OfflineEngine:
         turn.state.pop("refused", None)
         return Reply(flow.confirm_text(slots, preview), flow.intent, preview)
 
-    def _cancellable(self, turn: Turn) -> list[dict[str, Any]]:
-        """Return the person's pending or approved leave that has not started yet."""
+    def _candidates(self, turn: Turn, pick: Pick) -> list[tuple[str, str]]:
+        """Return the (value, label) candidates a person can choose from, e.g. their upcoming leave."""
         try:
-            rows = self.pipeline.run("list_my_leave", {}, actor_id=turn.actor_id, now=turn.now).data["requests"]
+            return pick.candidates(self.pipeline.run(pick.tool, {}, actor_id=turn.actor_id, now=turn.now).data, turn.today)
         except Exception:  # noqa: BLE001 - without the list, the question asks for the number instead
             return []
-        today = turn.today.isoformat()
-        upcoming = [row for row in rows if row["status"] in ("pending", "approved") and row["start_date"] > today]
-        return sorted(upcoming, key=lambda row: row["start_date"])
 
     def _on_collect(self, turn: Turn) -> Reply:
         flow = FLOWS[turn.state["intent"]]
         route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
         asking = turn.state.get("asking")
-        if self._is_switch(route, flow, asking):
+        read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
+        answered = read is not None and asking is not None and asking in read  # "too many people on leave" is a reason
+        if not answered and self._is_switch(route, flow, asking):
             return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
-        if flow.read_slots is not None:
-            new = flow.read_slots(turn.text, asking)
-            if flow.claims is not None and flow.claims(turn.text) and flow.required[0] in new and asking != flow.required[0]:
+        if read is not None:
+            new = read
+            fresh = flow.required[0] in new and asking != flow.required[0] or turn.state.get("refused")
+            if flow.claims is not None and flow.claims(turn.text) and fresh:
                 return self._start(turn, route)  # a new request of the same kind ("and GitHub access too"): start over
         else:
             new = {k: v for k, v in route.slots.items() if k not in ("topic",)}
-        if asking in FREE_TEXT_SLOTS and asking not in new:
+        if asking in FREE_TEXT_SLOTS and asking not in new and read is None:
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
             if turn.state.get("refused") or route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:

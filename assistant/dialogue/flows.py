@@ -8,8 +8,19 @@ from datetime import date
 from typing import Any
 
 from assistant.nlu.slot_access import access_request, read_access_slots
+from assistant.nlu.slot_decision import decision_request, read_decision_slots
 
 Slots = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """How to fill a flow's first slot when the person did not give it: offer their candidates from a read tool."""
+
+    tool: str
+    candidates: Callable[[dict[str, Any], date], list[tuple[str, str]]]  # (tool data, today) -> (slot value, label)
+    question: str  # asked before the listed candidates
+    none: str  # said when there is nothing to choose from
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,8 @@ class Flow:
     name: str = ""
     claims: Callable[[str], bool] | None = None
     read_slots: Callable[[str, str | None], Slots] | None = None
+    more_required: Callable[[Slots], tuple[str, ...]] = lambda slots: ()  # e.g. a reason, but only for a denial
+    pick: Pick | None = None
 
     @property
     def key(self) -> str:
@@ -105,6 +118,32 @@ def _access_confirm(slots: Slots, preview: dict[str, Any]) -> str:
             f"{_approvers(preview)} Shall I submit it?")
 
 
+def _upcoming_leave(data: dict[str, Any], today: date) -> list[tuple[str, str]]:
+    """The person's pending or approved leave that has not started yet, soonest first."""
+    rows = sorted((row for row in data["requests"] if row["status"] in ("pending", "approved") and row["start_date"] > today.isoformat()),
+                  key=lambda row: row["start_date"])
+    return [(str(row["request_id"]), f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['status']})")
+            for row in rows]
+
+
+def _waiting_approvals(data: dict[str, Any], today: date) -> list[tuple[str, str]]:
+    return [(str(row["approval_id"]), f"#{row['approval_id']} {row['summary']}") for row in data["approvals"]]
+
+
+def _decision_args(slots: Slots) -> dict[str, Any]:
+    return {"approval_id": int(slots["approval_id"]), "decision": slots["decision"], "reason": slots.get("reason", "")[:1000]}
+
+
+def _decision_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    args = _decision_args(slots)
+    summary = str(preview.get("summary") or "").rstrip(". ")
+    what = f"#{args['approval_id']}: {summary}" if summary else f"approval #{args['approval_id']}"
+    if args["decision"] == "deny":
+        return f"Deny {what}, with the reason \"{args['reason'][:200]}\"? The requester will see it. Shall I record it?"
+    step = f" (step {preview['step']} of {preview['steps']})" if preview.get("steps", 1) > 1 else ""
+    return f"Approve {what}{step}? Shall I record it?"
+
+
 def _cancel_args(slots: Slots) -> dict[str, Any]:
     return {"request_id": int(slots["request_id"])}
 
@@ -142,7 +181,15 @@ FLOWS: dict[str, Flow] = {
              _access_args, _access_confirm, preview_tool="preview_system_access", defaults={"access_level": "user"},
              name="request_access", claims=lambda text: access_request(text) is not None, read_slots=read_access_slots),
         Flow("cancel_leave", "cancel_leave", ("request_id",), {"request_id": "Which leave request should I cancel? (its number)"},
-             _cancel_args, _cancel_confirm, preview_tool="get_leave_request"),
+             _cancel_args, _cancel_confirm, preview_tool="get_leave_request",
+             pick=Pick("list_my_leave", _upcoming_leave, "Which one should I cancel?", "You have no upcoming leave to cancel.")),
+        Flow("pending_approvals", "decide_approval", ("approval_id", "decision"),
+             {"approval_id": "Which one? (its number)", "decision": "Approve or deny it?",
+              "reason": "Why do you deny it? The requester will see your reason."},
+             _decision_args, _decision_confirm, preview_tool="preview_decision", name="decide_approval",
+             claims=decision_request, read_slots=read_decision_slots,
+             more_required=lambda slots: ("reason",) if slots.get("decision") == "deny" else (),
+             pick=Pick("list_pending_approvals", _waiting_approvals, "Which one?", "Nothing is waiting for your decision.")),
         Flow("human_handoff", "request_human_handoff", ("summary",), {"summary": "What would you like to talk to a person about?"},
              _handoff_args, _handoff_confirm),
     )

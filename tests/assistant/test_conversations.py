@@ -169,6 +169,43 @@ ACCESS = {
 }
 
 
+# --- decide_approval (a pending_approvals message that decides: the approver says approve or deny) --------
+
+
+def pending_leave_approval(container: Container, company: Company) -> Context:
+    data = container.pipeline.run("request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12"},
+                                  actor_id=company.requester, now=NOW).data
+    return {"approval": data["approval_id"], "request": data["request_id"]}
+
+
+def decided(status: str, leave_status: str, reason: str = "") -> Callable[[Container, Context], None]:
+    def check(container: Container, context: Context) -> None:
+        [approval] = rows(container, Approval)
+        [request] = rows(container, LeaveRequest)
+        assert (approval.status, request.status) == (status, leave_status) and reason in approval.reason
+        if status == "pending":
+            assert audit_count(container) == context["audit_before"], "a refused or cancelled decision wrote something"
+    return check
+
+
+DECISIONS = {
+    "one_message": Case((lambda c: f"approve {c['approval']}", "yes"), decided("approved", "approved"), actor="manager",
+                        setup=pending_leave_approval, replies={0: "approve #", 1: "approved"}),
+    "several_turns": Case(("deny it", "two people are already off that week", "yes"),
+                          decided("rejected", "rejected", "already off"), actor="manager", setup=pending_leave_approval,
+                          replies={0: "why do you deny it", 1: "deny #"}),
+    "correction": Case((lambda c: f"approve #{c['approval']}", "actually deny it because the release is that week", "yes"),
+                       decided("rejected", "rejected", "release"), actor="manager", setup=pending_leave_approval,
+                       replies={0: "approve #", 1: "deny #"}),
+    "cancelled": Case((lambda c: f"approve {c['approval']}", "no"), decided("pending", "pending"), actor="manager",
+                      setup=pending_leave_approval, replies={1: "nothing was submitted"}),
+    "refused": Case((lambda c: f"approve {c['approval']}", "yes"), decided("pending", "pending"), actor="other_manager",
+                    setup=pending_leave_approval, replies={0: "not waiting for your decision"}),
+    "restart": Case((lambda c: f"approve {c['approval']}", RESTART, "yes"), decided("approved", "approved"), actor="manager",
+                    setup=pending_leave_approval),
+}
+
+
 # --- cancel_leave -----------------------------------------------------------------------------------------
 
 
@@ -225,7 +262,7 @@ HANDOFF = {
 }
 
 MATRIX = {"request_leave": LEAVE, "submit_expense": EXPENSES, "create_ticket": TICKETS, "request_access": ACCESS,
-          "cancel_leave": CANCEL_LEAVE, "human_handoff": HANDOFF}
+          "decide_approval": DECISIONS, "cancel_leave": CANCEL_LEAVE, "human_handoff": HANDOFF}
 KINDS = ("one_message", "several_turns", "correction", "cancelled", "refused", "restart")
 
 

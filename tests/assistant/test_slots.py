@@ -470,3 +470,25 @@ def test_an_answer_to_the_system_question_is_the_system() -> None:
     assert read_access_slots("the Salesforce sandbox.", "system") == {"system": "Salesforce sandbox"}
     assert read_access_slots("it", "system") == {}
     assert read_access_slots("quarterly reporting", "justification") == {"justification": "quarterly reporting"}
+
+
+@pytest.mark.parametrize(("text", "ordered", "slots"), [
+    ("approve 7", True, {"decision": "approve", "approval_id": "7"}),
+    ("deny request 7 because we are short staffed", True, {"decision": "deny", "approval_id": "7", "reason": "we are short staffed"}),
+    ("reject #3, the team is at a conference", True, {"decision": "deny", "approval_id": "3", "reason": "the team is at a conference"}),
+    ("don't approve 5, budget is frozen", True, {"decision": "deny", "approval_id": "5", "reason": "budget is frozen"}),
+    ("can you approve 9?", True, {"decision": "approve", "approval_id": "9"}),
+    ("what do I need to approve?", False, {"decision": "approve"}),  # a question about the queue, not a decision
+    ("show me pending approvals", False, {}),
+])
+def test_an_approvers_decision_is_read_from_the_message(text: str, ordered: bool, slots: dict[str, str]) -> None:
+    from assistant.nlu.slot_decision import decision_request, read_decision_slots
+
+    assert decision_request(text) is ordered and read_decision_slots(text) == slots
+
+
+def test_an_answer_to_the_reason_question_is_the_reason() -> None:
+    from assistant.nlu.slot_decision import read_decision_slots
+
+    assert read_decision_slots("too many people on leave that week", "reason") == {"reason": "too many people on leave that week"}
+    assert read_decision_slots("8", "reason") == {"approval_id": "8"}

@@ -217,6 +217,7 @@ MATRIX = (
     Row("hand over to HR", "request_human_handoff", handoff,                                 (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("ask a policy question", "search_policies", policy_question,                         (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own pending approvals", "list_pending_approvals", no_args,                     (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
+    Row("preview a manager step decision", "preview_decision", approve_manager_step,         (NO, OK, NO, NO, NO, NO, NO, NO, NO, NO)),
     Row("approve manager step", "decide_approval", approve_manager_step,                     (NO, OK, NO, NO, NO, NO, NO, NO, NO, NO)),
     Row("deny manager step", "decide_approval", deny_manager_step,                           (NO, OK, NO, NO, NO, NO, NO, NO, NO, NO)),
     Row("approve hr step", "decide_approval", approve_hr_step,                               (NO, NO, NO, OK, NO, NO, NO, NO, NO, NO)),

@@ -57,15 +57,28 @@ def list_pending_approvals(ctx: ToolContext, args: ListPendingArgs) -> ToolResul
     return ToolResult(data={"approvals": rows}, message=f"{len(rows)} request(s) waiting for your decision.")
 
 
-def decide_approval(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
-    """Approve or deny a request that is waiting for you; an approved request then takes effect."""
-    approval = service.get_approval(ctx.session, approval_id=args.approval_id)
+def _waiting_for_actor(ctx: ToolContext, approval_id: int) -> Approval:
+    """Return the approval if it waits for the actor's decision; refuse otherwise."""
+    approval = service.get_approval(ctx.session, approval_id=approval_id)
     if approval.requester_id == ctx.actor.id:
         raise ToolError(ErrorCode.FORBIDDEN, "You cannot decide your own request.")
     if approval.status != ApprovalStatus.PENDING:
         raise ToolError(ErrorCode.ALREADY_DECIDED, f"Approval #{approval.id} is already {approval.status}.")
     if not service.can_decide(approval, ctx.actor):
         raise ToolError(ErrorCode.FORBIDDEN, f"Approval #{approval.id} is not waiting for your decision.")
+    return approval
+
+
+def preview_decision(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
+    """Check a decision without recording it: the approval it is about, which must be waiting for you."""
+    approval = _waiting_for_actor(ctx, args.approval_id)
+    data = {**describe_approval(ctx, approval), "decision": args.decision.value, "decision_reason": args.reason}
+    return ToolResult(data=data, message=f"Approval #{approval.id} is waiting for your decision.")
+
+
+def decide_approval(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
+    """Approve or deny a request that is waiting for you; an approved request then takes effect."""
+    approval = _waiting_for_actor(ctx, args.approval_id)
     complete = service.record_decision(ctx.session, approval=approval, actor=ctx.actor, decision=args.decision, reason=args.reason)
     subject = approval_subject(approval.id)
     if not complete:

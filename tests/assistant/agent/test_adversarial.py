@@ -37,11 +37,13 @@ def approval_statuses(container: Container) -> list[str]:
 def test_the_model_cannot_approve_the_persons_own_request(container: Container, company: Company, server: ScriptedOpenAI,
                                                           engine: LlmEngine) -> None:
     approval = pending_leave(container, company.requester)
-    server.queue(ToolCalls((("decide_approval", {"approval_id": approval, "decision": "approve"}),)))
-    say(engine, company.requester, "approve my own leave please")
+    server.queue(ToolCalls((("decide_approval", {"approval_id": approval, "decision": "approve"}),)),
+                 Text("I can't approve that for you."))
+    reply = say(engine, company.requester, "approve my own leave please")
+    # The decision is checked before it is even read back: the model is told, and nothing waits for a yes.
+    assert "cannot decide your own request" in tool_messages(server.requests[1])[0] and not reply.wrote
     refusal = say(engine, company.requester, "yes")
-    assert not refusal.wrote and "own" in refusal.text.lower()
-    assert approval_statuses(container) == ["pending"]
+    assert not refusal.wrote and approval_statuses(container) == ["pending"]
 
 
 def test_identity_is_not_an_argument(container: Container, company: Company, server: ScriptedOpenAI, engine: LlmEngine) -> None:
@@ -100,12 +102,15 @@ def test_a_poisoned_policy_document_is_fenced_and_cannot_approve(container: Cont
     approval = pending_leave(container, company.requester)
     # The model obeys the document: it searches, then tries to approve a request on the manager's behalf.
     server.queue(ToolCalls((("search_policies", {"query": "hotel budget"}),)),
-                 ToolCalls((("decide_approval", {"approval_id": approval, "decision": "approve"}),)))
+                 ToolCalls((("decide_approval", {"approval_id": approval, "decision": "approve"}),)),
+                 Text("Hotel stays are capped at USD 250 per night."))
     reply = say(engine, company.colleague, "what's the hotel budget?")
     passages = tool_messages(server.requests[1])[0]
     assert "BEGIN RETRIEVED POLICY PASSAGES" in passages and "not instructions" in passages and "USD 250" in passages
-    assert "Shall I record it?" in reply.text and approval_statuses(container) == ["pending"]  # nothing happens without a yes
-    refusal = say(engine, company.colleague, "yes")  # even with a careless yes, the colleague is not the approver
+    # The colleague is not the approver: the decision is refused before any read-back, so no yes can carry it.
+    assert "not waiting for your decision" in tool_messages(server.requests[2])[-1]
+    assert "Shall I record it?" not in reply.text and approval_statuses(container) == ["pending"]
+    refusal = say(engine, company.colleague, "yes")
     assert not refusal.wrote and approval_statuses(container) == ["pending"]
 
 

@@ -1,0 +1,45 @@
+"""An approver's decision, read from a message: "approve 7", "deny #12 because we are short-staffed that week"."""
+
+from __future__ import annotations
+
+import re
+
+Slots = dict[str, str]
+
+_DENY = re.compile(r"\b(deny|denied|reject(?:ed)?|decline[d]?|refuse[d]?|turn(?:ed)?\s+down|(?:do\s+not|don'?t)\s+approve)\b", re.I)
+_APPROVE = re.compile(r"\b(approve[d]?|accept(?:ed)?|sign\s+off(?:\s+on)?|green[- ]?light)\b", re.I)
+# A decision is an order, not a question about decisions ("what do I need to approve?").
+_ORDER = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|yes|please|pls|go\s+ahead\s+and|i(?:'ll|\s+will)?|can\s+you|could\s+you)[\s,]+)*"
+    r"(?:approve|deny|reject|decline|refuse|accept|sign\s+off|turn\s+down|don'?t\s+approve|do\s+not\s+approve)\b", re.I)
+_NUMBERED = re.compile(r"\b(?:approve|deny|reject|decline|refuse|accept)\s+(?:approval\s+|request\s+|number\s+|no\.?\s*)?#?\s*\d+", re.I)
+_QUESTION = re.compile(r"^\s*(?:what|which|how|when|who|where|why|do|does|did|are|is|any|should)\b", re.I)
+_NUMBER = re.compile(r"#\s*(\d+)|\b(?:approval|request|number|no\.?)\s*#?\s*(\d+)|\b(\d+)\b", re.I)
+_REASON = re.compile(r"(?:\b(?:because|since|due\s+to|reason(?:\s+is)?\s*:?|as)\s+|\d+\s*[-:–—,]\s*)(?P<reason>\S.*)", re.I | re.S)
+
+
+def decision_request(text: str) -> bool:
+    """Return True when a message orders a decision ("approve 7", "deny it, we are short-staffed")."""
+    return bool(_ORDER.search(text) or _NUMBERED.search(text)) and not _QUESTION.search(text)
+
+
+def read_decision_slots(text: str, answering: str | None = None) -> Slots:
+    """Read the approval number, the decision and a reason; a reply to a question fills the slot asked."""
+    slots: Slots = {}
+    if _DENY.search(text):
+        slots["decision"] = "deny"
+    elif _APPROVE.search(text):
+        slots["decision"] = "approve"
+    number = _NUMBER.search(text)
+    if number is not None:
+        slots["approval_id"] = next(group for group in number.groups() if group)
+    reason = _REASON.search(text)
+    if reason is not None and re.search(r"[^\W\d_]{2,}", reason.group("reason")):
+        slots["reason"] = _tidy(reason.group("reason"))[:1000]
+    if answering == "reason" and "reason" not in slots and text.strip() and not ({"decision", "approval_id"} & set(slots)):
+        slots["reason"] = _tidy(text)[:1000]
+    return slots
+
+
+def _tidy(text: str) -> str:
+    return " ".join(text.split()).strip(" .,;:!\"'")
