@@ -30,6 +30,7 @@ def build_registry() -> dict[str, ToolSpec]:
         ToolSpec("request_human_handoff", helpdesk.request_human_handoff, helpdesk.HumanHandoffArgs, writes=True),
         ToolSpec("list_my_tickets", helpdesk.list_my_tickets, helpdesk.ListTicketsArgs, writes=False),
         ToolSpec("get_ticket", helpdesk.get_ticket, helpdesk.TicketIdArgs, writes=False),
+        ToolSpec("preview_comment", helpdesk.preview_comment, helpdesk.CommentArgs, writes=False),
         ToolSpec("comment_on_ticket", helpdesk.comment_on_ticket, helpdesk.CommentArgs, writes=True),
         ToolSpec("preview_system_access", helpdesk.preview_system_access, helpdesk.SystemAccessArgs, writes=False),
         ToolSpec("request_system_access", helpdesk.request_system_access, helpdesk.SystemAccessArgs, writes=True,

@@ -36,8 +36,6 @@ def readback_text(tool: str, args: dict[str, Any], preview: dict[str, Any]) -> s
     flow = PREVIEWS.get(tool)
     if flow is not None:
         return flow.confirm_text({key: str(value) for key, value in args.items()}, preview)
-    if tool == "comment_on_ticket":
-        return f"Add this comment to ticket #{args['ticket_id']}: \"{str(args['body'])[:300]}\"? Shall I post it?"
     if tool == "mark_expense_reimbursed":
         return f"Mark expense claim #{args['claim_id']} as reimbursed? Shall I record it?"
     return f"Run {tool} with {args}? Shall I go ahead?"

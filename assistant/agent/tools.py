@@ -22,7 +22,8 @@ from tools.people.models import Role
 from tools.pipeline import Pipeline, ToolSpec
 
 # Internal helpers of the engines (previews for the read-backs), not actions a person asks for.
-HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense", "preview_system_access", "preview_decision"})
+HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense", "preview_system_access", "preview_decision",
+                          "preview_comment"})
 MAX_RESULT_CHARS = 6000
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from assistant.nlu.slot_access import access_request, read_access_slots
+from assistant.nlu.slot_comment import comment_request, read_comment_slots
 from assistant.nlu.slot_decision import decision_request, read_decision_slots
 
 Slots = dict[str, str]
@@ -144,6 +145,21 @@ def _decision_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     return f"Approve {what}{step}? Shall I record it?"
 
 
+def _open_tickets(data: dict[str, Any], today: date) -> list[tuple[str, str]]:
+    return [(str(row["ticket_id"]), f"#{row['ticket_id']} {row['summary']} ({row['status']})")
+            for row in data["tickets"] if row["status"] not in ("resolved", "closed")]
+
+
+def _comment_args(slots: Slots) -> dict[str, Any]:
+    return {"ticket_id": int(slots["ticket_id"]), "body": slots["body"][:10_000]}
+
+
+def _comment_confirm(slots: Slots, preview: dict[str, Any]) -> str:
+    args = _comment_args(slots)
+    about = f" (\"{preview['summary']}\", {preview['status']})" if preview.get("summary") else ""
+    return f"Add to ticket #{args['ticket_id']}{about}: \"{args['body'][:300]}\"? Shall I post it?"
+
+
 def _cancel_args(slots: Slots) -> dict[str, Any]:
     return {"request_id": int(slots["request_id"])}
 
@@ -180,6 +196,11 @@ FLOWS: dict[str, Flow] = {
               "justification": "What do you need it for? IT reads this when they decide."},
              _access_args, _access_confirm, preview_tool="preview_system_access", defaults={"access_level": "user"},
              name="request_access", claims=lambda text: access_request(text) is not None, read_slots=read_access_slots),
+        Flow("ticket_status", "comment_on_ticket", ("ticket_id", "body"),
+             {"ticket_id": "Which ticket? (its number)", "body": "What should I add to the ticket?"},
+             _comment_args, _comment_confirm, preview_tool="preview_comment", name="comment_on_ticket",
+             claims=comment_request, read_slots=read_comment_slots,
+             pick=Pick("list_my_tickets", _open_tickets, "Which ticket?", "You have no open tickets to add to.")),
         Flow("cancel_leave", "cancel_leave", ("request_id",), {"request_id": "Which leave request should I cancel? (its number)"},
              _cancel_args, _cancel_confirm, preview_tool="get_leave_request",
              pick=Pick("list_my_leave", _upcoming_leave, "Which one should I cancel?", "You have no upcoming leave to cancel.")),

@@ -24,7 +24,7 @@ from tools.approvals.models import Approval
 from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.expenses.models import ExpenseClaim
-from tools.helpdesk.models import Ticket
+from tools.helpdesk.models import Ticket, TicketComment
 from tools.leave.models import LeaveRequest
 
 RESTART = object()
@@ -206,6 +206,43 @@ DECISIONS = {
 }
 
 
+# --- comment_on_ticket (a ticket_status message that adds to a ticket rather than asking about it) ------------
+
+
+def open_tickets(container: Container, company: Company) -> Context:
+    first = container.pipeline.run("create_ticket", {"summary": "Laptop fan is loud"}, actor_id=company.requester, now=NOW).data
+    second = container.pipeline.run("create_ticket", {"summary": "VPN drops"}, actor_id=company.requester, now=NOW).data
+    return {"first": first["ticket_id"], "second": second["ticket_id"]}
+
+
+def one_open_ticket(container: Container, company: Company) -> Context:
+    return {"first": container.pipeline.run("create_ticket", {"summary": "Laptop fan is loud"}, actor_id=company.requester,
+                                            now=NOW).data["ticket_id"]}
+
+
+def one_comment(on: str, words: str) -> Callable[[Container, Context], None]:
+    def check(container: Container, context: Context) -> None:
+        [comment] = rows(container, TicketComment)
+        assert comment.ticket_id == context[on] and words in comment.body
+    return check
+
+
+COMMENTS = {
+    "one_message": Case((lambda c: f"add a comment to ticket {c['first']}: I restarted and it is still loud", "yes"),
+                        one_comment("first", "still loud"), setup=open_tickets, replies={0: "laptop fan is loud", 1: "comment added"}),
+    "several_turns": Case(("add a note to my ticket", "it also gets very hot", "yes"), one_comment("first", "very hot"),
+                          setup=one_open_ticket, replies={0: "what should i add", 1: "very hot"}),
+    "correction": Case((lambda c: f"comment on ticket {c['first']}: it happens every morning", lambda c: f"sorry, I meant ticket {c['second']}",
+                        "yes"), one_comment("second", "every morning"), setup=open_tickets, replies={1: "vpn drops"}),
+    "cancelled": Case((lambda c: f"add a comment to ticket {c['first']}: never mind", "no"), nothing_of(TicketComment),
+                      setup=open_tickets, replies={1: "nothing was submitted"}),
+    "refused": Case((lambda c: f"add a comment to ticket {c['first']}: same here", "yes"), nothing_of(TicketComment),
+                    actor="colleague", setup=open_tickets, replies={0: "not allowed to see ticket"}),
+    "restart": Case((lambda c: f"add a comment to ticket {c['first']}: I restarted and it is still loud", RESTART, "yes"),
+                    one_comment("first", "still loud"), setup=open_tickets),
+}
+
+
 # --- cancel_leave -----------------------------------------------------------------------------------------
 
 
@@ -262,7 +299,7 @@ HANDOFF = {
 }
 
 MATRIX = {"request_leave": LEAVE, "submit_expense": EXPENSES, "create_ticket": TICKETS, "request_access": ACCESS,
-          "decide_approval": DECISIONS, "cancel_leave": CANCEL_LEAVE, "human_handoff": HANDOFF}
+          "decide_approval": DECISIONS, "comment_on_ticket": COMMENTS, "cancel_leave": CANCEL_LEAVE, "human_handoff": HANDOFF}
 KINDS = ("one_message", "several_turns", "correction", "cancelled", "refused", "restart")
 
 

@@ -492,3 +492,18 @@ def test_an_answer_to_the_reason_question_is_the_reason() -> None:
 
     assert read_decision_slots("too many people on leave that week", "reason") == {"reason": "too many people on leave that week"}
     assert read_decision_slots("8", "reason") == {"approval_id": "8"}
+
+
+@pytest.mark.parametrize(("text", "asks", "slots"), [
+    ("add a comment to ticket 3: I restarted and it is still broken", True, {"ticket_id": "3", "body": "I restarted and it is still broken"}),
+    ("comment on #12 - the error came back after lunch", True, {"ticket_id": "12", "body": "the error came back after lunch"}),
+    ("update ticket 7 with: it works again, you can close it", True, {"ticket_id": "7", "body": "it works again, you can close it"}),
+    ("please tell IT on ticket 4 that I'm working from home tomorrow", True, {"ticket_id": "4", "body": "I'm working from home tomorrow"}),
+    ("add a note to my ticket", True, {}),
+    ("any update on ticket 42?", False, {"ticket_id": "42"}),  # a question about the ticket, not a comment
+    ("can you open an IT ticket for me", False, {}),
+])
+def test_a_comment_for_a_ticket_is_read_from_the_message(text: str, asks: bool, slots: dict[str, str]) -> None:
+    from assistant.nlu.slot_comment import comment_request, read_comment_slots
+
+    assert comment_request(text) is asks and read_comment_slots(text) == slots

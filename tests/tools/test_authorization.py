@@ -210,6 +210,7 @@ MATRIX = (
     Row("open ticket", "create_ticket", new_ticket,                                          (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own tickets", "list_my_tickets", no_args,                                      (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("read requester's ticket", "get_ticket", requesters_ticket,                          (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
+    Row("preview a comment on requester's ticket", "preview_comment", comment_on_requesters_ticket, (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("comment on requester's ticket", "comment_on_ticket", comment_on_requesters_ticket,  (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     # The only IT person's own access request goes to their manager (nobody else holds the IT role).
     Row("preview system access", "preview_system_access", new_access_request,                (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),

@@ -109,6 +109,12 @@ def get_ticket(ctx: ToolContext, args: TicketIdArgs) -> ToolResult:
     return ToolResult(data={**describe_ticket(ticket), "comments": comments}, message=f"Ticket #{ticket.id} is {ticket.status}.")
 
 
+def preview_comment(ctx: ToolContext, args: CommentArgs) -> ToolResult:
+    """Check a comment without posting it: the ticket must be one you can see."""
+    ticket = _visible_ticket(ctx, args.ticket_id)
+    return ToolResult(data=describe_ticket(ticket), message=f"Ticket #{ticket.id} is {ticket.status}.")
+
+
 def comment_on_ticket(ctx: ToolContext, args: CommentArgs) -> ToolResult:
     """Add a comment to a ticket you can see."""
     ticket = _visible_ticket(ctx, args.ticket_id)
