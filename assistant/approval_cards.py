@@ -16,7 +16,17 @@ from assistant.container import Container
 from assistant.errors import error_text, is_refusal
 from tools.approvals.models import Approval, ApprovalKind
 from tools.db import transaction, utcnow
-from tools.messaging.service import create_approval_card, list_approval_cards, list_approvals_without_card, record_card_message
+from tools.approvals.service import list_decisions
+from tools.messaging.service import (
+    claim_card_closing,
+    claim_decision_notice,
+    create_approval_card,
+    list_approval_cards,
+    list_approvals_without_card,
+    list_cards_to_close,
+    list_untold_decisions,
+    record_card_message,
+)
 from tools.people.service import get_employee, get_employee_by_slack_id, record_slack_link
 
 # What to look up in the policies for the clause a card cites.
@@ -117,6 +127,43 @@ def record_card_posted(container: Container, *, card_id: int, channel: str, mess
     """Remember where a card was posted, so the decision can close it in place."""
     with transaction(container.session_factory) as session:
         record_card_message(session, card_id=card_id, channel=channel, message_ts=message_ts)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Decisions to show in chat, whichever path made them: cards to close and requesters to tell."""
+
+    close: list[tuple[str, str, int, DecisionOutcome]] = field(default_factory=list)  # (channel, message ts, approval id, outcome)
+    tell: list[DecisionOutcome] = field(default_factory=list)  # final decisions, each told to its requester once
+
+
+def claim_settled(container: Container, *, now: datetime | None = None) -> Settled:
+    """Claim every open card of a decided step and every untold final decision (each claimed by one worker only)."""
+    moment = now or utcnow()
+    settled = Settled()
+    with transaction(container.session_factory) as session:
+        for card, approval in list_cards_to_close(session):
+            if claim_card_closing(session, card_id=card.id, now=moment):
+                settled.close.append((card.channel, card.message_ts, approval.id, _decision_of(session, approval, card.step)))
+        for approval in list_untold_decisions(session):
+            if claim_decision_notice(session, approval_id=approval.id, now=moment):
+                settled.tell.append(_decision_of(session, approval, approval.step))
+    return settled
+
+
+def _decision_of(session: Any, approval: Approval, step: int) -> DecisionOutcome:
+    """Describe what became of one step of an approval: decided later in the chain, or the approval's end."""
+    if approval.status == "pending":  # this step was approved; a later one waits
+        decision = next((d for d in list_decisions(session, approval_id=approval.id) if d.step == step), None)
+        by = get_employee(session, employee_id=decision.decided_by_id).name if decision is not None else ""
+        return DecisionOutcome(decided=True, text=f"Step {step + 1} of {len(approval.chain)} approved; the next step is with "
+                               f"{approval.chain[approval.step].get('approver', 'the next approver')}.", status="pending",
+                               summary=approval.summary, decided_by=by)
+    decider = get_employee(session, employee_id=approval.decided_by_id) if approval.decided_by_id else None
+    requester = get_employee(session, employee_id=approval.requester_id)
+    return DecisionOutcome(decided=True, text="", status=approval.status, summary=approval.summary,
+                           decided_by=decider.name if decider else "", reason=approval.reason,
+                           requester_chat_id=requester.slack_user_id)
 
 
 def decide_from_card(container: Container, *, actor_id: int, approval_id: int, decision: str, reason: str = "",

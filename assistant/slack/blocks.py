@@ -55,7 +55,7 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
 def closed_card_blocks(outcome: DecisionOutcome) -> list[dict[str, Any]]:
     """Return a decided card: no buttons left to click, and who decided what."""
     verdict = {"approved": "Approved", "rejected": "Denied", "failed": "Approved, but it could not be carried out",
-               "pending": "Step decided"}.get(outcome.status, outcome.status.capitalize())
+               "pending": "Step decided", "cancelled": "Withdrawn by the requester"}.get(outcome.status, outcome.status.capitalize())
     by = f" by {escape(outcome.decided_by)}" if outcome.decided_by else ""
     reason = f"\nReason: {escape(outcome.reason)}" if outcome.reason else ""
     return [section(f"{escape(outcome.summary)}"), section(f"*{verdict}{by}.* {escape(outcome.text)}{reason}")]

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from assistant.approval_cards import DecisionOutcome, claim_new_cards, decide_from_card, record_card_posted
+from assistant.approval_cards import DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted
 from assistant.errors import error_text
 from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, deny_reason_modal, escape
 from assistant.slack.deps import SlackDeps
@@ -87,20 +87,31 @@ def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int
     if not outcome.decided:  # a second click, a racing approver, not theirs: nothing changes, only they are told
         _tell(client, channel, user_id, outcome.text)
         return outcome
-    # The decision is made; one Slack call failing (a deleted card, say) must not keep the others from happening.
-    for card_channel, ts in outcome.cards:
+    settle_decisions(deps, client)
+    deliver_cards(deps, client)
+    return outcome
+
+
+def settle_decisions(deps: SlackDeps, client: WebClient) -> None:
+    """Close the cards of decided steps and tell requesters the final decision, however it was made.
+
+    A click, a decision in the chat, the CLI or the App Home all end here (the card sweep too); each card is
+    closed and each requester told exactly once, and one Slack call failing (a deleted card) stops no other.
+    """
+    settled = claim_settled(deps.container, now=deps.clock())
+    for channel, ts, approval_id, outcome in settled.close:
         try:
-            client.chat_update(channel=card_channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",
+            client.chat_update(channel=channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",
                                blocks=closed_card_blocks(outcome))
         except SlackApiError as error:
-            log.warning("could not close the card of approval #%s in %s: %s", approval_id, card_channel, error.response.get("error"))
-    if outcome.requester_chat_id and outcome.status != "pending":
+            log.warning("could not close a card in %s: %s", channel, error.response.get("error"))
+    for outcome in settled.tell:
+        if not outcome.requester_chat_id:
+            continue
         try:
             client.chat_postMessage(channel=outcome.requester_chat_id, text=escape(_requester_text(outcome)))
         except SlackApiError as error:
-            log.error("could not tell the requester of approval #%s: %s", approval_id, error.response.get("error"))
-    deliver_cards(deps, client)
-    return outcome
+            log.error("could not tell %s about a decision: %s", outcome.requester_chat_id, error.response.get("error"))
 
 
 def _requester_text(outcome: DecisionOutcome) -> str:

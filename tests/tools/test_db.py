@@ -33,3 +33,39 @@ def test_search_policies_runs_read_only() -> None:
     registry = build_registry()
     assert registry["search_policies"].read_only
     assert not any(spec.read_only and spec.writes for spec in registry.values())
+
+
+def test_the_migrations_build_exactly_the_schema_of_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from tools.db import Base
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(using_postgres(), reason="changes the schema under the other test worker on the shared PostgreSQL database")
+def test_an_upgrade_counts_earlier_decisions_as_already_told(container: Container) -> None:
+    from alembic import command
+
+    from assistant.approval_cards import claim_settled
+    from tests.builders import run
+    from tools.migrate import alembic_config
+
+    company = make_company(container)
+    decided = run(container, "request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12"}, company.requester)
+    run(container, "decide_approval", {"approval_id": decided["approval_id"], "decision": "approve"}, company.manager)
+    waiting = run(container, "request_leave", {"start_date": "2027-02-08", "end_date": "2027-02-09"}, company.requester)
+    config = alembic_config(container.settings.database_url)
+    command.downgrade(config, "0003")  # a database from before cards were closed and requesters told by any path
+    command.upgrade(config, "head")
+    assert claim_settled(container).tell == []  # nothing old is sent after an upgrade
+    run(container, "decide_approval", {"approval_id": waiting["approval_id"], "decision": "deny", "reason": "busy"}, company.manager)
+    assert [outcome.reason for outcome in claim_settled(container).tell] == ["busy"]
+    assert claim_settled(container).tell == []  # told once

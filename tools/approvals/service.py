@@ -222,3 +222,9 @@ def list_approvals(session: Session, *, status: ApprovalStatus | None = None, li
 def label(session: Session, *, employee_id: int) -> str:
     """Return an employee's email for display."""
     return get_employee(session, employee_id=employee_id).email
+
+
+def list_decisions(session: Session, *, approval_id: int) -> list[ApprovalDecision]:
+    """Return the decisions taken on an approval's steps, first step first."""
+    return list(session.scalars(select(ApprovalDecision).where(ApprovalDecision.approval_id == approval_id)
+                                .order_by(ApprovalDecision.step)))

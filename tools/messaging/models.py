@@ -31,3 +31,13 @@ class ApprovalCard(Base):
     channel: Mapped[str] = mapped_column(String(64), default="")
     message_ts: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # shown as decided, buttons gone
+
+
+class DecisionNotice(Base):
+    """The requester was told the final decision on an approval (claimed once, whichever path decided it)."""
+
+    __tablename__ = "decision_notices"
+
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

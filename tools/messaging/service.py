@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tools.approvals.models import Approval, ApprovalStatus
-from tools.messaging.models import ApprovalCard, HandledEvent
+from tools.messaging.models import ApprovalCard, DecisionNotice, HandledEvent
+
+FINAL = (ApprovalStatus.APPROVED.value, ApprovalStatus.REJECTED.value, ApprovalStatus.FAILED.value)
 
 
 def record_event(session: Session, *, key: str, now: datetime) -> bool:
@@ -54,3 +56,37 @@ def record_card_message(session: Session, *, card_id: int, channel: str, message
 def list_approval_cards(session: Session, *, approval_id: int) -> list[ApprovalCard]:
     """Return the cards posted for an approval, one per step."""
     return list(session.scalars(select(ApprovalCard).where(ApprovalCard.approval_id == approval_id).order_by(ApprovalCard.step)))
+
+
+def list_cards_to_close(session: Session, *, limit: int = 100) -> list[tuple[ApprovalCard, Approval]]:
+    """Return posted cards still open although their step was decided (or the request withdrawn), oldest first."""
+    query = (select(ApprovalCard, Approval).join(Approval, Approval.id == ApprovalCard.approval_id)
+             .where(ApprovalCard.closed_at.is_(None), ApprovalCard.message_ts != "",
+                    or_(Approval.status != ApprovalStatus.PENDING.value, Approval.step > ApprovalCard.step))
+             .order_by(ApprovalCard.id).limit(limit))
+    return [(card, approval) for card, approval in session.execute(query)]
+
+
+def claim_card_closing(session: Session, *, card_id: int, now: datetime) -> bool:
+    """Claim closing one card: True for exactly one caller, however many workers try."""
+    result = session.execute(update(ApprovalCard).where(ApprovalCard.id == card_id, ApprovalCard.closed_at.is_(None))
+                             .values(closed_at=now).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def list_untold_decisions(session: Session, *, limit: int = 100) -> list[Approval]:
+    """Return approvals decided for good whose requester has not been told yet, oldest first."""
+    told = select(DecisionNotice.approval_id).where(DecisionNotice.approval_id == Approval.id)
+    return list(session.scalars(select(Approval).where(Approval.status.in_(FINAL), ~told.exists())
+                                .order_by(Approval.id).limit(limit)))
+
+
+def claim_decision_notice(session: Session, *, approval_id: int, now: datetime) -> bool:
+    """Claim telling the requester of a decision: True for exactly one caller."""
+    try:
+        with session.begin_nested():
+            session.add(DecisionNotice(approval_id=approval_id, sent_at=now))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
