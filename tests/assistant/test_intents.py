@@ -295,3 +295,14 @@ def test_the_trained_model_is_cached_on_disk_for_the_next_process(tmp_path, monk
     finally:
         intents._trained_cache.clear()
         intents._trained_cache.update(saved)
+
+
+def test_every_example_the_help_gives_is_understood(classifier: IntentClassifier) -> None:
+    import re
+
+    from assistant.dialogue.words import HELP
+
+    examples = re.findall(r'"([^"]+)"', HELP)
+    assert len(examples) >= 12
+    routed = {text: classifier.classify(text).intent for text in examples}
+    assert not [text for text, intent in routed.items() if intent in (Intent.OUT_OF_SCOPE, Intent.HELP)], routed
