@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assistant.container import Container
-from assistant.operations import actor_id_for, import_people_file, run_as
+from assistant.operations import actor_id_for, import_people_file
 from tools.db import transaction
 from tools.leave.models import CompanyHoliday
 from tools.people.service import get_employee_by_email
@@ -74,9 +74,10 @@ def scripted_conversation(container: Container, today: date) -> list[DemoLine]:
     employee = actor_id_for(container, EMPLOYEE)
     lines: list[DemoLine] = []
 
-    def say(text: str) -> Reply:
-        reply = engine.handle(key=key, actor_id=employee, text=text)
-        lines.append(DemoLine(EMPLOYEE, text, reply.text))
+    def say(text: str, *, who: str = EMPLOYEE) -> Reply:
+        actor = employee if who == EMPLOYEE else actor_id_for(container, who)
+        reply = engine.handle(key=f"{key}:{who}", actor_id=actor, text=text)
+        lines.append(DemoLine(who, text, reply.text))
         return reply
 
     say("hi, what can you do?")
@@ -84,9 +85,9 @@ def scripted_conversation(container: Container, today: date) -> list[DemoLine]:
     say(f"I need some time off from {start:%b} {start.day} to {end:%b} {end.day}")
     submitted = say("yes")
     approval_id = submitted.data.get("approval_id")
-    if approval_id is not None:
-        decision = run_as(container, MANAGER, "decide_approval", {"approval_id": approval_id, "decision": "approve"})
-        lines.append(DemoLine(MANAGER, f"(approves request #{submitted.data['request_id']} from his queue)", decision.message))
+    if approval_id is not None:  # the manager decides in his own conversation (in Slack: a card with buttons)
+        say(f"approve {approval_id}", who=MANAGER)
+        say("yes", who=MANAGER)
     say("what's the status of my leave request?")
     say("what's the policy on carrying over unused vacation days?")
     say("what's the weather like in Lisbon?")

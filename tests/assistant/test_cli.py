@@ -427,7 +427,8 @@ def test_demo_runs_twice_in_the_same_home(cli: Cli) -> None:
     assert "Approved" in first.stdout and "Your turn" in first.stdout
     lines = json.loads(cli.ok("demo", "--json", input="").stdout)
     said = [line["said"] for line in lines]
-    assert said[3] == "yes" and "approves" in said[4]
+    assert said[3] == "yes" and said[4].startswith("approve ") and said[5] == "yes"  # the manager decides in his chat
+    assert lines[4]["speaker"] == "daniel.reyes@harborpine.example" and lines[5]["reply"].startswith("Approved")
     assert "carry" in lines[-2]["reply"].lower() or "5" in lines[-2]["reply"]  # answered from the sample policies
     booked = cli.json("leave", "list", "--as", "priya.nair@harborpine.example")
     # The second run books the next free week instead of colliding with the first.
