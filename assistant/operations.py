@@ -15,7 +15,7 @@ from tools.audit.service import list_audit
 from tools.db import transaction
 from tools.errors import ToolError
 from tools.people.importer import ImportReport, import_people_csv
-from tools.people.service import get_employee_by_email, list_employees
+from tools.people.service import get_employee, get_employee_by_email, list_employees
 from tools.pipeline import ToolResult
 
 RECEIPT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".heic", ".webp"}
@@ -46,8 +46,8 @@ def run_as(container: Container, email: str, tool: str, args: dict[str, Any], *,
     return container.pipeline.run(tool, args, actor_id=actor_id_for(container, email), now=now)
 
 
-def import_people_file(container: Container, path: Path) -> ImportReport:
-    """Import a people CSV whole, or refuse it whole."""
+def import_people_file(container: Container, path: Path, *, actor_id: int | None = None) -> ImportReport:
+    """Import a people CSV whole, or refuse it whole (`actor_id`: the admin who sent it, for the audit trail)."""
     if not path.is_file():
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} does not exist.")
     if path.stat().st_size > MAX_CSV_BYTES:
@@ -57,7 +57,8 @@ def import_people_file(container: Container, path: Path) -> ImportReport:
     except UnicodeDecodeError as error:
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV.") from error
     with transaction(container.session_factory) as session:
-        return import_people_csv(session, text=text)
+        actor = get_employee(session, employee_id=actor_id) if actor_id is not None else None
+        return import_people_csv(session, text=text, actor=actor)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

@@ -18,19 +18,24 @@ from typing import Any
 from assistant.chat import identify
 from assistant.container import Container
 from assistant.errors import AssistantError
+from assistant.operations import MAX_CSV_BYTES, import_people_file
 from knowledge.errors import KnowledgeError
 from knowledge.index import AddOutcome, FileResult
 from tools.audit.service import record_audit
 from tools.db import transaction
+from tools.errors import ToolError
 from tools.people.models import Role
 from tools.people.service import get_employee
 
-INSTRUCTION = re.compile(r"\b(add|adding|replace|replacing|update|updating|ingest|ingesting)\b", re.IGNORECASE)
+INSTRUCTION = re.compile(r"\b(add|adding|replace|replacing|update|updating|ingest|ingesting|import|importing|sync|syncing)\b",
+                         re.IGNORECASE)
+PEOPLE_SUFFIX = ".csv"  # no policy document is a CSV: a CSV sent with an instruction is the people directory
 MAX_NAME_CHARS = 200
-NOT_ADMIN = ("Only admins can add or replace policy documents, so I haven't done anything with {names}. "
-             "If it belongs in the policies, send it to an admin.")
+NOT_ADMIN = ("Only admins can add or replace policy documents or update the people directory, so I haven't done anything "
+             "with {names}. If it belongs there, send it to an admin.")
 NO_INSTRUCTION = ("I got {names}, but I'm not sure what to do with it. To add it to the policy documents (or replace the "
-                  "version I have), send it again with a message like “add this to the policies”.")
+                  "version I have), send it again with a message like “add this to the policies”; for a people CSV, "
+                  "“update the people directory”.")
 NO_FILE = "I didn't find a file in your message."
 
 
@@ -38,6 +43,7 @@ class UploadStatus(StrEnum):
     """What became of an upload as a whole."""
 
     INGESTED = "ingested"  # the knowledge base took it; see the files for each one's outcome
+    PEOPLE = "people"  # a people CSV went to the directory import: see the message
     REFUSED = "refused"  # not an admin, or not someone the assistant knows: nothing was read or ingested
     NEEDS_INSTRUCTION = "needs_instruction"  # an admin sent a file without saying to add it
 
@@ -86,6 +92,8 @@ class UploadReport:
     def text(self) -> str:
         """Return the reply for the person who uploaded."""
         if self.status is not UploadStatus.INGESTED:
+            return self.message
+        if not self.files:
             return self.message
         lines = ["Policy documents, from your upload:", *(f"• {_file_line(item)}" for item in self.files)]
         totals = ", ".join(f"{outcome.value} {self.count(outcome)}" for outcome in FileOutcome)
@@ -137,6 +145,9 @@ def receive_uploads(container: Container, *, chat_user_id: str, lookup_email: Ca
     refusal = _refusal(container, user.employee_id, [file.name for file in files], instruction)
     if refusal is not None:
         return refusal
+    people = [file for file in files if safe_file_name(file.name).lower().endswith(PEOPLE_SUFFIX)]
+    if people:
+        return _import_people(container, user.employee_id, people, fetch, others=len(files) - len(people))
     limit = container.knowledge.base.max_file_bytes + 1  # one byte more lets the loader report "too large"
     results: list[UploadedFile] = []
     for file in files:
@@ -147,6 +158,25 @@ def receive_uploads(container: Container, *, chat_user_id: str, lookup_email: Ca
             continue
         results.extend(ingest_upload(container, user.employee_id, file.name, content, instruction).files)
     return UploadReport(UploadStatus.INGESTED, tuple(results))
+
+
+def _import_people(container: Container, actor_id: int, files: Sequence[IncomingFile],
+                   fetch: Callable[[IncomingFile, int], bytes], *, others: int) -> UploadReport:
+    """Import an admin's people CSV into the directory, whole or not at all; the reply names every bad row."""
+    if len(files) > 1 or others:
+        return UploadReport(UploadStatus.NEEDS_INSTRUCTION, message="Send the people CSV on its own, one file per message; "
+                                                                      "nothing was imported.")
+    name = safe_file_name(files[0].name)
+    with tempfile.TemporaryDirectory(prefix="backoffice-people-") as folder:
+        path = Path(folder) / name
+        try:
+            path.write_bytes(fetch(files[0], MAX_CSV_BYTES + 1))
+            report = import_people_file(container, path, actor_id=actor_id)
+        except (AssistantError, ToolError) as error:
+            reason = error.message.replace(str(path), name)
+            return UploadReport(UploadStatus.PEOPLE, message=f"People directory: {name} was not imported; nothing changed. {reason}")
+    return UploadReport(UploadStatus.PEOPLE, message=f"People directory, from {name}: created {report.created}, "
+                                                     f"updated {report.updated}, unchanged {report.unchanged}.")
 
 
 def _refusal(container: Container, actor_id: int, names: Sequence[str], instruction: str) -> UploadReport | None:

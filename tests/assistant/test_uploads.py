@@ -130,3 +130,62 @@ def test_an_uploaded_document_names_the_upload_as_its_source(container, tmp_path
                   "add this to the policies")
     [document] = container.knowledge.base.list_documents()
     assert document.source == "uploaded in chat: bike.md"
+
+
+# --- the people directory, sent as a CSV ---------------------------------------------------------------------
+
+PEOPLE_CSV = ("email,name,slack_user_id,manager_email,department,roles,country,start_date,annual_leave_days\n"
+              "new.hire@example.com,New Hire,,manager@example.com,Engineering,employee,US,2026-12-01,25\n")
+UPDATE_PEOPLE = "please update the people directory"
+
+
+def upload_people(container: Container, content: bytes, *, user: str = "UADM", names: tuple[str, ...] = ("people.csv",),
+                  instruction: str = UPDATE_PEOPLE) -> tuple[str, list[str]]:
+    emails = {"UADM": "admin@example.com", "UMGR": "manager@example.com"}
+    fetched: list[str] = []
+
+    def fetch(file: IncomingFile, limit: int) -> bytes:
+        fetched.append(file.name)
+        return content
+
+    report = receive_uploads(container, chat_user_id=user, lookup_email=emails.get, files=[IncomingFile(n) for n in names],
+                             instruction=instruction, fetch=fetch)
+    return report.text, fetched
+
+
+def people_emails(container: Container) -> set[str]:
+    from tools.people.models import Employee
+
+    with transaction(container.session_factory) as session:
+        return set(session.scalars(select(Employee.email)))
+
+
+def test_an_admins_people_csv_updates_the_directory_and_the_audit_names_them(container: Container) -> None:
+    make_company(container)
+    text, fetched = upload_people(container, PEOPLE_CSV.encode())
+    assert text == "People directory, from people.csv: created 1, updated 0, unchanged 0." and fetched == ["people.csv"]
+    assert "new.hire@example.com" in people_emails(container)
+    with transaction(container.session_factory) as session:
+        [entry] = session.scalars(select(AuditRecord).where(AuditRecord.action == "people.created"))
+        from tools.people.models import Employee
+        admin = session.scalar(select(Employee).where(Employee.email == "admin@example.com"))
+        assert entry.actor_id == admin.id
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (PEOPLE_CSV.replace("2026-12-01", "someday").encode(), "line 2"),  # a bad row is named; the file goes in whole or not at all
+    ("email,name\n".encode() + "ü".encode("latin-1"), "people.csv is not UTF-8"),
+])
+def test_a_bad_people_csv_changes_nothing_and_says_why(container: Container, content: bytes, words: str) -> None:
+    make_company(container)
+    text, _ = upload_people(container, content)
+    assert "was not imported; nothing changed" in text and words in text and "/tmp" not in text
+    assert "new.hire@example.com" not in people_emails(container)
+
+
+def test_only_an_admin_updates_the_directory_and_the_csv_comes_alone(container: Container) -> None:
+    make_company(container)
+    text, fetched = upload_people(container, PEOPLE_CSV.encode(), user="UMGR")
+    assert "Only admins" in text and fetched == []
+    text, fetched = upload_people(container, PEOPLE_CSV.encode(), names=("people.csv", "policy.md"))
+    assert "on its own" in text and fetched == [] and "new.hire@example.com" not in people_emails(container)

@@ -156,13 +156,13 @@ def parse_people_csv(text: str) -> list[PersonRow]:
     return read.rows
 
 
-def import_people_csv(session: Session, *, text: str) -> ImportReport:
+def import_people_csv(session: Session, *, text: str, actor: Employee | None = None) -> ImportReport:
     """Validate a people CSV against itself and the directory, naming every bad row at once; upsert it or refuse it whole."""
     read = _read_people_csv(text)
     _refuse(read.problems + _directory_problems(session, read.rows, in_file=read.emails))
     if not read.rows:
         raise ToolError(ErrorCode.INVALID_INPUT, "The CSV has no rows.")
-    return import_people(session, rows=read.rows)
+    return import_people(session, rows=read.rows, actor=actor)
 
 
 def _directory_problems(session: Session, rows: list[PersonRow], *, in_file: set[str]) -> list[tuple[int, str]]:
@@ -220,8 +220,8 @@ def _apply(person: Employee, row: PersonRow) -> bool:
     return changed
 
 
-def import_people(session: Session, *, rows: list[PersonRow]) -> ImportReport:
-    """Upsert people by email and link managers; one audit record per created or changed person."""
+def import_people(session: Session, *, rows: list[PersonRow], actor: Employee | None = None) -> ImportReport:
+    """Upsert people by email and link managers; one audit record per created or changed person (by `actor`, if any)."""
     _refuse(_directory_problems(session, rows, in_file={row.email for row in rows}))
     by_email = {person.email: person for person in session.scalars(select(Employee))}
     created = updated = unchanged = 0
@@ -249,6 +249,6 @@ def import_people(session: Session, *, rows: list[PersonRow]) -> ImportReport:
     unchanged = len(rows) - created - updated
     for email, action in touched.items():
         person = by_email[email]
-        record_audit(session, actor=None, action=f"people.{action}", subject=f"employee:{person.id}",
+        record_audit(session, actor=actor, action=f"people.{action}", subject=f"employee:{person.id}",
                      details={"email": email, "roles": person.roles_text, "manager_id": person.manager_id, "active": person.active})
     return ImportReport(created=created, updated=updated, unchanged=unchanged)

@@ -131,3 +131,16 @@ def test_an_unknown_sender_is_told_they_are_not_in_the_directory(slack_app: Runn
     app.event(file_share("UNOBODY", "add this", [app.slack.share_file("bicycle-policy.md", POLICY)], "EvUp11"))
     [reply] = wait_for(lambda: replies_to(app, "DUNOBODY"))
     assert "company directory" in reply
+
+
+def test_an_admins_people_csv_updates_the_directory(slack_app: RunningApp) -> None:
+    csv = (b"email,name,slack_user_id,manager_email,department,roles,country,start_date,annual_leave_days\n"
+           b"new.hire@example.com,New Hire,UNEW,manager@example.com,Engineering,employee,US,2026-12-01,25\n")
+    shared = slack_app.slack.share_file("people.csv", csv, mimetype="text/csv")
+    slack_app.event(file_share("UADM", "please update the people directory", [shared], "EvPeople1"))
+    [reply] = wait_for(lambda: replies_to(slack_app, "DUADM"))
+    assert reply == "People directory, from people.csv: created 1, updated 0, unchanged 0."
+    assert "people.created" in audit_actions(slack_app)
+    slack_app.slack.emails["UNEW"] = "new.hire@example.com"
+    slack_app.event(dm_event("UNEW", "how many vacation days do I have left?", "EvPeople2", channel="DUNEW"))
+    assert "25" in wait_for(lambda: [c.args["text"] for c in slack_app.slack.of("chat.update") if c.args.get("channel") == "DUNEW"])[0]
