@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.container import Container
-from assistant.errors import error_text, is_refusal
+from assistant.errors import error_text
 from tools.approvals.models import Approval, ApprovalKind
 from tools.db import transaction, utcnow
 from tools.approvals.service import list_decisions
@@ -21,7 +21,6 @@ from tools.messaging.service import (
     claim_card_closing,
     claim_decision_notice,
     create_approval_card,
-    list_approval_cards,
     list_approvals_without_card,
     list_cards_to_close,
     list_untold_decisions,
@@ -62,7 +61,7 @@ class Card:
 
 @dataclass(frozen=True)
 class DecisionOutcome:
-    """What a click on Approve or Deny did, for the adapter to render."""
+    """What a decision did, for the adapter to render: the decider's answer, a closed card, the requester's notice."""
 
     decided: bool
     text: str
@@ -71,7 +70,6 @@ class DecisionOutcome:
     decided_by: str = ""
     reason: str = ""
     requester_chat_id: str | None = None
-    cards: list[tuple[str, str]] = field(default_factory=list)  # (channel, message ts) of the cards to close
 
 
 def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str | None] = lambda email: None,
@@ -168,26 +166,13 @@ def _decision_of(session: Any, approval: Approval, step: int) -> DecisionOutcome
 
 def decide_from_card(container: Container, *, actor_id: int, approval_id: int, decision: str, reason: str = "",
                      now: datetime | None = None) -> DecisionOutcome:
-    """Record an approver's decision through the pipeline; a repeat or a refusal decides nothing."""
+    """Record an approver's decision through the pipeline; a repeat or a refusal decides nothing.
+
+    What the decision changes in chat (closed cards, the requester's notice) is claimed by claim_settled.
+    """
     try:
         result = container.pipeline.run("decide_approval", {"approval_id": approval_id, "decision": decision, "reason": reason},
                                         actor_id=actor_id, now=now)
     except Exception as error:  # noqa: BLE001 - the approver reads why; nothing was decided
-        text = error_text(error)
-        if not is_refusal(error):
-            return DecisionOutcome(decided=False, text=text)
-        return _outcome(container, approval_id, decided=False, text=text)
-    return _outcome(container, approval_id, decided=True, text=result.message)
-
-
-def _outcome(container: Container, approval_id: int, *, decided: bool, text: str) -> DecisionOutcome:
-    with transaction(container.session_factory) as session:
-        approval = session.get(Approval, approval_id)
-        if approval is None:
-            return DecisionOutcome(decided=decided, text=text)
-        requester = get_employee(session, employee_id=approval.requester_id)
-        decider = get_employee(session, employee_id=approval.decided_by_id) if approval.decided_by_id else None
-        cards = [(card.channel, card.message_ts) for card in list_approval_cards(session, approval_id=approval_id) if card.message_ts]
-        return DecisionOutcome(decided=decided, text=text, status=approval.status, summary=approval.summary,
-                               decided_by=decider.name if decider else "", reason=approval.reason,
-                               requester_chat_id=requester.slack_user_id, cards=cards)
+        return DecisionOutcome(decided=False, text=error_text(error))
+    return DecisionOutcome(decided=True, text=result.message)

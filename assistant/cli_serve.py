@@ -62,12 +62,11 @@ def serve(mode: Annotated[Mode, typer.Option("--mode", help="http (needs a publi
 
 def _sweep_cards(deps: SlackDeps, client: Any, stop: threading.Event) -> None:  # client: the App's slack_sdk WebClient
     """Now and then, send cards for approvals that have none yet and settle decisions made elsewhere (the CLI)."""
-    from assistant.slack.cards import deliver_cards, settle_decisions
+    from assistant.slack.cards import sync_cards
 
     while not stop.is_set():
         try:
-            settle_decisions(deps, client)
-            deliver_cards(deps, client)
+            sync_cards(deps, client)
         except Exception:  # noqa: BLE001 - a failed sweep is retried at the next one; the reason is logged
             log.exception("approval card sweep failed")
         stop.wait(CARD_SWEEP_SECONDS)

@@ -48,15 +48,6 @@ class UploadStatus(StrEnum):
     NEEDS_INSTRUCTION = "needs_instruction"  # an admin sent a file without saying to add it
 
 
-class FileOutcome(StrEnum):
-    """What happened to one file (the knowledge base's AddOutcome values)."""
-
-    ADDED = "added"
-    REPLACED = "replaced"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True)
 class IncomingFile:
     """A file announced by the adapter; `handle` is the adapter's own description, given back to its fetch function."""
@@ -70,7 +61,7 @@ class UploadedFile:
     """One file's outcome, with the reason when it failed."""
 
     name: str
-    outcome: FileOutcome
+    outcome: AddOutcome
     doc_id: str | None = None
     chunks: int = 0
     reason: str = ""
@@ -84,7 +75,7 @@ class UploadReport:
     files: tuple[UploadedFile, ...] = ()
     message: str = ""
 
-    def count(self, outcome: FileOutcome) -> int:
+    def count(self, outcome: AddOutcome) -> int:
         """Return how many files ended with `outcome`."""
         return sum(1 for item in self.files if item.outcome is outcome)
 
@@ -96,14 +87,14 @@ class UploadReport:
         if not self.files:
             return self.message
         lines = ["Policy documents, from your upload:", *(f"• {_file_line(item)}" for item in self.files)]
-        totals = ", ".join(f"{outcome.value} {self.count(outcome)}" for outcome in FileOutcome)
+        totals = ", ".join(f"{outcome.value} {self.count(outcome)}" for outcome in AddOutcome)
         return "\n".join([*lines, totals[0].upper() + totals[1:] + "."])
 
 
 def _file_line(item: UploadedFile) -> str:
-    if item.outcome is FileOutcome.FAILED:
+    if item.outcome is AddOutcome.FAILED:
         return f"{item.name}: failed. {item.reason}"
-    if item.outcome is FileOutcome.UNCHANGED:
+    if item.outcome is AddOutcome.UNCHANGED:
         return f"{item.name}: unchanged (the same version is already indexed as `{item.doc_id}`)."
     return f"{item.name}: {item.outcome.value} as `{item.doc_id}` ({item.chunks} passage{'' if item.chunks == 1 else 's'})."
 
@@ -154,7 +145,7 @@ def receive_uploads(container: Container, *, chat_user_id: str, lookup_email: Ca
         try:
             content = fetch(file, limit)
         except AssistantError as error:
-            results.append(UploadedFile(safe_file_name(file.name), FileOutcome.FAILED, reason=error.message))
+            results.append(UploadedFile(safe_file_name(file.name), AddOutcome.FAILED, reason=error.message))
             continue
         results.extend(ingest_upload(container, user.employee_id, file.name, content, instruction).files)
     return UploadReport(UploadStatus.INGESTED, tuple(results))
@@ -206,8 +197,8 @@ def _ingest(container: Container, actor_id: int, filename: str, content: bytes) 
             item = container.knowledge.base.add_file(path, added_by=added_by, source=f"uploaded in chat: {name}")
         except KnowledgeError as error:
             item = FileResult(str(path), AddOutcome.FAILED, reason=error.message)
-    result = UploadedFile(name, FileOutcome(item.outcome.value), item.doc_id, item.chunks, item.reason.replace(str(path), name))
-    if result.outcome in {FileOutcome.ADDED, FileOutcome.REPLACED}:
+    result = UploadedFile(name, item.outcome, item.doc_id, item.chunks, item.reason.replace(str(path), name))
+    if result.outcome in {AddOutcome.ADDED, AddOutcome.REPLACED}:
         with transaction(container.session_factory) as session:
             record_audit(session, actor=get_employee(session, employee_id=actor_id), action=f"knowledge.{result.outcome.value}",
                          subject=f"document:{result.doc_id}",

@@ -210,9 +210,10 @@ class OfflineEngine:
         route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
         if self._is_switch(route, flow) and not (set(route.slots) & set(flow.required)):
             return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
-        changes = {k: v for k, v in route.slots.items() if k not in ("summary", "topic", "description")}
         if flow.read_slots is not None:
             changes = flow.read_slots(turn.text, None)
+        else:
+            changes = {k: v for k, v in route.slots.items() if k not in ("summary", "topic", "description")}
         if flow.intent == "human_handoff":
             changes = {"team": team for team, pattern in TEAM_WORDS.items() if pattern.search(turn.text)}
             changes = changes if len(changes) == 1 else {}

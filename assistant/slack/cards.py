@@ -87,9 +87,14 @@ def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int
     if not outcome.decided:  # a second click, a racing approver, not theirs: nothing changes, only they are told
         _tell(client, channel, user_id, outcome.text)
         return outcome
+    sync_cards(deps, client)
+    return outcome
+
+
+def sync_cards(deps: SlackDeps, client: WebClient) -> None:
+    """After a write: show every decision made (cards closed, requesters told), then send the cards of new steps."""
     settle_decisions(deps, client)
     deliver_cards(deps, client)
-    return outcome
 
 
 def settle_decisions(deps: SlackDeps, client: WebClient) -> None:

@@ -21,7 +21,7 @@ from assistant.errors import error_text
 from assistant.forms import FormKind, look_up
 from assistant.home import HomeData, build_home
 from assistant.slack.blocks import escape, pending_approvals_blocks, section
-from assistant.slack.cards import deliver_cards, settle_decisions
+from assistant.slack.cards import sync_cards
 from assistant.slack.deps import SlackDeps
 from assistant.slack.forms import open_form
 from assistant.slack.people import employee_of
@@ -183,8 +183,7 @@ def converse(call: Invocation, text: str) -> None:
     reply = answer(call.deps.engine, key=key, employee_id=call.person.employee_id, text=text, now=call.deps.clock())
     call.reply(escape(reply.text) + "\n_To answer me here, use `/backoffice &lt;your reply&gt;`._")
     if reply.wrote:
-        settle_decisions(call.deps, call.client)
-        deliver_cards(call.deps, call.client)
+        sync_cards(call.deps, call.client)
 
 
 def status_text(data: HomeData) -> str:

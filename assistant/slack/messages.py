@@ -13,7 +13,7 @@ from assistant.chat import answer, has_conversation
 from assistant.errors import error_text
 from assistant.nlu.slot_text import clean_slack_markup
 from assistant.slack.blocks import escape
-from assistant.slack.cards import deliver_cards, settle_decisions
+from assistant.slack.cards import sync_cards
 from assistant.slack.deps import SlackDeps
 from assistant.slack.once import once_per_event
 from assistant.slack.people import employee_of
@@ -61,8 +61,7 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
         reply, reply_text = None, error_text(error)
     _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
     if reply is not None and reply.wrote:
-        settle_decisions(deps, client)  # a decision made in the conversation closes its card and tells the requester
-        deliver_cards(deps, client)
+        sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
 
 
 def _post_placeholder(client: WebClient, channel: str, thread_ts: str | None) -> tuple[str, str] | None:

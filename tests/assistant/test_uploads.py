@@ -8,7 +8,6 @@ from sqlalchemy import select
 from assistant.container import Container
 from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.uploads import (
-    FileOutcome,
     IncomingFile,
     UploadStatus,
     ingest_upload,
@@ -16,6 +15,7 @@ from assistant.uploads import (
     safe_file_name,
     wants_ingestion,
 )
+from knowledge.index import AddOutcome
 from tests.builders import make_company
 from tools.audit.models import AuditRecord
 from tools.db import transaction
@@ -51,16 +51,16 @@ def test_an_admin_adds_then_replaces_and_the_same_file_is_unchanged(container: C
     added = ingest_upload(container, company.admin, "bicycle-policy.md", POLICY, ADD)
     assert added.status is UploadStatus.INGESTED
     [item] = added.files
-    assert (item.name, item.outcome, item.doc_id, item.chunks) == ("bicycle-policy.md", FileOutcome.ADDED, "bicycle-policy", 1)
+    assert (item.name, item.outcome, item.doc_id, item.chunks) == ("bicycle-policy.md", AddOutcome.ADDED, "bicycle-policy", 1)
     assert documents(container) == [("bicycle-policy", "admin@example.com")]
     assert "basement" in container.knowledge.base.search("where are bicycles kept?", k=1)[0].text
     assert "bicycle-policy.md: added as `bicycle-policy` (1 passage)." in added.text and added.text.endswith(
         "Added 1, replaced 0, unchanged 0, failed 0.")
 
     again = ingest_upload(container, company.admin, "bicycle-policy.md", POLICY, "add")
-    assert again.files[0].outcome is FileOutcome.UNCHANGED and "unchanged 1" in again.text
+    assert again.files[0].outcome is AddOutcome.UNCHANGED and "unchanged 1" in again.text
     newer = ingest_upload(container, company.admin, "bicycle-policy.md", POLICY.replace(b"basement", b"courtyard"), "replace it")
-    assert newer.files[0].outcome is FileOutcome.REPLACED
+    assert newer.files[0].outcome is AddOutcome.REPLACED
     assert "courtyard" in container.knowledge.base.search("where are bicycles kept?", k=1)[0].text
     with transaction(container.session_factory) as session:
         actions = [record.action for record in session.scalars(select(AuditRecord))]
@@ -88,7 +88,7 @@ def test_unsupported_empty_and_too_large_files_fail_with_their_reason(container:
     container.knowledge.base.max_file_bytes = 100
     cases = {"logo.png": b"\x89PNG....", "empty.md": b"   \n", "long.md": b"# Long\n\n" + b"word " * 50}
     reasons = {name: ingest_upload(container, company.admin, name, content, ADD).files[0] for name, content in cases.items()}
-    assert all(item.outcome is FileOutcome.FAILED for item in reasons.values())
+    assert all(item.outcome is AddOutcome.FAILED for item in reasons.values())
     assert reasons["logo.png"].reason.startswith("logo.png: '.png' files are not supported")
     assert reasons["empty.md"].reason == "empty.md is empty."
     assert reasons["long.md"].reason.startswith("long.md is over the 100-byte limit")
@@ -115,8 +115,8 @@ def test_received_files_are_fetched_only_for_an_admin_and_a_failed_fetch_fails_t
     report = receive_uploads(container, chat_user_id="UADM", lookup_email=emails.get, files=files, instruction=ADD, fetch=fetch)
     limit = container.knowledge.base.max_file_bytes + 1
     assert fetched == [("lost.md", limit), ("bicycle-policy.md", limit)]
-    assert [(item.name, item.outcome) for item in report.files] == [("lost.md", FileOutcome.FAILED),
-                                                                    ("bicycle-policy.md", FileOutcome.ADDED)]
+    assert [(item.name, item.outcome) for item in report.files] == [("lost.md", AddOutcome.FAILED),
+                                                                    ("bicycle-policy.md", AddOutcome.ADDED)]
     assert "lost.md: failed. I couldn't download it from Slack" in report.text
     assert documents(container) == [("bicycle-policy", "admin@example.com")]
 

@@ -53,11 +53,6 @@ def record_card_message(session: Session, *, card_id: int, channel: str, message
         session.flush()
 
 
-def list_approval_cards(session: Session, *, approval_id: int) -> list[ApprovalCard]:
-    """Return the cards posted for an approval, one per step."""
-    return list(session.scalars(select(ApprovalCard).where(ApprovalCard.approval_id == approval_id).order_by(ApprovalCard.step)))
-
-
 def list_cards_to_close(session: Session, *, limit: int = 100) -> list[tuple[ApprovalCard, Approval]]:
     """Return posted cards still open although their step was decided (or the request withdrawn), oldest first."""
     query = (select(ApprovalCard, Approval).join(Approval, Approval.id == ApprovalCard.approval_id)
