@@ -288,7 +288,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
             r"leav|\boff\b|\bpto\b|vaca|holi|hoil|\bhols\b|sick|\bill\b|unwell|absen|matern|patern|parental|bereave|compassion"
-            r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d"),
+            r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d"
+            # saying you are ill is asking for sick leave: "not feeling well, won't be in"
+            r"|not feeling (?:well|great|good|myself)|feel(?:ing)? (?:rough|terrible|awful|poorly|bad)|\bflu\b|fever|covid"
+            r"|migraine|surgery|won'?t be (?:in|coming in|working)|stay(?:ing)? (?:at )?home|can'?t (?:make it|come) in"),
         "cancel_words": re.compile(
             r"cancel|cancle|withdraw|scrap|remove|undo|delete|retract|revoke|drop|\bpull|reverse|unbook|call (?:it )?off"
             r"|take (?:it |that )?back|get rid|\bkill|\bstop|no longer|(?:n't|not|never) (?:need|want)|changed my mind"

@@ -34,6 +34,8 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "pls put me down for a half day on friday afternoon",
         "I'd like two weeks of parental leave from 1 March",
         "want some pto the week after next",
+        "not feeling great this morning, I won't be in today",  # saying you are ill asks for sick leave
+        "how would I go about booking a vacation?",  # asking how to book leave starts the booking
     ],
     Intent.LEAVE_BALANCE: [
         "how much holiday do I have left this year?",
@@ -127,6 +129,8 @@ NOT_WORK = [
     "what time should I leave for the airport",
     "how much is a bitcoin worth today",
     "pay my phone bill",
+    "I've got a fever, which medicine is best?",
+    "where can I get a covid test near me",
 ]
 WEATHER_PIZZA_BANK = [text for text in NOT_WORK if any(word in text for word in ("weather", "rain", "pizza", "transfer", "wire"))]
 
