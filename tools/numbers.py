@@ -11,3 +11,8 @@ def days_number(value: Decimal | None) -> int | float | None:
         return None
     value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def day_count(amount: object, kind: str = "") -> str:
+    """Return "1 working day", "2.5 days": the count with its noun in the right number."""
+    return f"{amount} {kind}{'day' if str(amount) in ('1', '1.0') else 'days'}"

@@ -177,6 +177,9 @@ class OfflineEngine:
 
     def _on_collect(self, turn: Turn) -> Reply:
         flow = FLOWS[turn.state["intent"]]
+        if words.is_no(turn.text) and turn.state.get("asking") not in FREE_TEXT_SLOTS:
+            turn.state = {}  # "no" to "which dates?" or after a refusal: the person does not want to go on
+            return Reply(words.CANCELLED, flow.intent)
         route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
         asking = turn.state.get("asking")
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None

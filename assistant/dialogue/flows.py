@@ -10,6 +10,7 @@ from typing import Any
 from assistant.nlu.slot_access import access_request, read_access_slots
 from assistant.nlu.slot_comment import comment_request, read_comment_slots
 from assistant.nlu.slot_decision import decision_request, read_decision_slots
+from tools.numbers import day_count
 
 Slots = dict[str, str]
 
@@ -55,11 +56,6 @@ def _day(iso: str) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
-def days(amount: object, kind: str = "") -> str:
-    """Return "1 working day", "2.5 days": the count with its noun in the right number."""
-    return f"{amount} {kind}{'day' if str(amount) in ('1', '1.0') else 'days'}"
-
-
 def _approvers(preview: dict[str, Any]) -> str:
     names = [step.get("name") or step.get("approver") for step in preview.get("approvers", [])]
     notes = " ".join(step["note"] for step in preview.get("approvers", []) if step.get("note"))
@@ -80,8 +76,8 @@ def _leave_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     period = _day(preview["start_date"]) if preview["start_date"] == preview["end_date"] else \
         f"{_day(preview['start_date'])} to {_day(preview['end_date'])}"
     half = f" ({preview['half_day']} only)" if preview.get("half_day") else ""
-    after = "no cap on this type" if preview.get("balance_after") is None else f"{days(preview['balance_after'])} left afterwards"
-    return (f"{preview.get('leave_type_name', preview['leave_type'])}: {period}{half}, {days(preview['working_days'], 'working ')}; "
+    after = "no cap on this type" if preview.get("balance_after") is None else f"{day_count(preview['balance_after'])} left afterwards"
+    return (f"{preview.get('leave_type_name', preview['leave_type'])}: {period}{half}, {day_count(preview['working_days'], 'working ')}; "
             f"{after}. {_approvers(preview)} Shall I submit it?")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import re
 
 from assistant.dialogue import words
-from assistant.dialogue.flows import days
+from tools.numbers import day_count
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
 from assistant.nlu.router import Route
@@ -35,7 +35,7 @@ def _balance(data: dict[str, Any], leave_type: str | None) -> str:
     rows = [r for r in data["balances"] if not leave_type or r["leave_type"] == leave_type] or data["balances"]
     if not rows:
         return f"You have no leave allowance set up for {data['year']} yet; HR can add it."
-    parts = [f"{r['leave_type']}: " + ("no cap" if r["available"] is None else f"{days(r['available'])} available")
+    parts = [f"{r['leave_type']}: " + ("no cap" if r["available"] is None else f"{day_count(r['available'])} available")
              + (f" ({r['reserved']} reserved by pending requests)" if r["reserved"] else "") for r in rows]
     return f"Your {data['year']} leave balance: " + "; ".join(parts) + "."
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant.container import Container
+from assistant.dialogue import words
 from assistant.dialogue.reply import Reply
 from tests.builders import Company, make_company
 from tests.conftest import NOW
@@ -48,6 +49,26 @@ def test_no_at_confirmation_writes_nothing(container: Container, company: Compan
     say("I need Dec 14 to Dec 18 off")
     assert "cancelled" in say("no").text.lower()
     assert rows(container, LeaveRequest) == []
+
+
+def test_no_while_collecting_or_after_a_refusal_cancels(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Which dates" in say("I'm not feeling well, won't be in").text
+    assert say("no").text == words.CANCELLED
+    say = speaker(container, company.requester, "after refusal")
+    container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
+    before = writes(container)
+    assert "overlaps" in say("I need Dec 15 off").text
+    assert say("no").text == words.CANCELLED  # not read as a new, out-of-scope message
+    assert "nothing in progress" in say("cancel").text.lower()
+    assert writes(container) == before
+
+
+def test_one_day_is_not_said_in_the_plural(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "1 working day;" in say("I need Monday Dec 14 off").text
+    done = say("yes").text
+    assert "1 working day (request #" in done and "1 working days" not in done
 
 
 # --- reads ----------------------------------------------------------------------------------------------

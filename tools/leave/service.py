@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
-from tools.numbers import days_number
+from tools.numbers import day_count, days_number
 from tools.leave.calendar import working_days_by_year
 from tools.leave.models import (
     CompanyHoliday,
@@ -227,7 +227,7 @@ def create_leave_request(
             available = allocation.allowance - allocation.taken - allocation.reserved  # type: ignore[operator]
             raise ToolError(
                 ErrorCode.INSUFFICIENT_BALANCE,
-                f"Not enough {leave_type.code} leave in {year}: {days_number(days)} working days requested, "
+                f"Not enough {leave_type.code} leave in {year}: {day_count(days_number(days), 'working ')} requested, "
                 f"{days_number(available)} available.",
             )
     session.flush()

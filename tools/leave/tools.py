@@ -12,7 +12,7 @@ from tools.approvals.service import cancel_approvals_for_subject, resolve_chain
 from tools.errors import ErrorCode, ToolError
 from tools.leave import service
 from tools.leave.models import HalfDay, LeaveRequest
-from tools.numbers import days_number
+from tools.numbers import day_count, days_number
 from tools.people.models import Role
 from tools.people.service import get_employee, get_employee_by_email
 from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
@@ -99,7 +99,7 @@ def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResult:
     balance = next(b for b in service.list_balances(ctx.session, employee=ctx.actor, year=args.start_date.year) if b.leave_type == leave_type.code)
     data = describe_request(request, leave_type.code)
     data["balance_after"] = days_number(balance.available)
-    text = f"{leave_type.name} {request.start_date} to {request.end_date}: {data['working_days']} working days (request #{request.id})."
+    text = f"{leave_type.name} {request.start_date} to {request.end_date}: {day_count(data['working_days'], 'working ')} (request #{request.id})."
     subject = request_subject(request.id)
     if not leave_type.requires_approval:
         service.record_leave_approved(ctx.session, request=request)
@@ -130,7 +130,7 @@ def preview_leave_request(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResul
     finally:
         savepoint.rollback()  # a preview never writes
     data["approvers"] = [step.as_json() | {"name": step.approver.name} for step in steps]
-    return ToolResult(data=data, message=f"{data['working_days']} working days; {data['balance_after']} left afterwards.")
+    return ToolResult(data=data, message=f"{day_count(data['working_days'], 'working ')}; {data['balance_after']} left afterwards.")
 
 
 def list_my_leave(ctx: ToolContext, args: ListLeaveArgs) -> ToolResult:
