@@ -144,7 +144,7 @@ class OfflineEngine:
             return Reply(f"That date doesn't exist: {problem}. Which date did you mean?", flow.intent)
         missing = [name for name in (*flow.required, *flow.more_required(slots)) if not slots.get(name)]
         if flow.pick is not None and missing[:1] == [flow.required[0]]:
-            choices = self._candidates(turn, flow.pick)
+            choices, any_at_all = self._candidates(turn, flow.pick)
             if len(choices) == 1:  # only one it can be: read it back instead of asking for a number
                 slots[flow.required[0]] = choices[0][0]
                 missing = missing[1:]
@@ -153,7 +153,7 @@ class OfflineEngine:
                 return Reply(f"{flow.pick.question} {'; '.join(label for _, label in choices[:5])}", flow.intent)
             else:
                 turn.state = {}
-                return Reply(flow.pick.none, flow.intent)
+                return Reply(flow.pick.none_matching if any_at_all and flow.pick.none_matching else flow.pick.none, flow.intent)
         if missing:
             turn.state.update(stage="collect", asking=missing[0])
             return Reply(flow.questions[missing[0]], flow.intent)
@@ -162,24 +162,31 @@ class OfflineEngine:
             try:
                 preview = self.pipeline.run(flow.preview_tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now).data
             except Exception as error:  # noqa: BLE001 - refusals become the reply; the flow stays open for a correction
-                turn.state = {**turn.state, "stage": "collect", "refused": True} if is_refusal(error) else {}
-                return Reply(f"{error_text(error)} You can change the details, or say cancel.", flow.intent)
+                refusal = f"{error_text(error)} {words.RECEIPT_HINT if _needs_receipt(error) else ''}".rstrip()
+                # no question is open now: the next message is a correction, a new request, or cancel
+                turn.state = {**turn.state, "stage": "collect", "refused": refusal, "asking": None} if is_refusal(error) else {}
+                return Reply(f"{refusal} {words.CHANGE_OR_CANCEL}", flow.intent)
         turn.state["stage"] = "confirm"
         turn.state.pop("refused", None)
         return Reply(flow.confirm_text(slots, preview), flow.intent, preview)
 
-    def _candidates(self, turn: Turn, pick: Pick) -> list[tuple[str, str]]:
-        """Return the (value, label) candidates a person can choose from, e.g. their upcoming leave."""
+    def _candidates(self, turn: Turn, pick: Pick) -> tuple[list[tuple[str, str]], bool]:
+        """Return the (value, label) candidates that fit what the person said, e.g. their upcoming sick leave,
+        and whether they have any candidates at all."""
         try:
-            return pick.candidates(self.pipeline.run(pick.tool, {}, actor_id=turn.actor_id, now=turn.now).data, turn.today)
-        except Exception:  # noqa: BLE001 - without the list, the question asks for the number instead
-            return []
+            data = self.pipeline.run(pick.tool, {}, actor_id=turn.actor_id, now=turn.now).data
+        except Exception:  # noqa: BLE001 - without the list, there is nothing to offer
+            return [], False
+        fitting = pick.candidates(data, turn.today, turn.state["slots"])
+        return fitting, bool(fitting) or bool(pick.candidates(data, turn.today, {}))
 
     def _on_collect(self, turn: Turn) -> Reply:
         flow = FLOWS[turn.state["intent"]]
         if words.is_no(turn.text) and turn.state.get("asking") not in FREE_TEXT_SLOTS:
             turn.state = {}  # "no" to "which dates?" or after a refusal: the person does not want to go on
             return Reply(words.CANCELLED, flow.intent)
+        if words.is_yes(turn.text) and turn.state.get("refused"):
+            return Reply(f"I can't submit it as it is. {turn.state['refused']} {words.CHANGE_OR_CANCEL}", flow.intent)
         route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
         asking = turn.state.get("asking")
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
@@ -260,6 +267,10 @@ class OfflineEngine:
         if "start_date" in merged and "end_date" not in merged:
             merged["end_date"] = merged["start_date"]
         return merged
+
+
+def _needs_receipt(error: BaseException) -> bool:
+    return getattr(error, "details", {}).get("needs") == "receipt"
 
 
 def _has_topic(text: str) -> bool:

@@ -20,9 +20,11 @@ class Pick:
     """How to fill a flow's first slot when the person did not give it: offer their candidates from a read tool."""
 
     tool: str
-    candidates: Callable[[dict[str, Any], date], list[tuple[str, str]]]  # (tool data, today) -> (slot value, label)
+    # (tool data, today, slots said so far) -> (slot value, label); the slots narrow it down ("my sick day")
+    candidates: Callable[[dict[str, Any], date, Slots], list[tuple[str, str]]]
     question: str  # asked before the listed candidates
     none: str  # said when there is nothing to choose from
+    none_matching: str = ""  # said when there are candidates, but none fits what the person described
 
 
 @dataclass(frozen=True)
@@ -115,15 +117,21 @@ def _access_confirm(slots: Slots, preview: dict[str, Any]) -> str:
             f"{_approvers(preview)} Shall I submit it?")
 
 
-def _upcoming_leave(data: dict[str, Any], today: date) -> list[tuple[str, str]]:
-    """The person's pending or approved leave that has not started yet, soonest first."""
-    rows = sorted((row for row in data["requests"] if row["status"] in ("pending", "approved") and row["start_date"] > today.isoformat()),
+def _upcoming_leave(data: dict[str, Any], today: date, slots: Slots) -> list[tuple[str, str]]:
+    """The person's leave that can still be cancelled (pending, or approved and not started), soonest first,
+    narrowed to the leave type and dates they named ("cancel my sick day", "cancel my leave next week")."""
+    now = today.isoformat()
+    start, end = slots.get("start_date"), slots.get("end_date") or slots.get("start_date")
+    rows = sorted((row for row in data["requests"]
+                   if (row["status"] == "pending" and row["end_date"] >= now or row["status"] == "approved" and row["start_date"] > now)
+                   and slots.get("leave_type") in (None, row["leave_type"])
+                   and (start is None or end is None or row["start_date"] <= end and row["end_date"] >= start)),
                   key=lambda row: row["start_date"])
     return [(str(row["request_id"]), f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['status']})")
             for row in rows]
 
 
-def _waiting_approvals(data: dict[str, Any], today: date) -> list[tuple[str, str]]:
+def _waiting_approvals(data: dict[str, Any], today: date, slots: Slots) -> list[tuple[str, str]]:
     return [(str(row["approval_id"]), f"#{row['approval_id']} {row['summary']}") for row in data["approvals"]]
 
 
@@ -141,7 +149,7 @@ def _decision_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     return f"Approve {what}{step}? Shall I record it?"
 
 
-def _open_tickets(data: dict[str, Any], today: date) -> list[tuple[str, str]]:
+def _open_tickets(data: dict[str, Any], today: date, slots: Slots) -> list[tuple[str, str]]:
     return [(str(row["ticket_id"]), f"#{row['ticket_id']} {row['summary']} ({row['status']})")
             for row in data["tickets"] if row["status"] not in ("resolved", "closed")]
 
@@ -199,7 +207,9 @@ FLOWS: dict[str, Flow] = {
              pick=Pick("list_my_tickets", _open_tickets, "Which ticket?", "You have no open tickets to add to.")),
         Flow("cancel_leave", "cancel_leave", ("request_id",), {"request_id": "Which leave request should I cancel? (its number)"},
              _cancel_args, _cancel_confirm, preview_tool="get_leave_request",
-             pick=Pick("list_my_leave", _upcoming_leave, "Which one should I cancel?", "You have no upcoming leave to cancel.")),
+             pick=Pick("list_my_leave", _upcoming_leave, "Which one should I cancel?", "You have no upcoming leave to cancel.",
+                       "None of your upcoming leave matches that. Give me the request number, or ask \"what's the status of my leave?\" "
+                       "to see it all.")),
         Flow("pending_approvals", "decide_approval", ("approval_id", "decision"),
              {"approval_id": "Which one? (its number)", "decision": "Approve or deny it?",
               "reason": "Why do you deny it? The requester will see your reason."},

@@ -28,6 +28,9 @@ EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Frid
 CANCELLED = "OK, I've cancelled that. Nothing was submitted."
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
 EXPIRED = "That earlier request timed out before you confirmed it, so nothing was submitted. Let's start again: what do you need?"
+CHANGE_OR_CANCEL = "You can change the details, or say cancel."
+RECEIPT_HINT = ("A claim that needs a receipt goes through the expense form, which takes the file: /backoffice expense in Slack, "
+                "or `backoffice expenses submit --receipt FILE` in a terminal.")
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
 
 

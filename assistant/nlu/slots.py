@@ -73,6 +73,11 @@ def extract_slots(text: str, *, intent: str | None, today: date, default_currenc
         money = find_money(original, default_currency=default_currency.upper(), allow_bare=False) if intent is None else None
         if money is not None:
             slots[Slot.AMOUNT], slots[Slot.CURRENCY] = money.amount, money.currency or ""
+    elif intent == "cancel_leave":  # "cancel my sick day next week": which leave, when no number is given
+        _leave_slots(slots, lowered, today=today, day_first=day_first, with_ids=False)
+        slots.pop(Slot.HALF_DAY, None)
+        if slots.get(Slot.LEAVE_TYPE) == "annual" and not _patterns()["annual_words"].search(lowered):
+            del slots[Slot.LEAVE_TYPE]  # "time off", "PTO", "days off" name any leave, not annual leave only
     elif intent == "leave_balance":
         _set(slots, Slot.LEAVE_TYPE, first_match(LEAVE_TYPES, lowered))
     elif intent == "submit_expense":
@@ -180,6 +185,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     keywords = (r"leave\s+request|time[- ]off\s+request|expense\s+claim|expense\s+report|request|req|ticket|tkt|case|"
                 r"incident|claim|expense")
     return {
+        "annual_words": re.compile(r"\b(?:annual|vacation|vacay|holidays?)\b"),
         "past_tense": re.compile(r"\b(?:was|were|had|been|went|got|missed|stayed)\b"),
         "am": re.compile(r"\b(?:morning|a\.m\.|first\s+half)\b|\bhalf[- ]?day\s*\(?am\b|\bam\s+only\b"),
         "pm": re.compile(r"\b(?:afternoon|p\.m\.|second\s+half)\b|\bhalf[- ]?day\s*\(?pm\b|\bpm\s+only\b|(?<=\d)\s?pm\b"),

@@ -64,6 +64,37 @@ def test_no_while_collecting_or_after_a_refusal_cancels(container: Container, co
     assert writes(container) == before
 
 
+def test_yes_after_a_refusal_repeats_it_and_a_question_still_gets_answered(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    before = writes(container)
+    refused = say("claim 84.50 USD for lunch at Cafe Lisboa yesterday").text
+    assert "A receipt is required" in refused and "/backoffice expense" in refused  # where a receipt can be given
+    again = say("yes").text
+    assert again.startswith("I can't submit it as it is.") and "A receipt is required" in again
+    assert "Shall I submit it?" in say("actually it was 20").text  # the claim is still open for a correction
+    say("no")
+    say("expense a taxi, 30 USD")
+    say("City Cabs")  # answers "where did you spend it?"; then the receipt refusal
+    assert "outside what I can help with" not in say("what's the hotel budget per night?").text  # not read as the merchant
+    assert writes(container) == before
+
+
+def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container, company: Company) -> None:
+    run = container.pipeline.run
+    run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
+    run("request_leave", {"start_date": "2026-11-27", "end_date": "2026-11-27", "leave_type": "sick"}, actor_id=company.requester,
+        now=NOW)  # pending, from today: can still be withdrawn
+    say = speaker(container, company.requester)
+    assert "(sick, Fri 27 Nov 2026" in say("cancel my sick day").text
+    assert say("no").text == words.CANCELLED
+    assert "(annual, Mon 14 Dec 2026" in say("cancel my time off from Dec 15 to 16").text
+    say("no")
+    assert "Which one should I cancel?" in say("cancel my leave").text
+    say("cancel")
+    assert "None of your upcoming leave matches" in say("cancel my parental leave").text
+    assert [r.status for r in rows(container, LeaveRequest)] == ["pending", "pending"]
+
+
 def test_one_day_is_not_said_in_the_plural(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "1 working day;" in say("I need Monday Dec 14 off").text

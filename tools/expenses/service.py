@@ -104,6 +104,7 @@ def create_expense_claim(
         raise ToolError(
             ErrorCode.INVALID_INPUT,
             f"A receipt is required for {category.name} claims over {category.receipt_required_over} {company_currency}.",
+            details={"needs": "receipt"},
         )
     claim = ExpenseClaim(
         employee_id=employee.id,

@@ -157,7 +157,7 @@ def cancel_leave(ctx: ToolContext, args: LeaveRequestIdArgs) -> ToolResult:
     service.cancel_leave_request(ctx.session, request=request, today=ctx.today)
     cancelled = cancel_approvals_for_subject(ctx.session, subject=request_subject(request.id), reason="Withdrawn by the requester.")
     data = {**describe_request(request, _type_code(ctx, request)), "previous_status": was, "cancelled_approvals": cancelled}
-    return ToolResult(data=data, message=f"Leave request #{request.id} is cancelled; {days_number(request.working_days)} days are back in your balance.",
+    return ToolResult(data=data, message=f"Leave request #{request.id} is cancelled; {day_count(days_number(request.working_days))} back in your balance.",
                       subject=request_subject(request.id))
 
 
