@@ -134,7 +134,7 @@ class OfflineEngine:
         return {}
 
     def _read(self, turn: Turn, route: Route) -> Reply:
-        return answer_read(self.pipeline, turn.actor_id, route, turn.text, turn.now)
+        return answer_read(self.pipeline, turn.actor_id, route, turn.text, turn.now, turn.today)
 
     def _advance(self, turn: Turn, flow: Flow) -> Reply:
         slots: Slots = turn.state["slots"]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
-import re
-
 from assistant.dialogue import words
-from tools.numbers import day_count
+from assistant.dialogue.holidays import answer_holiday_question, read_holiday_question
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
 from assistant.nlu.router import Route
+from tools.numbers import day_count
 from tools.pipeline import Pipeline
 
 LIST_LIMIT = 5
@@ -56,9 +56,12 @@ def _approval(row: dict[str, Any]) -> str:
     return f"#{row['approval_id']} {row['summary']} (step {row['step']} of {row['steps']})"
 
 
-def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: str) -> Reply:
+def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: str, today: date | None) -> Reply:
     slots = route.slots
     run = lambda tool, args: pipeline.run(tool, args, actor_id=actor_id, now=now)  # noqa: E731
+    holidays = read_holiday_question(text, today) if today and route.intent in ("policy_question", "out_of_scope") else None
+    if holidays is not None:  # "when is the next public holiday?": the calendar answers, not the policy text
+        return Reply(answer_holiday_question(holidays, run), "policy_question")
     other = SOMEONE_ELSE.search(text) if route.intent in PERSONAL_READS else None
     if other:
         name = other.group(1) or other.group(2)
@@ -103,9 +106,9 @@ def _policy_fallback(run: Any, text: str) -> Reply:
     return Reply(words.OUT_OF_SCOPE, "out_of_scope")
 
 
-def answer_read(pipeline: Pipeline, actor_id: int, route: Route, text: str, now: datetime) -> Reply:
-    """Answer a read-only intent; refusals and faults become the reply."""
+def answer_read(pipeline: Pipeline, actor_id: int, route: Route, text: str, now: datetime, today: date | None = None) -> Reply:
+    """Answer a read-only intent; refusals and faults become the reply. `today` is the person's own date."""
     try:
-        return _run(pipeline, actor_id, now, route, text)
+        return _run(pipeline, actor_id, now, route, text, today)
     except Exception as error:  # noqa: BLE001 - the person always gets an answer or a reason
         return Reply(error_text(error), route.intent)

@@ -17,7 +17,7 @@ HELP = (
     "• expenses: \"claim $45.20 for lunch at Cafe Uno yesterday\", \"status of my expense claims\"\n"
     "• IT: \"my laptop won't turn on\", \"I need read access to the finance drive for the audit\", "
     "\"what's the status of ticket 7?\", \"add to ticket 7: it happens on battery only\"\n"
-    "• policies: \"what's the hotel budget per night?\"\n"
+    "• policies and holidays: \"what's the hotel budget per night?\", \"when is the next public holiday?\"\n"
     "• approvals: \"what's waiting for my approval?\", \"approve 12\", \"deny 12 because the team is at the offsite\"\n"
     "• a person: \"talk to someone in HR\"\n"
     "Say cancel at any point to stop."

@@ -105,6 +105,24 @@ def test_one_day_is_not_said_in_the_plural(container: Container, company: Compan
 # --- reads ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("question", "answer"), [
+    ("when is the next public holiday?", "The next holidays in US:\n• Fri 25 Dec 2026: Christmas Day\n• Fri 1 Jan 2027: New Year's Day"),
+    ("is Dec 25 a day off?", "Yes: Fri 25 Dec 2026 is Christmas Day (a public holiday in US)."),
+    ("Is Monday a holiday?", "No: Mon 30 Nov 2026 is not a public or company holiday in US."),
+    ("are there any holidays next month", "Holidays in US from Tue 1 Dec 2026 to Thu 31 Dec 2026:\n• Fri 25 Dec 2026: Christmas Day"),
+    ("when is thanksgiving", "Thanksgiving Day is on Thu 25 Nov 2027 (a public holiday in US)."),
+])
+def test_holiday_dates_come_from_the_persons_calendar(container: Container, company: Company, question: str, answer: str) -> None:
+    assert speaker(container, company.requester)(question).text.startswith(answer)
+
+
+def test_a_question_about_holiday_rules_goes_to_the_policies(container: Container, company: Company, tmp_path) -> None:
+    (tmp_path / "leave.md").write_text("# Leave\n\n## Public holidays\n\nPublic holidays never count against your annual leave.\n")
+    container.knowledge.base.add_paths([tmp_path / "leave.md"], added_by="test")
+    reply = speaker(container, company.requester)("do public holidays count against my PTO?")
+    assert "never count against your annual leave" in reply.text and "Christmas" not in reply.text
+
+
 def test_balance_status_and_approvals(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "25 days available" in say("how many vacation days do I have left?").text

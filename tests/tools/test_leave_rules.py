@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from tests.builders import add_employee, make_company, run
 from tests.conftest import NOW
 from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
-from tools.leave.models import LeaveAllocation, LeaveLedgerEntry, LeaveType
+from tools.leave.models import CompanyHoliday, LeaveAllocation, LeaveLedgerEntry, LeaveType
 from tools.leave.service import cancel_leave_request, get_leave_request
 
 
@@ -42,6 +42,34 @@ def test_country_public_holidays_are_not_working_days(container: Container) -> N
     assert de["working_days"] == 5  # 25 Dec is off in Germany (26 Dec falls on a Saturday)
     easter = run(container, "request_leave", {"start_date": "2027-03-29", "end_date": "2027-04-02"}, german)
     assert easter["working_days"] == 4  # Good Friday (2 April 2027) is a German public holiday
+
+
+def test_holidays_are_the_own_countrys_and_the_companys(container: Container) -> None:
+    make_company(container)
+    with transaction(container.session_factory) as session:
+        german = add_employee(session, "de@example.com", country="DE").id
+        american = add_employee(session, "us@example.com", country="US").id
+        session.add(CompanyHoliday(day=date(2026, 12, 24), name="Winter break", country=None))
+        session.add(CompanyHoliday(day=date(2026, 12, 28), name="Berlin office day", country="DE"))
+    december = {"start_date": "2026-12-01", "end_date": "2026-12-31"}
+    de = [(row["date"], row["name"], row["kind"]) for row in run(container, "list_holidays", december, german)["holidays"]]
+    us = [(row["date"], row["kind"]) for row in run(container, "list_holidays", december, american)["holidays"]]
+    assert ("2026-12-24", "Winter break", "company") in de and ("2026-12-28", "Berlin office day", "company") in de
+    assert ("2026-12-26", "Second Day of Christmas", "public") in de
+    assert us == [("2026-12-24", "company"), ("2026-12-25", "public")]  # neither Germany's days nor its office's
+    soonest = run(container, "list_holidays", {"limit": 1}, american)  # from today (NOW), soonest first
+    assert [row["date"] for row in soonest["holidays"]] == ["2026-12-24"] and soonest["more"]
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    ({"start_date": "2027-02-01", "end_date": "2027-01-01"}, "before the start date"),
+    ({"start_date": "2027-01-01", "end_date": "2031-01-01"}, "at most three years"),
+])
+def test_holiday_list_refuses_a_bad_range(container: Container, args: dict, problem: str) -> None:
+    company = make_company(container)
+    with pytest.raises(ToolError, match=problem) as refused:
+        run(container, "list_holidays", args, company.requester)
+    assert refused.value.code is ErrorCode.INVALID_INPUT
 
 
 def test_request_across_new_year_reserves_from_both_years(container: Container) -> None:

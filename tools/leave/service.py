@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
 from tools.numbers import day_count, days_number
-from tools.leave.calendar import working_days_by_year
+from tools.leave.calendar import days_off, working_days_by_year
 from tools.leave.models import (
     CompanyHoliday,
     HalfDay,
@@ -311,3 +311,26 @@ def is_on_leave(session: Session, *, employee_id: int, day: date) -> LeaveReques
             LeaveRequest.end_date >= day,
         )
     )
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """A day off for everyone in a country: a public holiday, or one the company adds."""
+
+    day: date
+    name: str
+    kind: str  # "public" or "company"
+
+
+def list_holidays(session: Session, *, employee: Employee, start: date, end: date) -> list[Holiday]:
+    """Return the public holidays of the employee's country and the company's own holidays between two dates."""
+    public = days_off(employee.country, start, end)
+    company = session.scalars(
+        select(CompanyHoliday).where(
+            CompanyHoliday.day.between(start, end),
+            (CompanyHoliday.country.is_(None)) | (CompanyHoliday.country == employee.country),
+        )
+    )
+    found = [Holiday(day, name, "public") for day, name in public.items()]
+    found += [Holiday(row.day, row.name, "company") for row in company if row.day not in public]
+    return sorted(found, key=lambda holiday: holiday.day)

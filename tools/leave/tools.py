@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import Field
 
@@ -16,6 +16,10 @@ from tools.numbers import day_count, days_number
 from tools.people.models import Role
 from tools.people.service import get_employee, get_employee_by_email
 from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
+
+
+HOLIDAY_HORIZON_DAYS = 365
+MAX_HOLIDAY_SPAN_DAYS = 3 * 366
 
 
 class GetLeaveBalanceArgs(ToolArgs):
@@ -32,6 +36,12 @@ class RequestLeaveArgs(ToolArgs):
 
 class ListLeaveArgs(ToolArgs):
     limit: int = Field(20, ge=1, le=200)
+
+
+class ListHolidaysArgs(ToolArgs):
+    start_date: date | None = Field(None, description="From this day (ISO date); omit for today.")
+    end_date: date | None = Field(None, description="Until this day, inclusive (ISO date); omit for a year after the start.")
+    limit: int = Field(10, ge=1, le=100, description="At most this many holidays, soonest first.")
 
 
 class LeaveRequestIdArgs(ToolArgs):
@@ -138,6 +148,24 @@ def list_my_leave(ctx: ToolContext, args: ListLeaveArgs) -> ToolResult:
     codes = {t.id: t.code for t in service.list_leave_types(ctx.session)}
     rows = [describe_request(r, codes[r.leave_type_id]) for r in service.list_leave_requests(ctx.session, employee=ctx.actor, limit=args.limit)]
     return ToolResult(data={"requests": rows}, message=f"You have {len(rows)} leave requests.")
+
+
+def list_holidays(ctx: ToolContext, args: ListHolidaysArgs) -> ToolResult:
+    """List the public holidays of your country and the company's holidays, soonest first, from today or a date."""
+    start = args.start_date or ctx.today
+    end = args.end_date or start + timedelta(days=HOLIDAY_HORIZON_DAYS)
+    if end < start:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"The end date {end} is before the start date {start}.")
+    if (end - start).days > MAX_HOLIDAY_SPAN_DAYS:
+        raise ToolError(ErrorCode.INVALID_INPUT, "Ask for at most three years of holidays at a time.")
+    found = service.list_holidays(ctx.session, employee=ctx.actor, start=start, end=end)
+    rows = [{"date": holiday.day.isoformat(), "weekday": f"{holiday.day:%a}", "name": holiday.name, "kind": holiday.kind}
+            for holiday in found[: args.limit]]
+    listed = "; ".join(f"{row['date']} {row['name']}" for row in rows)
+    message = (f"Holidays in {ctx.actor.country} from {start} to {end}: {listed}." if rows
+               else f"No public or company holidays in {ctx.actor.country} from {start} to {end}.")
+    return ToolResult(data={"country": ctx.actor.country, "start_date": start.isoformat(), "end_date": end.isoformat(),
+                            "holidays": rows, "more": len(found) > len(rows)}, message=message)
 
 
 def get_leave_request(ctx: ToolContext, args: LeaveRequestIdArgs) -> ToolResult:
