@@ -28,6 +28,7 @@ from tools.approvals.service import get_approval, record_decision
 from tools.audit.models import AuditRecord
 from tools.db import Base, transaction
 from tools.errors import ErrorCode, ToolError
+from tools.helpdesk.models import Ticket
 from tools.leave.calendar import working_days_by_year
 from tools.leave.models import LeaveAllocation, LeaveLedgerEntry, LeaveRequest, LeaveType, LedgerKind
 from tools.people.models import Employee, Role
@@ -355,3 +356,15 @@ def test_an_approval_and_a_new_request_of_the_same_person_both_land(container: C
         assert (allocation.taken, allocation.reserved) == (10, 10)
         _assert_counters_match_ledger(allocation, _ledger(session, allocation.id))
         assert _count(session, AuditRecord, AuditRecord.action == "request_leave.executed") == 10
+
+
+def test_identical_access_requests_sent_at_once_open_one_ticket(container: Container) -> None:
+    company = make_company(container)
+    args = {"system": "GitHub", "access_level": "read", "justification": "Code reviews for the billing team."}
+    outcomes = _race(container, [_call(container, "request_system_access", args, company.requester) for _ in range(4)],
+                     hold=RowLock(Employee, company.requester))
+    assert len(_succeeded(outcomes)) == 1
+    assert _refusal_codes(outcomes) == [ErrorCode.CONFLICT] * 3
+    with transaction(container.session_factory) as session:
+        assert _count(session, Ticket, Ticket.requester_id == company.requester) == 1
+        assert _count(session, Approval) == 1

@@ -11,6 +11,7 @@ from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
 from tools.helpdesk.models import Ticket, TicketCategory, TicketComment, TicketPriority, TicketQueue, TicketStatus
 from tools.people.models import Employee
+from tools.people.service import lock_employee
 
 SLA_HOURS = {
     TicketPriority.URGENT: 4,
@@ -100,7 +101,11 @@ def record_ticket_status(
 
 
 def refuse_duplicate_access_request(session: Session, *, requester: Employee, system: str) -> None:
-    """Refuse a second access request for a system while the first still waits for approval."""
+    """Refuse a second access request for a system while the first still waits for approval.
+
+    The requester's row lock makes two identical requests sent at once check one after the other.
+    """
+    lock_employee(session, employee_id=requester.id)
     waiting = session.scalars(
         select(Ticket).where(Ticket.requester_id == requester.id, Ticket.category == TicketCategory.ACCESS,
                              Ticket.status == TicketStatus.PENDING, func.lower(Ticket.system) == system.strip().lower())
