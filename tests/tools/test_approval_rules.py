@@ -17,6 +17,7 @@ from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
 from tools.leave.models import LeaveRequest
 from tools.people.models import Role
+from tools.people.service import get_employee
 
 
 
@@ -51,8 +52,12 @@ def test_two_step_chain_executes_only_after_the_last_step(container: Container) 
     company = make_company(container)
     data = run(container, "request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12", "leave_type": "parental"}, company.requester)
     approval_id = data["approval_id"]
-    first = run(container, "decide_approval", {"approval_id": approval_id, "decision": "approve"}, company.manager)
+    step = container.pipeline.run("decide_approval", {"approval_id": approval_id, "decision": "approve"}, actor_id=company.manager, now=NOW)
+    first = step.data
     assert first["status"] == "pending" and first["approver"] == "hr@example.com"
+    with transaction(container.session_factory) as session:
+        hr_name = get_employee(session, employee_id=company.hr).name
+    assert step.message == f"Approved step 1 of 2; now waiting for {hr_name}."  # a name, not an address
     assert run(container, "get_leave_request", {"request_id": data["request_id"]}, company.requester)["status"] == "pending"
     with pytest.raises(ToolError) as refused:
         run(container, "decide_approval", {"approval_id": approval_id, "decision": "approve"}, company.manager)

@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 from tools.approvals import service
 from tools.approvals.models import Approval, ApprovalStatus, Decision
 from tools.errors import ErrorCode, ToolError
+from tools.people.service import get_employee_by_email
 from tools.pipeline import ToolArgs, ToolContext, ToolResult, execute_stored_call, validate_args
 
 
@@ -69,6 +70,14 @@ def _waiting_for_actor(ctx: ToolContext, approval_id: int) -> Approval:
     return approval
 
 
+def _name_of(ctx: ToolContext, email: str) -> str:
+    """Return the name of the person with this email, or the email itself when nobody has it."""
+    try:
+        return get_employee_by_email(ctx.session, email=email).name
+    except ToolError:
+        return email
+
+
 def preview_decision(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
     """Check a decision without recording it: the approval it is about, which must be waiting for you."""
     approval = _waiting_for_actor(ctx, args.approval_id)
@@ -84,7 +93,8 @@ def decide_approval(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
     if not complete:
         nxt = approval.chain[approval.step]
         data = {**describe_approval(ctx, approval), "decision": args.decision.value}
-        return ToolResult(data=data, subject=subject, message=f"Approved step {approval.step} of {len(approval.chain)}; now waiting for {nxt['approver']}.")
+        waiting_for = _name_of(ctx, str(nxt["approver"]))
+        return ToolResult(data=data, subject=subject, message=f"Approved step {approval.step} of {len(approval.chain)}; now waiting for {waiting_for}.")
     spec = ctx.registry[approval.tool]
     if args.decision is Decision.DENY:
         assert spec.hooks is not None
