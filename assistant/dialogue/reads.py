@@ -11,6 +11,7 @@ from assistant.dialogue.holidays import answer_holiday_question, read_holiday_qu
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
 from assistant.nlu.router import Route
+from tools.errors import ErrorCode, ToolError
 from tools.numbers import day_count
 from tools.pipeline import Pipeline
 
@@ -31,13 +32,15 @@ def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str) -> s
     return title + "\n" + "\n".join(f"• {render(row)}" for row in rows[:LIST_LIMIT])
 
 
-def _balance(data: dict[str, Any], leave_type: str | None) -> str:
+def _balance(data: dict[str, Any], leave_type: str | None, owner: str | None = None) -> str:
+    """Render a leave balance: the person's own (owner None) or someone else's they may see."""
     rows = [r for r in data["balances"] if not leave_type or r["leave_type"] == leave_type] or data["balances"]
     if not rows:
-        return f"You have no leave allowance set up for {data['year']} yet; HR can add it."
+        return f"{'You have' if owner is None else owner + ' has'} no leave allowance set up for {data['year']} yet; HR can add it."
     parts = [f"{r['leave_type']}: " + ("no cap" if r["available"] is None else f"{day_count(r['available'])} available")
              + (f" ({r['reserved']} reserved by pending requests)" if r["reserved"] else "") for r in rows]
-    return f"Your {data['year']} leave balance: " + "; ".join(parts) + "."
+    whose = "Your" if owner is None else owner + "'s"
+    return f"{whose} {data['year']} leave balance: " + "; ".join(parts) + "."
 
 
 def _leave(row: dict[str, Any]) -> str:
@@ -65,6 +68,13 @@ def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: s
     other = SOMEONE_ELSE.search(text) if route.intent in PERSONAL_READS else None
     if other:
         name = other.group(1) or other.group(2)
+        if route.intent == "leave_balance":  # a manager asking about their report, HR about anyone: the tool decides
+            try:
+                data = run("get_leave_balance", {"employee_name": name}).data
+                return Reply(_balance(data, slots.get("leave_type"), data["name"]), route.intent, data)
+            except ToolError as error:
+                if error.code is not ErrorCode.FORBIDDEN:
+                    return Reply(error.message, route.intent)
         return Reply(f"I can only show your own records, not {name}'s. {name} can ask me directly; their manager and HR see "
                      "their requests when they approve them.", route.intent)
     if route.intent == "leave_balance":

@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from assistant.container import Container
 from assistant.dialogue import words
 from assistant.dialogue.reply import Reply
-from tests.builders import Company, make_company
+from tests.builders import Company, add_employee, make_company
 from tests.conftest import NOW
 from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.helpdesk.models import Ticket
 from tools.leave.models import LeaveRequest
+from tools.people.models import Employee
 
 Say = Callable[[str], Reply]
 
@@ -114,6 +115,15 @@ def test_one_day_is_not_said_in_the_plural(container: Container, company: Compan
 ])
 def test_holiday_dates_come_from_the_persons_calendar(container: Container, company: Company, question: str, answer: str) -> None:
     assert speaker(container, company.requester)(question).text.startswith(answer)
+
+
+def test_a_manager_asks_for_a_reports_balance_and_a_colleague_is_refused(container: Container, company: Company) -> None:
+    with transaction(container.session_factory) as session:
+        add_employee(session, "priya.nair@example.com", manager=session.get(Employee, company.manager))
+    question = "how many days does Priya have left?"
+    assert speaker(container, company.manager)(question).text.startswith("Priya Nair's 2026 leave balance: annual: 25 days available")
+    assert speaker(container, company.colleague)(question).text.startswith("I can only show your own records, not Priya's.")
+    assert "nobody called Priya" in speaker(container, company.other_manager)(question).text
 
 
 def test_a_question_about_holiday_rules_goes_to_the_policies(container: Container, company: Company, tmp_path) -> None:

@@ -17,12 +17,14 @@ from tests.conftest import NOW
 from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
 from tools.people.models import Role
+from tools.people.service import get_employee
 from tools.registry import build_registry
 from tools.schema import metadata
 
 Outcome = str  # OK, or the ErrorCode of the refusal
 OK: Outcome = "ok"
 NO = ErrorCode.FORBIDDEN
+NF = ErrorCode.NOT_FOUND
 
 # The matrix columns: the roles of the rules, plus a peer of the requester (same manager, no extra role)
 # and the CEO (the requester's skip-level manager: in the reporting line, but not the direct approver).
@@ -96,6 +98,12 @@ def handoff(s: Scenario) -> dict[str, Any]:
 def policy_question(s: Scenario) -> dict[str, Any]:
     """Ask a policy question (the knowledge base is empty: the answer is that policies do not cover it)."""
     return {"query": "How many days of annual leave do I get?"}
+
+
+def requester_balance_by_name(s: Scenario) -> dict[str, Any]:
+    """Ask for the requester's balance by first name: found only among the people the caller may see."""
+    with transaction(s.container.session_factory) as session:
+        return {"employee_name": get_employee(session, employee_id=s.actor("requester")).name.split()[0]}
 
 
 def requester_balance(s: Scenario) -> dict[str, Any]:
@@ -197,6 +205,8 @@ MATRIX = (
     #                                                                                        requester mgr other_mgr hr finance it admin inactive colleague ceo
     Row("own leave balance", "get_leave_balance", no_args,                                   (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("requester's leave balance", "get_leave_balance", requester_balance,                 (OK, OK, NO, OK, NO, NO, OK, NO, NO, OK)),
+    # Someone who may not see it learns nothing from the answer: not even whether such a person exists.
+    Row("requester's leave balance by name", "get_leave_balance", requester_balance_by_name, (OK, OK, NF, OK, NO, NO, OK, NO, NO, OK)),
     Row("preview leave", "preview_leave_request", new_leave,                                 (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("request leave", "request_leave", new_leave,                                         (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own leave", "list_my_leave", no_args,                                          (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
@@ -293,7 +303,7 @@ def test_identity_arguments_are_refused_and_write_nothing(container: Container, 
 IDENTITY_WORDS = {"actor", "requester", "requestor", "user", "username", "as", "approver", "caller", "author", "sender",
                   "me", "self", "identity", "impersonate", "behalf", "by", "who", "principal", "login", "decider"}
 PERSON_WORDS = {"employee", "email", "person", "people", "member", "slack"}
-SUBJECT_FIELDS = {("get_leave_balance", "employee_email")}
+SUBJECT_FIELDS = {("get_leave_balance", "employee_email"), ("get_leave_balance", "employee_name")}
 
 
 def test_no_tool_schema_names_an_identity() -> None:

@@ -15,6 +15,7 @@ from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
 from tools.leave.models import CompanyHoliday, LeaveAllocation, LeaveLedgerEntry, LeaveType
 from tools.leave.service import cancel_leave_request, get_leave_request
+from tools.people.models import Employee
 
 
 
@@ -42,6 +43,22 @@ def test_country_public_holidays_are_not_working_days(container: Container) -> N
     assert de["working_days"] == 5  # 25 Dec is off in Germany (26 Dec falls on a Saturday)
     easter = run(container, "request_leave", {"start_date": "2027-03-29", "end_date": "2027-04-02"}, german)
     assert easter["working_days"] == 4  # Good Friday (2 April 2027) is a German public holiday
+
+
+def test_a_manager_reads_a_reports_balance_by_name_and_a_shared_first_name_is_asked_about(container: Container) -> None:
+    company = make_company(container)
+    with transaction(container.session_factory) as session:
+        manager = session.get(Employee, company.manager)
+        add_employee(session, "sam.lee@example.com", manager=manager)
+        add_employee(session, "sam.ortiz@example.com", manager=manager)
+    assert run(container, "get_leave_balance", {"employee_name": "sam  LEE"}, company.manager)["employee"] == "sam.lee@example.com"
+    with pytest.raises(ToolError, match=r"Several people called Sam: Sam Lee \(sam.lee@example.com\), Sam Ortiz") as refused:
+        run(container, "get_leave_balance", {"employee_name": "Sam"}, company.manager)
+    assert refused.value.code is ErrorCode.INVALID_INPUT
+    with pytest.raises(ToolError, match="nobody called Sam among the people whose leave you can see") as refused:
+        run(container, "get_leave_balance", {"employee_name": "Sam"}, company.other_manager)  # not their reports
+    own = run(container, "get_leave_balance", {"employee_name": "requester"}, company.requester)  # one's own name is fine
+    assert own["employee"] == "requester@example.com"
 
 
 def test_holidays_are_the_own_countrys_and_the_companys(container: Container) -> None:

@@ -6,15 +6,15 @@ from datetime import date, timedelta
 
 from pydantic import Field
 
-from tools.access import Domain, require_owner, require_view
+from tools.access import Domain, can_view_records, require_owner, require_view
 from tools.approvals.models import ApprovalKind
 from tools.approvals.service import cancel_approvals_for_subject, resolve_chain
 from tools.errors import ErrorCode, ToolError
 from tools.leave import service
 from tools.leave.models import HalfDay, LeaveRequest
 from tools.numbers import day_count, days_number
-from tools.people.models import Role
-from tools.people.service import get_employee, get_employee_by_email
+from tools.people.models import Employee, Role
+from tools.people.service import get_employee, get_employee_by_email, list_employees
 from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
 
 
@@ -24,6 +24,8 @@ MAX_HOLIDAY_SPAN_DAYS = 3 * 366
 
 class GetLeaveBalanceArgs(ToolArgs):
     employee_email: str | None = Field(None, description="Whose balance; omit for your own.")
+    employee_name: str | None = Field(None, max_length=100,
+                                      description="Whose balance, by name (\"Priya\", \"Priya Nair\"), among the people you may see.")
     year: int | None = Field(None, ge=2000, le=2100, description="Calendar year; omit for this year.")
 
 
@@ -78,11 +80,15 @@ def _type_code(ctx: ToolContext, request: LeaveRequest) -> str:
 def get_leave_balance(ctx: ToolContext, args: GetLeaveBalanceArgs) -> ToolResult:
     """Show leave balances (allowance, taken, reserved by pending requests, available) per leave type."""
     employee = ctx.actor
-    if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email:
+    named_other = bool(args.employee_name) and not _is_called(ctx.actor, str(args.employee_name))
+    if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email or named_other:
         if not ctx.actor.has_role(Role.HR, Role.ADMIN, Role.MANAGER):
             # Refuse before the lookup, so the answer does not reveal who is in the directory.
             raise ToolError(ErrorCode.FORBIDDEN, "You can only see your own leave balance.")
-        employee = get_employee_by_email(ctx.session, email=args.employee_email)
+        if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email:
+            employee = get_employee_by_email(ctx.session, email=args.employee_email)
+        else:
+            employee = _visible_by_name(ctx, str(args.employee_name))
         require_view(ctx.session, actor=ctx.actor, owner=employee, domain=Domain.LEAVE, what=f"{employee.name}'s leave")
     year = args.year or ctx.today.year
     rows = [
@@ -96,7 +102,25 @@ def get_leave_balance(ctx: ToolContext, args: GetLeaveBalanceArgs) -> ToolResult
         for balance in service.list_balances(ctx.session, employee=employee, year=year)
     ]
     summary = "; ".join(f"{row['leave_type']} {'unlimited' if row['available'] is None else row['available']}" for row in rows)
-    return ToolResult(data={"employee": employee.email, "year": year, "balances": rows}, message=f"Days available in {year}: {summary}.")
+    return ToolResult(data={"employee": employee.email, "name": employee.name, "year": year, "balances": rows}, message=f"Days available in {year}: {summary}.")
+
+
+def _is_called(person: Employee, name: str) -> bool:
+    """Return True when `name` is the person's full name or first name (any case and spacing)."""
+    wanted, full = " ".join(name.casefold().split()), " ".join(person.name.casefold().split())
+    return bool(wanted) and wanted in (full, full.split(" ")[0])
+
+
+def _visible_by_name(ctx: ToolContext, name: str) -> Employee:
+    """Return the one person called `name` (full or first name) whose leave the actor may see; nobody else is named."""
+    matches = [person for person in list_employees(ctx.session, active_only=True)
+               if _is_called(person, name) and can_view_records(ctx.session, actor=ctx.actor, owner=person, domain=Domain.LEAVE)]
+    if not matches:
+        raise ToolError(ErrorCode.NOT_FOUND, f"I found nobody called {name} among the people whose leave you can see.")
+    if len(matches) > 1:
+        listed = ", ".join(f"{person.name} ({person.email})" for person in matches)
+        raise ToolError(ErrorCode.INVALID_INPUT, f"Several people called {name}: {listed}. Say which one by full name or email.")
+    return matches[0]
 
 
 def request_leave(ctx: ToolContext, args: RequestLeaveArgs) -> ToolResult:
