@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,11 +46,20 @@ def build_container(settings: Settings) -> Container:
     policy = load_policy(settings.policy_file)
     knowledge = KnowledgeLookup(settings)
     pipeline = Pipeline(registry=build_registry(), session_factory=session_factory, policy=policy,
-                        default_timezone=settings.timezone, knowledge=knowledge)
+                        default_timezone=settings.timezone, knowledge=knowledge, receipt_exists=receipt_checker(settings))
     offline = OfflineEngine(pipeline=pipeline, session_factory=session_factory, router_factory=lambda: build_router(settings.cache_dir),
                             ttl=timedelta(minutes=settings.conversation_ttl_minutes), default_currency=policy.company_currency)
     return Container(settings=settings, engine=engine, session_factory=session_factory, policy=policy, pipeline=pipeline,
                      knowledge=knowledge, offline_engine=offline)
+
+
+def receipt_checker(settings: Settings) -> Callable[[str], bool]:
+    """Return a check that a receipt reference ("uploads/<hash>.pdf") names a file in the uploads folder."""
+    def exists(reference: str) -> bool:
+        path = (settings.backoffice_home / reference).resolve()
+        return path.parent == settings.uploads_dir.resolve() and path.is_file()
+
+    return exists
 
 
 def initialize_database(container: Container) -> list[str]:

@@ -85,3 +85,10 @@ def make_company(container: Container, *, annual_leave_days: Decimal | None = No
 def run(container: Container, tool: str, args: dict, actor: int, *, now: datetime = NOW) -> dict:
     """Run one tool through the pipeline as `actor` (at the tests' fixed now) and return its data."""
     return container.pipeline.run(tool, args, actor_id=actor, now=now).data
+
+
+def uploaded_receipt(container: Container, name: str = "receipt.pdf") -> str:
+    """Put a receipt file in the uploads folder, as an upload would, and return its reference."""
+    container.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    (container.settings.uploads_dir / name).write_bytes(b"%PDF-1.4 test receipt")
+    return f"uploads/{name}"

@@ -39,6 +39,7 @@ class ToolContext:
     policy: ApprovalPolicy
     registry: Mapping[str, ToolSpec]
     knowledge: PolicyLookup | None = None
+    receipt_exists: Callable[[str], bool] | None = None  # whether a receipt reference names an uploaded file
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def execute_stored_call(ctx: ToolContext, approval: Approval) -> ToolResult | No
     spec = ctx.registry[approval.tool]
     assert spec.hooks is not None, f"{spec.name} has no approval hooks"
     requester = get_employee(ctx.session, employee_id=approval.requester_id)
-    as_requester = ToolContext(ctx.session, requester, ctx.now, ctx.today, ctx.policy, ctx.registry, ctx.knowledge)
+    as_requester = ToolContext(ctx.session, requester, ctx.now, ctx.today, ctx.policy, ctx.registry, ctx.knowledge,
+                               ctx.receipt_exists)
     try:
         with ctx.session.begin_nested():
             args = validate_args(spec, approval.args)
@@ -164,9 +166,11 @@ class Pipeline:
         policy: ApprovalPolicy,
         default_timezone: str = "UTC",
         knowledge: PolicyLookup | None = None,
+        receipt_exists: Callable[[str], bool] | None = None,
     ) -> None:
         self.registry = registry
         self.knowledge = knowledge
+        self.receipt_exists = receipt_exists
         self.session_factory = session_factory
         self.policy = policy
         self.default_timezone = default_timezone
@@ -197,7 +201,7 @@ class Pipeline:
         actor = get_employee(session, employee_id=actor_id)
         authorize(spec, actor)
         ctx = ToolContext(session, actor, now, employee_today(actor, now, self.default_timezone), self.policy, self.registry,
-                          self.knowledge)
+                          self.knowledge, self.receipt_exists)
         result = spec.function(ctx, args)
         if result.gate is not None:
             result = self._gate(ctx, spec, args, result)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant.container import Container
-from tests.builders import Company, add_employee, make_company, run
+from tests.builders import Company, add_employee, make_company, run, uploaded_receipt
 from tests.conftest import NOW
 from tools.approvals.models import Approval
 from tools.approvals.policy import parse_policy
@@ -71,7 +71,7 @@ def test_two_step_chain_executes_only_after_the_last_step(container: Container) 
 
 def test_expenses_above_threshold_also_go_to_finance(container: Container) -> None:
     company = make_company(container)
-    small = {"amount": "120.00", "currency": "USD", "category": "travel", "expense_date": "2026-11-20", "merchant": "Rail", "receipt_path": "uploads/r.pdf"}
+    small = {"amount": "120.00", "currency": "USD", "category": "travel", "expense_date": "2026-11-20", "merchant": "Rail", "receipt_path": uploaded_receipt(container)}
     large = {**small, "amount": "900.00", "merchant": "Airline"}
     assert approver_ids(run(container, "submit_expense", small, company.requester)) == [company.manager]
     assert approver_ids(run(container, "submit_expense", large, company.requester)) == [company.manager, company.finance]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from assistant.container import Container
-from tests.builders import Company, add_employee, make_company
+from tests.builders import Company, add_employee, make_company, uploaded_receipt
 from tests.conftest import NOW
 from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
@@ -35,7 +35,7 @@ FIRST_LEAVE_DAY = date(2027, 1, 12)
 SMALL_EXPENSE = {"amount": "20.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-20", "merchant": "Cafe Roma"}
 # Over the 500 USD threshold, so the chain is manager then finance.
 LARGE_EXPENSE = {"amount": "600.00", "currency": "USD", "category": "travel", "expense_date": "2026-11-20",
-                 "merchant": "Rail Co", "receipt_path": "receipts/rail.pdf"}
+                 "merchant": "Rail Co", "receipt_path": "uploads/rail.pdf"}
 SYSTEM_NUMBERS = itertools.count(1)
 ACCESS_REQUEST = {"system": "GitHub", "access_level": "read", "justification": "Code reviews for the billing team."}
 
@@ -60,6 +60,7 @@ class Scenario:
 def new_scenario(container: Container) -> Scenario:
     """Build the test company on this test's database."""
     days = (FIRST_LEAVE_DAY + timedelta(weeks=week) for week in itertools.count())
+    uploaded_receipt(container, "rail.pdf")  # the one LARGE_EXPENSE names
     return Scenario(container, make_company(container), days)
 
 

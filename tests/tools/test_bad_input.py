@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from assistant.container import Container
-from tests.builders import Company, make_company
+from tests.builders import Company, make_company, uploaded_receipt
 from tests.conftest import NOW
 from tools.db import transaction
 from tools.errors import ErrorCode, ToolError
@@ -74,6 +74,7 @@ def case(case_id: str, tool: str, args: Any, code: ErrorCode, *mentions: str, ac
 def world(container: Container) -> World:
     """Build the company plus a pending and an approved leave request, a ticket and a pending expense claim."""
     company = make_company(container)
+    uploaded_receipt(container, "lunch.pdf")  # the one RECEIPT names
     run = container.pipeline.run
     pending = run("request_leave", {"start_date": "2026-12-07", "end_date": "2026-12-09"}, actor_id=company.requester, now=NOW)
     approved = run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-15"}, actor_id=company.requester, now=NOW)
@@ -181,7 +182,7 @@ LEAVE_CASES = [
     case("cancel-request-zero", "cancel_leave", {"request_id": 0}, INVALID, "request_id"),
 ]
 
-RECEIPT = "receipts/lunch.pdf"
+RECEIPT = "uploads/lunch.pdf"
 EXPENSE_CASES = [
     case("amount-zero", "submit_expense", _expense(amount="0"), INVALID, "greater than zero"),
     case("amount-negative", "submit_expense", _expense(amount="-5.00"), INVALID, "greater than zero"),
@@ -204,6 +205,8 @@ EXPENSE_CASES = [
     case("too-old", "submit_expense", _expense(expense_date="2025-11-01"), INVALID, "365 days"),
     case("blank-merchant", "submit_expense", _expense(merchant="   "), INVALID, "merchant"),
     case("receipt-path-escape", "submit_expense", _expense(receipt_path="../../etc/passwd"), INVALID, "receipt"),
+    case("receipt-not-uploaded", "submit_expense", _expense(amount="30.00", receipt_path="uploads/never-sent.pdf"), INVALID,
+         "no uploaded receipt"),
     case("unknown-claim", "get_expense", {"claim_id": MISSING_ID}, NOT_FOUND, MISSING),
     case("reimburse-unknown-claim", "mark_expense_reimbursed", {"claim_id": MISSING_ID}, NOT_FOUND, MISSING, actor="finance"),
 ]

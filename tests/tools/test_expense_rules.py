@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from assistant.container import Container
-from tests.builders import make_company, run
+from tests.builders import make_company, run, uploaded_receipt
 
 
 
 def test_claim_in_foreign_currency_is_converted_for_limits(container: Container) -> None:
     company = make_company(container)
     data = run(container, "submit_expense", {"amount": "45.20", "currency": "eur", "category": "meals", "expense_date": "2026-11-26",
-                                              "merchant": "Brasserie", "receipt_path": "uploads/x.pdf"}, company.requester)
+                                              "merchant": "Brasserie", "receipt_path": uploaded_receipt(container)}, company.requester)
     assert data["currency"] == "EUR" and data["amount"] == "45.20"
     assert data["amount_company"] == "48.82"  # 45.20 x 1.08, rounded half up
     assert data["status"] == "pending_approval"

@@ -69,6 +69,9 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
     if ".." in (args.receipt_path or ""):
         raise ToolError(ErrorCode.INVALID_INPUT, "The receipt reference is not valid.")
+    if args.receipt_path and ctx.receipt_exists is not None and not ctx.receipt_exists(args.receipt_path):
+        # a reference is only a claim that a receipt exists: whoever filled it in (a model, a payload), check it
+        raise ToolError(ErrorCode.INVALID_INPUT, "There is no uploaded receipt with that reference; attach the receipt file itself.")
     claim = service.create_expense_claim(
         ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
         category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,

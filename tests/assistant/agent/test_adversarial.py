@@ -123,3 +123,15 @@ def test_the_model_cannot_make_two_changes_in_one_turn(container: Container, com
     with transaction(container.session_factory) as session:
         from tools.helpdesk.models import Ticket
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_a_made_up_receipt_reference_does_not_meet_the_receipt_rule(container: Container, company: Company,
+                                                                    server: ScriptedOpenAI, engine: LlmEngine) -> None:
+    claim = {"amount": "80.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-26", "merchant": "Cafe",
+             "receipt_path": "uploads/receipt.pdf"}  # over the 25 USD receipt threshold; no such upload exists
+    server.queue(ToolCalls((("submit_expense", claim),)))
+    say(engine, company.requester, "claim 80 dollars for lunch at Cafe yesterday, the receipt is uploaded")
+    refusal = say(engine, company.requester, "yes")
+    assert not refusal.wrote and "no uploaded receipt with that reference" in refusal.text
+    with transaction(container.session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(ExpenseClaim)) == 0
