@@ -18,7 +18,8 @@ from typing import Any
 from assistant.chat import identify
 from assistant.container import Container
 from assistant.errors import AssistantError
-from assistant.operations import MAX_CSV_BYTES, import_people_file
+from assistant.forms import AttachedFile, store_uploaded_receipt
+from assistant.operations import MAX_CSV_BYTES, RECEIPT_SUFFIXES, import_people_file
 from knowledge.errors import KnowledgeError
 from knowledge.index import AddOutcome, FileResult
 from tools.audit.service import record_audit
@@ -29,13 +30,15 @@ from tools.people.service import get_employee
 
 INSTRUCTION = re.compile(r"\b(add|adding|replace|replacing|update|updating|ingest|ingesting|import|importing|sync|syncing)\b",
                          re.IGNORECASE)
+RECEIPT_WORDS = re.compile(r"receipt|expense|claim|invoice|\bbill\b|reimburs|[$€£]|\d", re.IGNORECASE)
+POLICY_WORDS = re.compile(r"polic|handbook|knowledge|guideline|directory|\bpeople\b", re.IGNORECASE)
 PEOPLE_SUFFIX = ".csv"  # no policy document is a CSV: a CSV sent with an instruction is the people directory
 MAX_NAME_CHARS = 200
 NOT_ADMIN = ("Only admins can add or replace policy documents or update the people directory, so I haven't done anything "
              "with {names}. If it belongs there, send it to an admin.")
 NO_INSTRUCTION = ("I got {names}, but I'm not sure what to do with it. To add it to the policy documents (or replace the "
                   "version I have), send it again with a message like “add this to the policies”; for a people CSV, "
-                  "“update the people directory”.")
+                  "“update the people directory”; for an expense receipt, the amount and what it was for.")
 NO_FILE = "I didn't find a file in your message."
 
 
@@ -97,6 +100,30 @@ def _file_line(item: UploadedFile) -> str:
     if item.outcome is AddOutcome.UNCHANGED:
         return f"{item.name}: unchanged (the same version is already indexed as `{item.doc_id}`)."
     return f"{item.name}: {item.outcome.value} as `{item.doc_id}` ({item.chunks} passage{'' if item.chunks == 1 else 's'})."
+
+
+def is_receipt_upload(container: Container, employee_id: int, names: Sequence[str], instruction: str) -> bool:
+    """Return True when files sent in a chat are an expense receipt rather than a policy document or a people CSV.
+
+    A photo or PDF is a receipt unless the message is about the policies or the directory, or an admin asks for it
+    to be added; an admin's bare PDF is asked about (it may be either).
+    """
+    if not names or any(Path(safe_file_name(name)).suffix.lower() not in RECEIPT_SUFFIXES for name in names):
+        return False
+    about_money = RECEIPT_WORDS.search(instruction or "") is not None
+    if POLICY_WORDS.search(instruction or "") and not about_money:
+        return False
+    with transaction(container.session_factory) as session:
+        actor = get_employee(session, employee_id=employee_id)
+        is_admin = actor.active and actor.has_role(Role.ADMIN)
+    if is_admin and not about_money and (wants_ingestion(instruction) or not (instruction or "").strip()):
+        return False
+    return True
+
+
+def store_chat_receipt(name: str, content: bytes, container: Container) -> str:
+    """Store a receipt sent in a chat (its type and size checked) and return the reference the claim cites."""
+    return store_uploaded_receipt(container, AttachedFile(file_id="", name=safe_file_name(name)), content)[0]
 
 
 def wants_ingestion(instruction: str) -> bool:

@@ -16,6 +16,7 @@ from assistant.dialogue.reads import answer_read
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text, is_refusal
 from assistant.nlu.router import Route, Router
+from assistant.receipt_note import take_receipt_note
 from tools.conversations.service import get_conversation_state, record_conversation_state
 from tools.db import run_in_transaction, utcnow
 from tools.people.service import get_employee
@@ -44,6 +45,7 @@ class Turn:
     now: datetime
     today: date
     state: dict[str, Any]
+    receipt: str | None = None  # the reference of a receipt sent with the message
 
 
 def run_confirmed(pipeline: Pipeline, tool: str, args: dict[str, Any], *, actor_id: int, now: datetime, intent: str) -> Reply:
@@ -77,12 +79,12 @@ class OfflineEngine:
     def handle(self, *, key: str, actor_id: int, text: str, now: datetime | None = None) -> Reply:
         """Answer one message in conversation `key` as employee `actor_id`; the person always gets a reply."""
         moment = now or utcnow()
-        clean = " ".join((text or "").split())[:MAX_TEXT]
+        clean, receipt = take_receipt_note(" ".join((text or "").split())[:MAX_TEXT])
         try:
             state, expired, today = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
         except Exception as error:  # noqa: BLE001 - the turn's error edge: always answer
             return Reply(error_text(error))
-        turn = Turn(key, actor_id, clean, moment, today, state)
+        turn = Turn(key, actor_id, clean, moment, today, state, receipt)
         reply = self._respond(turn, expired)
         run_in_transaction(self.session_factory, lambda s: record_conversation_state(
             s, key=key, employee_id=actor_id, state=turn.state, now=moment))
@@ -99,6 +101,8 @@ class OfflineEngine:
         return state, expired, employee_today(employee, now, self.pipeline.default_timezone)
 
     def _respond(self, turn: Turn, expired: bool) -> Reply:
+        if turn.receipt is not None:
+            return self._on_receipt(turn)
         if not turn.text:
             return Reply(words.EMPTY)
         if words.is_cancel(turn.text):
@@ -127,6 +131,25 @@ class OfflineEngine:
             slots.setdefault("team", "it" if IT_WORDS.search(turn.text) else "hr")
         turn.state = {"intent": flow.key, "slots": slots, "stage": "collect"}
         return self._advance(turn, flow)
+
+    def _on_receipt(self, turn: Turn) -> Reply:
+        """A receipt joins the expense claim in progress, or starts one; the words sent with it fill the claim too."""
+        flow = FLOWS["submit_expense"]
+        claiming = turn.state.get("intent") == flow.key and turn.state.get("stage") in ("collect", "confirm")
+        route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent) \
+            if turn.text else None
+        if not claiming and route is not None and route.intent not in (flow.intent, "out_of_scope", "help"):
+            # a question or another request sent with a file: answer it as if no file came
+            reply = self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+            return Reply(f"{reply.text}\n{words.RECEIPT_NOT_USED}", reply.intent, reply.data)
+        said = {k: v for k, v in (route.slots if route else {}).items() if k not in ("summary", "topic")}
+        if claiming:
+            slots = self._merge(turn.state["slots"], said, turn.text)
+        else:
+            slots = {**flow.defaults, **self._defaults(flow, turn), **said}
+        turn.state = {"intent": flow.key, "slots": {**slots, "receipt_path": turn.receipt}, "stage": "collect"}
+        reply = self._advance(turn, flow)
+        return Reply(f"{words.RECEIPT_RECEIVED} {reply.text}", reply.intent, reply.data)
 
     def _defaults(self, flow: Flow, turn: Turn) -> Slots:
         if flow.intent == "submit_expense":

@@ -85,7 +85,8 @@ def _leave_confirm(slots: Slots, preview: dict[str, Any]) -> str:
 
 def _expense_args(slots: Slots) -> dict[str, Any]:
     return {"amount": slots["amount"], "currency": slots["currency"], "category": slots["category"],
-            "expense_date": slots["expense_date"], "merchant": slots["merchant"], "description": slots.get("description", "")}
+            "expense_date": slots["expense_date"], "merchant": slots["merchant"], "description": slots.get("description", ""),
+            **({"receipt_path": slots["receipt_path"]} if slots.get("receipt_path") else {})}
 
 
 def _expense_confirm(slots: Slots, preview: dict[str, Any]) -> str:
@@ -93,7 +94,8 @@ def _expense_confirm(slots: Slots, preview: dict[str, Any]) -> str:
         f" (= {preview['amount_company']} {preview['company_currency']})"
     return (f"Expense claim: {preview['amount']} {preview['currency']}{converted} for {preview['category']} at "
             f"{preview['merchant']} on {_day(preview['expense_date'])}; the {preview['category']} limit is "
-            f"{preview['category_limit']} {preview['company_currency']} per claim. {_approvers(preview)} Shall I submit it?")
+            f"{preview['category_limit']} {preview['company_currency']} per claim"
+            f"{', with the receipt you sent' if preview.get('receipt') else ''}. {_approvers(preview)} Shall I submit it?")
 
 
 def _ticket_args(slots: Slots) -> dict[str, Any]:

@@ -31,6 +31,9 @@ EXPIRED = "That earlier request timed out before you confirmed it, so nothing wa
 CHANGE_OR_CANCEL = "You can change the details, or say cancel."
 RECEIPT_HINT = ("A claim that needs a receipt goes through the expense form, which takes the file: /backoffice expense in Slack, "
                 "or `backoffice expenses submit --receipt FILE` in a terminal.")
+RECEIPT_RECEIVED = "Got your receipt."
+RECEIPT_NOT_USED = ("(I didn't use the file you sent: to claim an expense with it, send it again with the amount and what it "
+                    "was for.)")
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
 
 

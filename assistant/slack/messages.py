@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -12,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from assistant.chat import answer, has_conversation
 from assistant.errors import error_text
 from assistant.nlu.slot_text import clean_slack_markup
+from assistant.receipt_note import note_receipt
 from assistant.slack.blocks import escape
 from assistant.slack.cards import sync_cards
 from assistant.slack.deps import SlackDeps
@@ -28,10 +30,10 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or event.get("subtype") == "file_share":
-            return  # itself, other bots, edits; uploads go to the knowledge listener
+            return  # itself, other bots, edits; files go to the uploads listener
         channel, thread = event.get("channel", ""), event.get("thread_ts")
         if event.get("channel_type") == "im":
-            key = f"slack:{channel}:{thread}" if thread else f"slack:{channel}"
+            key = dm_key(channel, thread)
         elif thread and not _mentions_bot(event, body) and has_conversation(deps.container, f"slack:{channel}:{thread}"):
             key = f"slack:{channel}:{thread}"  # a follow-up in a thread the assistant was mentioned in
         else:
@@ -49,19 +51,30 @@ def register(app: App, deps: SlackDeps) -> None:
     app.event("app_mention")(once_per_event(deps, on_mention))
 
 
-def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str) -> None:
-    """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place."""
+def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str,
+             attach: Callable[[], str] | None = None) -> None:
+    """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place.
+
+    `attach` stores a receipt sent with the message (only once the sender is known) and returns its reference.
+    """
     placeholder = _post_placeholder(client, channel, thread_ts)
     try:
         person = employee_of(deps, client, user_id)
-        reply = answer(deps.engine, key=key, employee_id=person.employee_id, text=clean_slack_markup(text or "").strip(),
-                       now=deps.clock())
+        said = clean_slack_markup(text or "").strip()
+        if attach is not None:
+            said = note_receipt(said, attach())
+        reply = answer(deps.engine, key=key, employee_id=person.employee_id, text=said, now=deps.clock())
         reply_text = reply.text
     except Exception as error:  # noqa: BLE001 - the person who wrote always gets an answer or a reason
         reply, reply_text = None, error_text(error)
     _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
     if reply is not None and reply.wrote:
         sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
+
+
+def dm_key(channel: str, thread_ts: str | None) -> str:
+    """Return the conversation key of a direct message: the DM itself, or one thread in it."""
+    return f"slack:{channel}:{thread_ts}" if thread_ts else f"slack:{channel}"
 
 
 def _post_placeholder(client: WebClient, channel: str, thread_ts: str | None) -> tuple[str, str] | None:

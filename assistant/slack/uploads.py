@@ -17,8 +17,10 @@ from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.slack.blocks import escape
 from assistant.slack.deps import SlackDeps
 from assistant.slack.once import once_per_event
-from assistant.slack.people import email_lookup
-from assistant.uploads import IncomingFile, receive_uploads
+from assistant.slack.people import email_lookup, employee_of
+from assistant.operations import MAX_RECEIPT_BYTES
+from assistant.slack.messages import converse, dm_key
+from assistant.uploads import IncomingFile, is_receipt_upload, receive_uploads, store_chat_receipt
 
 log = logging.getLogger(__name__)
 FILE_SHARE = "file_share"
@@ -34,11 +36,32 @@ def register(app: App, deps: SlackDeps) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return  # a file shared in a channel is not addressed to the assistant
         files = [_incoming(client, shared) for shared in event.get("files") or []]
+        if _is_receipt(deps, client, event, files):
+            channel, thread = event.get("channel") or event.get("user", ""), event.get("thread_ts")
+            converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread, key=dm_key(channel, thread),
+                     text=event.get("text") or "", attach=lambda: _store_receipt(deps, files, slack_file_fetcher(client)))
+            return
         report = receive_uploads(deps.container, chat_user_id=event.get("user", ""), lookup_email=email_lookup(client),
                                  files=files, instruction=event.get("text") or "", fetch=slack_file_fetcher(client))
         client.chat_postMessage(channel=event.get("channel") or event.get("user", ""), text=escape(report.text))
 
     app.event({"type": "message", "subtype": FILE_SHARE})(once_per_event(deps, on_file_share))
+
+
+def _is_receipt(deps: SlackDeps, client: WebClient, event: dict[str, Any], files: list[IncomingFile]) -> bool:
+    """Whether the files are an expense receipt for the conversation (unknown senders go the uploads way and are told)."""
+    try:
+        person = employee_of(deps, client, event.get("user", ""))
+    except AssistantError:
+        return False
+    return is_receipt_upload(deps.container, person.employee_id, [file.name for file in files], event.get("text") or "")
+
+
+def _store_receipt(deps: SlackDeps, files: list[IncomingFile], fetch: Callable[[IncomingFile, int], bytes]) -> str:
+    if len(files) != 1:
+        raise AssistantError(AssistantErrorCode.BAD_FILE, "Send one receipt per message, with the amount and what it was for; "
+                                                          "nothing was filed.")
+    return store_chat_receipt(files[0].name, fetch(files[0], MAX_RECEIPT_BYTES + 1), deps.container)
 
 
 def _incoming(client: WebClient, shared: dict[str, Any]) -> IncomingFile:

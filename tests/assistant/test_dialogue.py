@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from assistant.container import Container
 from assistant.dialogue import words
 from assistant.dialogue.reply import Reply
-from tests.builders import Company, add_employee, make_company
+from assistant.receipt_note import note_receipt
+from tests.builders import Company, add_employee, make_company, uploaded_receipt
 from tests.conftest import NOW
 from tools.audit.models import AuditRecord
 from tools.db import transaction
+from tools.expenses.models import ExpenseClaim
 from tools.helpdesk.models import Ticket
 from tools.leave.models import LeaveRequest
 from tools.people.models import Employee
@@ -78,6 +80,17 @@ def test_yes_after_a_refusal_repeats_it_and_a_question_still_gets_answered(conta
     say("City Cabs")  # answers "where did you spend it?"; then the receipt refusal
     assert "outside what I can help with" not in say("what's the hotel budget per night?").text  # not read as the merchant
     assert writes(container) == before
+
+
+def test_a_receipt_alone_starts_a_claim_and_one_sent_with_a_question_is_not_used(container: Container, company: Company) -> None:
+    reference = uploaded_receipt(container)
+    say = speaker(container, company.requester)
+    assert say(note_receipt("", reference)).text == "Got your receipt. How much was it, and in which currency? (e.g. \"$45.20\" or \"30 EUR\")"
+    assert "with the receipt you sent" in say("32 EUR for a taxi to the station at City Cabs yesterday").text
+    say("cancel")
+    reply = speaker(container, company.requester, "other")(note_receipt("what's waiting for my approval?", reference)).text
+    assert reply.endswith(words.RECEIPT_NOT_USED) and "Got your receipt" not in reply
+    assert rows(container, ExpenseClaim) == []
 
 
 def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container, company: Company) -> None:

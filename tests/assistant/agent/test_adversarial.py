@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from assistant.agent.engine import LlmEngine
 from assistant.container import Container
 from assistant.eval.scripted_server import ScriptedOpenAI, Text, ToolCalls
+from assistant.receipt_note import note_receipt
 from tests.assistant.agent.test_engine import audit_count, engine_for, say, tool_messages
-from tests.builders import Company
+from tests.builders import Company, uploaded_receipt
 from tests.conftest import NOW
 from tools.approvals.models import Approval
 from tools.db import transaction
@@ -135,3 +136,16 @@ def test_a_made_up_receipt_reference_does_not_meet_the_receipt_rule(container: C
     assert not refusal.wrote and "no uploaded receipt with that reference" in refusal.text
     with transaction(container.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(ExpenseClaim)) == 0
+
+
+def test_a_receipt_sent_with_the_message_reaches_the_model_and_the_claim(container: Container, company: Company,
+                                                                         server: ScriptedOpenAI, engine: LlmEngine) -> None:
+    reference = uploaded_receipt(container, "lunch.pdf")
+    claim = {"amount": "80.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-26", "merchant": "Cafe",
+             "receipt_path": reference}
+    server.queue(ToolCalls((("submit_expense", claim),)))
+    say(engine, company.requester, note_receipt("claim 80 dollars for lunch at Cafe yesterday", reference))
+    assert f"[receipt attached: {reference}]" in server.requests[0]["messages"][-1]["content"]
+    assert say(engine, company.requester, "yes").wrote
+    with transaction(container.session_factory) as session:
+        assert session.scalar(select(ExpenseClaim.receipt_path)) == reference

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.assistant.slack.conftest import RunningApp, dm_event, wait_for
 from tools.audit.models import AuditRecord
 from tools.db import transaction
+from tools.expenses.models import ExpenseClaim
 
 POLICY = b"""# Bicycle Policy
 
@@ -144,3 +145,44 @@ def test_an_admins_people_csv_updates_the_directory(slack_app: RunningApp) -> No
     slack_app.slack.emails["UNEW"] = "new.hire@example.com"
     slack_app.event(dm_event("UNEW", "how many vacation days do I have left?", "EvPeople2", channel="DUNEW"))
     assert "25" in wait_for(lambda: [c.args["text"] for c in slack_app.slack.of("chat.update") if c.args.get("channel") == "DUNEW"])[0]
+
+
+PNG = b"\x89PNG\r\n\x1a\n receipt photo"
+
+
+def updates_in(app: RunningApp, channel: str) -> list[str]:
+    return [call.args.get("text", "") for call in app.slack.of("chat.update") if call.args.get("channel") == channel]
+
+
+def test_a_receipt_photo_in_a_dm_becomes_the_claims_receipt(slack_app: RunningApp) -> None:
+    app = slack_app
+    shared = app.slack.share_file("taxi.png", PNG)
+    app.event(file_share("UREQ", "taxi to the airport, 45 EUR yesterday at City Cabs", [shared], "EvRc1"))
+    [confirm] = wait_for(lambda: [text for text in updates_in(app, "DUREQ") if "Shall I submit it?" in text])
+    assert confirm.startswith("Got your receipt.") and "45.00 EUR" in confirm and "with the receipt you sent" in confirm
+    app.event(dm_event("UREQ", "yes", "EvRc2", ts="1726133801.000100"))
+    wait_for(lambda: [text for text in updates_in(app, "DUREQ") if text.startswith("Expense claim #")])
+    with transaction(app.container.session_factory) as session:
+        [claim] = session.scalars(select(ExpenseClaim)).all()
+    assert claim.merchant == "City Cabs" and claim.status == "pending_approval"
+    assert (app.container.settings.backoffice_home / str(claim.receipt_path)).read_bytes() == PNG
+
+
+def test_a_receipt_sent_after_the_refusal_completes_the_claim(slack_app: RunningApp) -> None:
+    app = slack_app
+    app.event(dm_event("UREQ", "claim 84.50 USD for a client lunch at Cafe Lisboa yesterday", "EvRc3"))
+    wait_for(lambda: [text for text in updates_in(app, "DUREQ") if "A receipt is required" in text])
+    app.event(file_share("UREQ", "", [app.slack.share_file("lunch.pdf", b"%PDF-1.4 lunch")], "EvRc4"))
+    [confirm] = wait_for(lambda: [text for text in updates_in(app, "DUREQ") if "Shall I submit it?" in text])
+    assert "84.50 USD" in confirm and "Cafe Lisboa" in confirm and "with the receipt you sent" in confirm
+
+
+def test_a_file_that_cannot_be_a_receipt_or_a_policy_for_this_person_is_explained(slack_app: RunningApp) -> None:
+    app = slack_app
+    app.event(file_share("UREQ", "taxi 45 EUR", [app.slack.share_file("a.png", PNG), app.slack.share_file("b.png", PNG)], "EvRc5"))
+    [reply] = wait_for(lambda: [text for text in updates_in(app, "DUREQ") if "one receipt per message" in text])
+    assert "nothing was filed" in reply
+    app.event(file_share("UREQ", "please add this to the policies", [app.slack.share_file("rules.pdf", b"%PDF-1.4")], "EvRc6"))
+    wait_for(lambda: [text for text in replies_to(app, "DUREQ") if "Only admins can add or replace policy documents" in text])
+    with transaction(app.container.session_factory) as session:
+        assert session.scalars(select(ExpenseClaim)).all() == []
