@@ -29,8 +29,8 @@ CANCELLED = "OK, I've cancelled that. Nothing was submitted."
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
 EXPIRED = "That earlier request timed out before you confirmed it, so nothing was submitted. Let's start again: what do you need?"
 CHANGE_OR_CANCEL = "You can change the details, or say cancel."
-RECEIPT_HINT = ("A claim that needs a receipt goes through the expense form, which takes the file: /backoffice expense in Slack, "
-                "or `backoffice expenses submit --receipt FILE` in a terminal.")
+RECEIPT_HINT = ("In Slack, send me the receipt (a photo or PDF) and I'll add it to this claim, or use the /backoffice expense "
+                "form; in a terminal, `backoffice expenses submit --receipt FILE`.")
 RECEIPT_RECEIVED = "Got your receipt."
 RECEIPT_NOT_USED = ("(I didn't use the file you sent: to claim an expense with it, send it again with the amount and what it "
                     "was for.)")
