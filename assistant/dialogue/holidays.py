@@ -10,11 +10,14 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.nlu.slot_dates import find_dates
 from assistant.nlu.slot_text import normalize
+from tools.db import run_in_transaction
+from tools.people.service import get_employee
+from tools.pipeline import Pipeline, employee_today
 
 HOLIDAY = r"(?:public |bank |national |federal |company |office )?holidays?"
 # A question about when holidays are: it asks for dates, a list, or whether a day is one.
@@ -122,6 +125,16 @@ def answer_holiday_question(question: HolidayQuestion, run: Callable[[str, dict[
              for row in shown]
     more = f"\n…and {len(rows) - len(shown)} more." if len(rows) > len(shown) and question.limit != FEW else ""
     return "\n".join([title, *lines]) + more
+
+
+def holiday_answer(pipeline: Pipeline, actor_id: int, text: str, now: datetime) -> str | None:
+    """Answer a holiday-dates question asked outside a conversation (e.g. a slash command); None when it is not one."""
+    today = run_in_transaction(pipeline.session_factory, lambda session: employee_today(
+        get_employee(session, employee_id=actor_id), now, pipeline.default_timezone))
+    question = read_holiday_question(text, today)
+    if question is None:
+        return None
+    return answer_holiday_question(question, lambda tool, args: pipeline.run(tool, args, actor_id=actor_id, now=now))
 
 
 def _day(value: date) -> str:

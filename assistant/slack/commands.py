@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from assistant.chat import ChatUser, answer
+from assistant.dialogue.holidays import holiday_answer
 from assistant.errors import error_text
 from assistant.forms import FormKind, look_up
 from assistant.home import HomeData, build_home
@@ -146,9 +147,16 @@ def leave_balance(call: Invocation, _: str) -> None:
 
 
 def ask(call: Invocation, question: str) -> None:
-    """Answer a policy question from the policy documents, with the passages it quotes."""
+    """Answer a policy question from the policy documents, with the passages it quotes (holiday dates from the calendar)."""
     if not question:
         call.reply("Put your question after `ask`, e.g. `/backoffice ask how many days can I carry over?`")
+        return
+    try:  # "when is the next public holiday?": the person's holiday calendar answers, not the policy text
+        dates = holiday_answer(call.deps.container.pipeline, call.person.employee_id, question[:2000], call.deps.clock())
+    except Exception as error:  # noqa: BLE001 - the caller reads why
+        dates = error_text(error)
+    if dates is not None:
+        call.reply(f"*{escape(question[:300])}*\n{escape(dates)}")
         return
     look = look_up(call.deps.container, "search_policies", {"query": question[:2000]}, employee_id=call.person.employee_id,
                    now=call.deps.clock())

@@ -109,6 +109,12 @@ def test_ask_answers_from_the_policies_with_the_citation(slack_app: RunningApp, 
     assert "USD 250 per night" in answer["text"] and "Travel &gt; Hotels" in answer["text"]
 
 
+def test_ask_about_holiday_dates_answers_from_the_calendar(slack_app: RunningApp) -> None:
+    command(slack_app, "ask is Dec 25 a day off?")
+    [answer] = answered(slack_app)
+    assert "Yes: Fri 25 Dec 2026 is Christmas Day (a public holiday in US)." in answer["text"]
+
+
 def test_ask_without_a_question_explains_itself(slack_app: RunningApp) -> None:
     command(slack_app, "ask")
     assert "Put your question after `ask`" in answered(slack_app)[0]["text"]
