@@ -20,6 +20,8 @@ def build_registry() -> dict[str, ToolSpec]:
         ToolSpec("list_my_leave", leave.list_my_leave, leave.ListLeaveArgs, writes=False),
         ToolSpec("get_leave_request", leave.get_leave_request, leave.LeaveRequestIdArgs, writes=False),
         ToolSpec("list_holidays", leave.list_holidays, leave.ListHolidaysArgs, writes=False),
+        ToolSpec("list_team_leave", leave.list_team_leave, leave.TeamLeaveArgs, writes=False,
+                 roles=frozenset({Role.MANAGER, Role.HR, Role.ADMIN})),
         ToolSpec("cancel_leave", leave.cancel_leave, leave.LeaveRequestIdArgs, writes=True),
         ToolSpec("submit_expense", expenses.submit_expense, expenses.SubmitExpenseArgs, writes=True, hooks=expenses.EXPENSE_HOOKS),
         ToolSpec("preview_expense", expenses.preview_expense, expenses.SubmitExpenseArgs, writes=False),

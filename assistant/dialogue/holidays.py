@@ -65,15 +65,15 @@ def read_holiday_question(text: str, today: date) -> HolidayQuestion | None:
     if found.start is not None and found.invalid is None:
         end = found.end or found.start
         return HolidayQuestion(found.start, end, day=found.start if end == found.start else None)
-    period = _period(lowered, today)
+    period = read_period(lowered, today)
     if period is not None:
         return HolidayQuestion(*period)
     upcoming = re.search(r"\b(?:next|upcoming|coming)\b", lowered) and not re.search(r"\bholidays\b", lowered)
     return HolidayQuestion(today, today + timedelta(days=365), limit=FEW if upcoming else MANY)
 
 
-def _period(lowered: str, today: date) -> tuple[date, date] | None:
-    """Read "this month", "next month", "this year", "next year", "in May", "in 2027"."""
+def read_period(lowered: str, today: date) -> tuple[date, date] | None:
+    """Read "this month", "next month", "this year", "next year", "in May", "in 2027" from a lower-case text."""
     if re.search(r"\bthis month\b", lowered):
         return today, _month_end(today.year, today.month)
     if re.search(r"\bnext month\b", lowered):

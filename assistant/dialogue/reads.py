@@ -7,18 +7,25 @@ from datetime import date, datetime
 from typing import Any
 
 from assistant.dialogue import words
-from assistant.dialogue.holidays import answer_holiday_question, read_holiday_question
+from assistant.dialogue.holidays import answer_holiday_question, read_holiday_question, read_period
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
 from assistant.nlu.router import Route
+from assistant.nlu.slot_dates import find_dates
+from assistant.nlu.slot_text import normalize
 from tools.errors import ErrorCode, ToolError
 from tools.numbers import day_count
 from tools.pipeline import Pipeline
 
 LIST_LIMIT = 5
+TEAM_LIST_LIMIT = 15
 # A message the classifier calls out of scope is still answered from the policies when a passage matches this well.
 FALLBACK_SCORE = 0.5
 FALLBACK_MIN_CHARS = 12
+# "who on my team is off next week?", "is anyone out tomorrow?": a manager's (or HR's) view of other people's leave.
+TEAM_LEAVE = re.compile(r"\b(?:my|our) (?:team|reports|direct reports|people|staff|department)\b|\bteam'?s?\b"
+                        r"|\bwho(?:'s| is| are| will be)? (?:off|out|away|absent|on (?:leave|holiday|vacation|pto)|sick)\b"
+                        r"|\b(?:anyone|anybody|someone)\b.*\b(?:off|out|away|absent|on leave)\b")
 PERSONAL_READS = ("leave_balance", "leave_status", "expense_status", "ticket_status")
 # "how many days does Tom Becker have left?", "Tom's leave balance": someone else's records, which nobody reads here.
 SOMEONE_ELSE = re.compile(
@@ -41,6 +48,29 @@ def _balance(data: dict[str, Any], leave_type: str | None, owner: str | None = N
              + (f" ({r['reserved']} reserved by pending requests)" if r["reserved"] else "") for r in rows]
     whose = "Your" if owner is None else owner + "'s"
     return f"{whose} {data['year']} leave balance: " + "; ".join(parts) + "."
+
+
+def _team_leave(run: Any, text: str, today: date | None) -> str:
+    """Who is off in the period the question names (the next four weeks when it names none)."""
+    args: dict[str, str] = {}
+    if today is not None:
+        lowered = normalize(text)
+        found = find_dates(lowered, today=today, direction="future")
+        period = (found.start, found.end or found.start) if found.start and not found.invalid else read_period(lowered, today)
+        args = {"start_date": period[0].isoformat(), "end_date": period[1].isoformat()} if period else {}
+    try:
+        data = run("list_team_leave", args).data
+    except ToolError as error:
+        if error.code is ErrorCode.FORBIDDEN:
+            return words.TEAM_LEAVE_HIDDEN
+        raise
+    period, rows = f"{data['start_date']} to {data['end_date']}", data["leave"]
+    if not rows:
+        return f"Nobody whose leave you can see is off from {period}."
+    lines = [f"• {row['name']}: {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['status']})"
+             for row in rows[:TEAM_LIST_LIMIT]]
+    more = [f"…and {len(rows) - TEAM_LIST_LIMIT} more."] if len(rows) > TEAM_LIST_LIMIT else []
+    return "\n".join([f"Off from {period}:", *lines, *more])
 
 
 def _leave(row: dict[str, Any]) -> str:
@@ -79,6 +109,8 @@ def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: s
                      "their requests when they approve them.", route.intent)
     if route.intent == "leave_balance":
         return Reply(_balance(run("get_leave_balance", {}).data, slots.get("leave_type")), route.intent)
+    if route.intent == "leave_status" and TEAM_LEAVE.search(text.lower()):
+        return Reply(_team_leave(run, text, today), route.intent)
     if route.intent == "leave_status":
         if "request_id" in slots:
             return Reply(_leave(run("get_leave_request", {"request_id": int(slots["request_id"])}).data), route.intent)

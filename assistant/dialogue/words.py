@@ -18,7 +18,8 @@ HELP = (
     "• IT: \"my laptop won't turn on\", \"I need read access to the finance drive for the audit\", "
     "\"what's the status of ticket 7?\", \"add to ticket 7: it happens on battery only\"\n"
     "• policies and holidays: \"what's the hotel budget per night?\", \"when is the next public holiday?\"\n"
-    "• approvals: \"what's waiting for my approval?\", \"approve 12\", \"deny 12 because the team is at the offsite\"\n"
+    "• approvals and your team: \"what's waiting for my approval?\", \"approve 12\", \"deny 12 because the team is at the offsite\", "
+    "\"who on my team is off next week?\"\n"
     "• a person: \"talk to someone in HR\"\n"
     "Say cancel at any point to stop."
 )
@@ -34,6 +35,8 @@ RECEIPT_HINT = ("In Slack, send me the receipt (a photo or PDF) and I'll add it 
 RECEIPT_RECEIVED = "Got your receipt."
 RECEIPT_NOT_USED = ("(I didn't use the file you sent: to claim an expense with it, send it again with the amount and what it "
                     "was for.)")
+TEAM_LEAVE_HIDDEN = ("I can only show your own leave (try \"what's the status of my leave?\"). Managers see who is off in "
+                     "their team, and HR in the whole company.")
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
 
 

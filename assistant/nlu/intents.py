@@ -251,8 +251,8 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     """Return False when a message lacks what any real request of this kind has."""
     lowered = cleaned.casefold()
     patterns = _patterns()
-    if patterns["timing_question"].match(lowered):
-        return False  # "when is my next day off", "how many days can I take": questions, not requests
+    if patterns["timing_question"].match(lowered) or patterns["about_others"].match(lowered):
+        return False  # "when is my next day off", "who is off next week": questions, not requests
     if intent is Intent.REQUEST_LEAVE:
         return bool(patterns["leave_words"].search(lowered))
     if intent is Intent.CANCEL_LEAVE:
@@ -285,6 +285,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
             r"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required))\b"),
+        "about_others": re.compile(r"^(?:so |and |hey |hi )?(?:who(?:'s|s|se)?|whom|is (?:any|some)(?:one|body)|are any)\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
             r"leav|\boff\b|\bpto\b|vaca|holi|hoil|\bhols\b|sick|\bill\b|unwell|absen|matern|patern|parental|bereave|compassion"

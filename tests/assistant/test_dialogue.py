@@ -139,6 +139,15 @@ def test_a_manager_asks_for_a_reports_balance_and_a_colleague_is_refused(contain
     assert "nobody called Priya" in speaker(container, company.other_manager)(question).text
 
 
+def test_who_is_off_answers_a_manager_and_explains_itself_to_an_employee(container: Container, company: Company) -> None:
+    container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
+    answer = speaker(container, company.manager)("who on my team is off in december?").text
+    assert answer == "Off from 2026-12-01 to 2026-12-31:\n• Requester: annual 2026-12-14 to 2026-12-18 (pending)"
+    assert "Nobody whose leave you can see is off from 2026-11-30 to 2026-12-04." == speaker(container, company.manager, "b")(
+        "who is off next week?").text
+    assert speaker(container, company.colleague)("who is off next week?").text == words.TEAM_LEAVE_HIDDEN
+
+
 def test_a_question_about_holiday_rules_goes_to_the_policies(container: Container, company: Company, tmp_path) -> None:
     (tmp_path / "leave.md").write_text("# Leave\n\n## Public holidays\n\nPublic holidays never count against your annual leave.\n")
     container.knowledge.base.add_paths([tmp_path / "leave.md"], added_by="test")

@@ -212,6 +212,7 @@ MATRIX = (
     Row("request leave", "request_leave", new_leave,                                         (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own leave", "list_my_leave", no_args,                                          (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("own country's holidays", "list_holidays", no_args,                                  (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
+    Row("who is off", "list_team_leave", no_args,                                            (NO, OK, OK, OK, NO, NO, OK, NO, NO, OK)),
     Row("read requester's leave request", "get_leave_request", requesters_leave,             (OK, OK, NO, OK, NO, NO, OK, NO, NO, OK)),
     Row("cancel requester's leave", "cancel_leave", requesters_leave,                        (OK, NO, NO, NO, NO, NO, NO, NO, NO, NO)),
     Row("preview expense", "preview_expense", new_expense,                                   (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),

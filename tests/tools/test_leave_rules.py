@@ -61,6 +61,23 @@ def test_a_manager_reads_a_reports_balance_by_name_and_a_shared_first_name_is_as
     assert own["employee"] == "requester@example.com"
 
 
+def test_who_is_off_shows_a_manager_their_reports_and_hr_everyone(container: Container) -> None:
+    company = make_company(container)
+    for actor in (company.requester, company.other_report):
+        run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor)
+    run(container, "request_leave", {"start_date": "2027-02-01", "end_date": "2027-02-02"}, company.colleague)
+    december = {"start_date": "2026-12-01", "end_date": "2026-12-31"}
+    seen = lambda actor, args=december: [(row["email"], row["start_date"], row["status"])  # noqa: E731
+                                         for row in run(container, "list_team_leave", args, actor)["leave"]]
+    assert seen(company.manager) == [("requester@example.com", "2026-12-14", "pending")]  # not the other team's
+    assert seen(company.other_manager) == [("other.report@example.com", "2026-12-14", "pending")]
+    assert {email for email, _, _ in seen(company.hr)} == {"requester@example.com", "other.report@example.com"}
+    assert seen(company.manager, {"start_date": "2027-02-02", "end_date": "2027-02-02"}) == [
+        ("colleague@example.com", "2027-02-01", "pending")]  # any overlap with the period counts
+    with pytest.raises(ToolError, match="at most a year"):
+        run(container, "list_team_leave", {"start_date": "2027-01-01", "end_date": "2028-06-01"}, company.manager)
+
+
 def test_holidays_are_the_own_countrys_and_the_companys(container: Container) -> None:
     make_company(container)
     with transaction(container.session_factory) as session:

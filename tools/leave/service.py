@@ -334,3 +334,21 @@ def list_holidays(session: Session, *, employee: Employee, start: date, end: dat
     found = [Holiday(day, name, "public") for day, name in public.items()]
     found += [Holiday(row.day, row.name, "company") for row in company if row.day not in public]
     return sorted(found, key=lambda holiday: holiday.day)
+
+
+def list_leave_between(session: Session, *, employee_ids: set[int], start: date, end: date) -> list[LeaveRequest]:
+    """Return the pending or approved leave of these people that overlaps start..end, soonest first."""
+    if not employee_ids:
+        return []
+    return list(
+        session.scalars(
+            select(LeaveRequest)
+            .where(
+                LeaveRequest.employee_id.in_(employee_ids),
+                LeaveRequest.status.in_(ACTIVE_STATUSES),
+                LeaveRequest.start_date <= end,
+                LeaveRequest.end_date >= start,
+            )
+            .order_by(LeaveRequest.start_date, LeaveRequest.id)
+        )
+    )

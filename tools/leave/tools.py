@@ -20,6 +20,8 @@ from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, To
 
 HOLIDAY_HORIZON_DAYS = 365
 MAX_HOLIDAY_SPAN_DAYS = 3 * 366
+TEAM_HORIZON_DAYS = 27  # "who is off?": the next four weeks, today included
+MAX_TEAM_SPAN_DAYS = 366
 
 
 class GetLeaveBalanceArgs(ToolArgs):
@@ -44,6 +46,11 @@ class ListHolidaysArgs(ToolArgs):
     start_date: date | None = Field(None, description="From this day (ISO date); omit for today.")
     end_date: date | None = Field(None, description="Until this day, inclusive (ISO date); omit for a year after the start.")
     limit: int = Field(10, ge=1, le=100, description="At most this many holidays, soonest first.")
+
+
+class TeamLeaveArgs(ToolArgs):
+    start_date: date | None = Field(None, description="From this day (ISO date); omit for today.")
+    end_date: date | None = Field(None, description="Until this day, inclusive (ISO date); omit for four weeks after the start.")
 
 
 class LeaveRequestIdArgs(ToolArgs):
@@ -190,6 +197,28 @@ def list_holidays(ctx: ToolContext, args: ListHolidaysArgs) -> ToolResult:
                else f"No public or company holidays in {ctx.actor.country} from {start} to {end}.")
     return ToolResult(data={"country": ctx.actor.country, "start_date": start.isoformat(), "end_date": end.isoformat(),
                             "holidays": rows, "more": len(found) > len(rows)}, message=message)
+
+
+def list_team_leave(ctx: ToolContext, args: TeamLeaveArgs) -> ToolResult:
+    """List who is off (approved or pending leave) in a period among the people whose leave you may see: your reports,
+    or everyone for HR."""
+    start = args.start_date or ctx.today
+    end = args.end_date or start + timedelta(days=TEAM_HORIZON_DAYS)
+    if end < start:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"The end date {end} is before the start date {start}.")
+    if (end - start).days > MAX_TEAM_SPAN_DAYS:
+        raise ToolError(ErrorCode.INVALID_INPUT, "Ask for at most a year of team leave at a time.")
+    people = {person.id: person for person in list_employees(ctx.session, active_only=True)
+              if person.id != ctx.actor.id and can_view_records(ctx.session, actor=ctx.actor, owner=person, domain=Domain.LEAVE)}
+    codes = {leave_type.id: leave_type.code for leave_type in service.list_leave_types(ctx.session)}
+    rows = [{**describe_request(request, codes[request.leave_type_id]), "name": people[request.employee_id].name,
+             "email": people[request.employee_id].email}
+            for request in service.list_leave_between(ctx.session, employee_ids=set(people), start=start, end=end)]
+    listed = "; ".join(f"{row['name']} {row['start_date']} to {row['end_date']} ({row['leave_type']}, {row['status']})" for row in rows)
+    message = (f"Off between {start} and {end}: {listed}." if rows
+               else f"Nobody whose leave you can see is off between {start} and {end}.")
+    return ToolResult(data={"start_date": start.isoformat(), "end_date": end.isoformat(), "people": len(people), "leave": rows},
+                      message=message)
 
 
 def get_leave_request(ctx: ToolContext, args: LeaveRequestIdArgs) -> ToolResult:
