@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from assistant.chat import identify
@@ -26,6 +26,7 @@ OPEN_CLAIMS = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.PENDING_APPROVAL, Cl
 OPEN_TICKETS = frozenset({TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING})
 READ_LIMIT = 50  # newest rows read per list; the open ones are among the recent
 MAX_APPROVALS = 15  # a Home view holds at most 100 blocks; each approval takes two
+TEAM_DAYS = timedelta(days=13)  # "who is off": today and the next 13 days
 INACTIVE = "Your entry in the company directory is not active, so I can't show your requests. Ask HR if this is a mistake."
 
 
@@ -49,6 +50,17 @@ class LeaveLine:
     start_date: str
     end_date: str
     working_days: float
+    status: str
+
+
+@dataclass(frozen=True)
+class TeamLeaveLine:
+    """Someone the viewer may see who is off in the next two weeks (approved or pending)."""
+
+    name: str
+    leave_type: str
+    start_date: str
+    end_date: str
     status: str
 
 
@@ -126,6 +138,7 @@ class HomeData:
     tickets: list[TicketLine] = field(default_factory=list)
     approvals: list[PendingApproval] = field(default_factory=list)
     more_approvals: int = 0  # waiting beyond the ones listed
+    team_off: list[TeamLeaveLine] | None = None  # managers, HR and admins: who is off in the next TEAM_DAYS days
     knowledge: KnowledgeStatus | None = None  # admins only
 
     @classmethod
@@ -152,6 +165,7 @@ def build_home(container: Container, *, employee_id: int, now: datetime | None =
     with transaction(container.session_factory) as session:
         employee = get_employee(session, employee_id=employee_id)
         name, active, is_admin = employee.name, employee.active, employee.has_role(Role.ADMIN)
+        sees_team = employee.has_role(Role.MANAGER, Role.HR, Role.ADMIN)
         today = employee_today(employee, moment, container.settings.timezone)
     if not active:
         return HomeData.unknown(INACTIVE)
@@ -170,6 +184,9 @@ def build_home(container: Container, *, employee_id: int, now: datetime | None =
         tickets=[_ticket(row) for row in tickets if row["status"] in OPEN_TICKETS],
         approvals=[_approval(row) for row in pending[:MAX_APPROVALS]], more_approvals=max(0, len(pending) - MAX_APPROVALS),
         knowledge=knowledge_status(container) if is_admin else None,
+        team_off=[_team_leave(row) for row in read("list_team_leave", {"start_date": today.isoformat(),
+                                                                          "end_date": (today + TEAM_DAYS).isoformat()})["leave"]]
+        if sees_team else None,
     )
 
 
@@ -206,6 +223,10 @@ def _balance(row: dict[str, Any]) -> BalanceLine:
 
 def _leave(row: dict[str, Any]) -> LeaveLine:
     return LeaveLine(row["request_id"], row["leave_type"], row["start_date"], row["end_date"], row["working_days"], row["status"])
+
+
+def _team_leave(row: dict[str, Any]) -> TeamLeaveLine:
+    return TeamLeaveLine(row["name"], row["leave_type"], row["start_date"], row["end_date"], row["status"])
 
 
 def _expense(row: dict[str, Any]) -> ExpenseLine:

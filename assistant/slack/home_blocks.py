@@ -23,6 +23,10 @@ def home_view(data: HomeData) -> dict[str, Any]:
         blocks = [_header(f"Hi {data.name}"), *_leave_blocks(data), *_expense_blocks(data), *_ticket_blocks(data)]
         if data.approvals:
             blocks += _approval_blocks(data.approvals, data.more_approvals)
+        if data.team_off is not None:
+            off = [f"{escape(line.name)}: {escape(line.leave_type)} {line.start_date} to {line.end_date}"
+                   + (" (pending)" if line.status == "pending" else "") for line in data.team_off]
+            blocks += _listed("Who is off in the next two weeks", off, "Nobody in your team.")
         if data.knowledge is not None:
             blocks += _knowledge_blocks(data.knowledge)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":

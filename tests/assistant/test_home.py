@@ -60,6 +60,16 @@ def test_an_approver_sees_the_steps_waiting_for_them(container: Container) -> No
     assert build_home(container, employee_id=company.other_manager, now=NOW).approvals == []  # not theirs to decide
 
 
+def test_a_manager_sees_who_in_their_team_is_off_in_the_next_two_weeks(container: Container) -> None:
+    company = make_company(container)
+    run(container, "request_leave", {"start_date": "2026-12-07", "end_date": "2026-12-08"}, company.requester)
+    run(container, "request_leave", {"start_date": "2026-12-21", "end_date": "2026-12-22"}, company.colleague)  # too far out
+    run(container, "request_leave", {"start_date": "2026-12-07", "end_date": "2026-12-07"}, company.other_report)  # not theirs
+    team = build_home(container, employee_id=company.manager, now=NOW).team_off
+    assert [(line.name, line.start_date, line.status) for line in team or []] == [("Requester", "2026-12-07", "pending")]
+    assert build_home(container, employee_id=company.requester, now=NOW).team_off is None  # not a manager: no such section
+
+
 def test_an_admin_sees_the_knowledge_base_status_and_others_do_not(container: Container, tmp_path: Path) -> None:
     company = make_company(container)
     empty = build_home(container, employee_id=company.admin, now=NOW).knowledge

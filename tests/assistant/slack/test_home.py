@@ -79,6 +79,7 @@ def test_a_manager_decides_from_the_home_and_the_cards_listener_takes_the_click(
     assert (approve["action_id"], deny["action_id"]) == ("approval_approve", "approval_deny")
     assert json.loads(approve["value"]) == {"approval_id": approval_id, "step": 1} and deny["value"] == approve["value"]
     assert "Waiting for your decision (1)" in json.dumps(view) and "Requester" in json.dumps(view)
+    assert "Who is off in the next two weeks" in json.dumps(view)  # a manager's section
 
     click = {"type": "block_actions", "user": {"id": "UMGR"}, "api_app_id": "A111", "token": "verification_token",
              "team": {"id": "T111"}, "trigger_id": "111.222.valid", "container": {"type": "view", "view_id": "V1"},
