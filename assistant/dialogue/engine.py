@@ -24,6 +24,9 @@ from tools.pipeline import Pipeline, employee_today
 
 MAX_TEXT = 2000
 SWITCH_CONFIDENCE = 0.6
+# A message that changes the request in progress rather than making a new one.
+CORRECTION = re.compile(r"^\W*(?:no\b|nope\b|sorry\b|wait\b|oops\b|i meant\b|i mean\b|rather\b|make it\b|change\b|instead\b)"
+                        r"|\b(?:actually|instead|rather|make it|change it|i meant)\b", re.IGNORECASE)
 FREE_TEXT_SLOTS = ("summary", "merchant")  # questions whose answer is whatever the person writes
 IT_WORDS = re.compile(r"\b(it|laptop|computer|vpn|password|wifi|network|email|software|printer|access|account|login)\b", re.I)
 TEAM_WORDS = {"it": re.compile(r"\b(IT|I\.T\.?|(?i:tech support|helpdesk|help desk|service desk))\b"),  # not the pronoun
@@ -223,6 +226,11 @@ class OfflineEngine:
                 return self._start(turn, route)  # a new request of the same kind ("and GitHub access too"): start over
         else:
             new = {k: v for k, v in route.slots.items() if k not in ("topic",)}
+            if (turn.state.get("refused") and route.intent == flow.intent and route.confidence >= SWITCH_CONFIDENCE
+                    and flow.required[0] in new and not CORRECTION.search(turn.text)):
+                # after a refusal, "I need Dec 24 off" is a new request, not a change to the refused one: nothing of
+                # the refused request (its leave type, a half day) carries over; "actually make it Dec 23" does change it
+                return self._start(turn, route)
         if asking in FREE_TEXT_SLOTS and asking not in new and read is None:
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
@@ -286,6 +294,8 @@ class OfflineEngine:
                 new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
             else:
                 merged.pop("half_day", None)
+        if new.get("start_date") and new.get("end_date", new["start_date"]) != new["start_date"]:
+            merged.pop("half_day", None)  # a range of days is never a half day
         merged.update(new)
         if "start_date" in merged and "end_date" not in merged:
             merged["end_date"] = merged["start_date"]

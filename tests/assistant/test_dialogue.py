@@ -109,6 +109,19 @@ def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container
     assert [r.status for r in rows(container, LeaveRequest)] == ["pending", "pending"]
 
 
+def test_a_new_request_after_a_refusal_starts_afresh_and_a_correction_changes_it(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "no working days" in say("I need a half day tomorrow afternoon").text  # Saturday 28 Nov 2026
+    reply = say("I want to take unpaid leave from Jan 11 to Jan 15").text  # not a half day of unpaid leave
+    assert reply.startswith("Unpaid leave: Mon 11 Jan 2027 to Fri 15 Jan 2027, 5 working days")
+    say("no")
+    assert "no working days" in say("I need unpaid leave on Saturday").text
+    assert say("I need Dec 15 off").text.startswith("Annual leave: Tue 15 Dec 2026")  # new request: annual, as said
+    say("no")
+    assert "no working days" in say("I need unpaid leave on Saturday").text
+    assert say("actually make it Monday").text.startswith("Unpaid leave: Mon 30 Nov 2026")  # a correction keeps the type
+
+
 def test_one_day_is_not_said_in_the_plural(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "1 working day;" in say("I need Monday Dec 14 off").text
