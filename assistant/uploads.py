@@ -113,10 +113,7 @@ def is_receipt_upload(container: Container, employee_id: int, names: Sequence[st
     about_money = RECEIPT_WORDS.search(instruction or "") is not None
     if POLICY_WORDS.search(instruction or "") and not about_money:
         return False
-    with transaction(container.session_factory) as session:
-        actor = get_employee(session, employee_id=employee_id)
-        is_admin = actor.active and actor.has_role(Role.ADMIN)
-    if is_admin and not about_money and (wants_ingestion(instruction) or not (instruction or "").strip()):
+    if _is_admin(container, employee_id) and not about_money and (wants_ingestion(instruction) or not (instruction or "").strip()):
         return False
     return True
 
@@ -197,13 +194,17 @@ def _import_people(container: Container, actor_id: int, files: Sequence[Incoming
                                                      f"updated {report.updated}, unchanged {report.unchanged}.")
 
 
+def _is_admin(container: Container, employee_id: int) -> bool:
+    """Return True for an active employee with the admin role."""
+    with transaction(container.session_factory) as session:
+        actor = get_employee(session, employee_id=employee_id)
+        return actor.active and actor.has_role(Role.ADMIN)
+
+
 def _refusal(container: Container, actor_id: int, names: Sequence[str], instruction: str) -> UploadReport | None:
     """Return why nothing is ingested (not an admin, no file, no instruction), or None when it may go ahead."""
     listed = ", ".join(safe_file_name(name) for name in names) or "your file"
-    with transaction(container.session_factory) as session:
-        actor = get_employee(session, employee_id=actor_id)
-        is_admin = actor.active and actor.has_role(Role.ADMIN)
-    if not is_admin:
+    if not _is_admin(container, actor_id):
         return UploadReport(UploadStatus.REFUSED, message=NOT_ADMIN.format(names=listed))
     if not names:
         return UploadReport(UploadStatus.NEEDS_INSTRUCTION, message=NO_FILE)

@@ -87,13 +87,14 @@ def _type_code(ctx: ToolContext, request: LeaveRequest) -> str:
 def get_leave_balance(ctx: ToolContext, args: GetLeaveBalanceArgs) -> ToolResult:
     """Show leave balances (allowance, taken, reserved by pending requests, available) per leave type."""
     employee = ctx.actor
+    other_email = bool(args.employee_email) and str(args.employee_email).strip().lower() != ctx.actor.email
     named_other = bool(args.employee_name) and not _is_called(ctx.actor, str(args.employee_name))
-    if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email or named_other:
+    if other_email or named_other:
         if not ctx.actor.has_role(Role.HR, Role.ADMIN, Role.MANAGER):
             # Refuse before the lookup, so the answer does not reveal who is in the directory.
             raise ToolError(ErrorCode.FORBIDDEN, "You can only see your own leave balance.")
-        if args.employee_email and args.employee_email.strip().lower() != ctx.actor.email:
-            employee = get_employee_by_email(ctx.session, email=args.employee_email)
+        if other_email:
+            employee = get_employee_by_email(ctx.session, email=str(args.employee_email))
         else:
             employee = _visible_by_name(ctx, str(args.employee_name))
         require_view(ctx.session, actor=ctx.actor, owner=employee, domain=Domain.LEAVE, what=f"{employee.name}'s leave")
@@ -181,14 +182,22 @@ def list_my_leave(ctx: ToolContext, args: ListLeaveArgs) -> ToolResult:
     return ToolResult(data={"requests": rows}, message=f"You have {len(rows)} leave requests.")
 
 
-def list_holidays(ctx: ToolContext, args: ListHolidaysArgs) -> ToolResult:
-    """List the public holidays of your country and the company's holidays, soonest first, from today or a date."""
-    start = args.start_date or ctx.today
-    end = args.end_date or start + timedelta(days=HOLIDAY_HORIZON_DAYS)
+def _period(ctx: ToolContext, start: date | None, end: date | None, *, horizon_days: int, max_days: int,
+            too_long: str) -> tuple[date, date]:
+    """Resolve a read's period (from today, `horizon_days` long, by default) and refuse a reversed or too long one."""
+    start = start or ctx.today
+    end = end or start + timedelta(days=horizon_days)
     if end < start:
         raise ToolError(ErrorCode.INVALID_INPUT, f"The end date {end} is before the start date {start}.")
-    if (end - start).days > MAX_HOLIDAY_SPAN_DAYS:
-        raise ToolError(ErrorCode.INVALID_INPUT, "Ask for at most three years of holidays at a time.")
+    if (end - start).days > max_days:
+        raise ToolError(ErrorCode.INVALID_INPUT, too_long)
+    return start, end
+
+
+def list_holidays(ctx: ToolContext, args: ListHolidaysArgs) -> ToolResult:
+    """List the public holidays of your country and the company's holidays, soonest first, from today or a date."""
+    start, end = _period(ctx, args.start_date, args.end_date, horizon_days=HOLIDAY_HORIZON_DAYS,
+                         max_days=MAX_HOLIDAY_SPAN_DAYS, too_long="Ask for at most three years of holidays at a time.")
     found = service.list_holidays(ctx.session, employee=ctx.actor, start=start, end=end)
     rows = [{"date": holiday.day.isoformat(), "weekday": f"{holiday.day:%a}", "name": holiday.name, "kind": holiday.kind}
             for holiday in found[: args.limit]]
@@ -202,12 +211,8 @@ def list_holidays(ctx: ToolContext, args: ListHolidaysArgs) -> ToolResult:
 def list_team_leave(ctx: ToolContext, args: TeamLeaveArgs) -> ToolResult:
     """List who is off (approved or pending leave) in a period among the people whose leave you may see: your reports,
     or everyone for HR."""
-    start = args.start_date or ctx.today
-    end = args.end_date or start + timedelta(days=TEAM_HORIZON_DAYS)
-    if end < start:
-        raise ToolError(ErrorCode.INVALID_INPUT, f"The end date {end} is before the start date {start}.")
-    if (end - start).days > MAX_TEAM_SPAN_DAYS:
-        raise ToolError(ErrorCode.INVALID_INPUT, "Ask for at most a year of team leave at a time.")
+    start, end = _period(ctx, args.start_date, args.end_date, horizon_days=TEAM_HORIZON_DAYS,
+                         max_days=MAX_TEAM_SPAN_DAYS, too_long="Ask for at most a year of team leave at a time.")
     people = {person.id: person for person in list_employees(ctx.session, active_only=True)
               if person.id != ctx.actor.id and can_view_records(ctx.session, actor=ctx.actor, owner=person, domain=Domain.LEAVE)}
     codes = {leave_type.id: leave_type.code for leave_type in service.list_leave_types(ctx.session)}
