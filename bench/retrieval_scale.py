@@ -17,6 +17,7 @@ synthetic. What is synthetic, exactly:
   noise of length 0.5, normalised. That puts a chunk's nearest neighbour at cosine 0.72/0.79/0.82 (p10/p50/p90),
   close to real chunks of the Sourcegraph pages among themselves (0.62/0.78/0.89). As those pages are about leave,
   expenses, travel and IT, most synthetic documents compete with the sample policies: a worst case for relevance.
+- The sentence vectors: one per synthetic sentence, each the vector of one of its chunk's anchors plus the same noise.
 - The audiences: 85% of the synthetic documents are for everyone, the rest for managers, HR or finance.
 What is real: the synthetic chunks go in through the same calls the add path makes (KnowledgeStore.stage_chunks,
 VectorIndex.upsert, KnowledgeStore.activate), into the same SQLite FTS5 file and Chroma collection that
@@ -136,8 +137,8 @@ class SyntheticCorpus:
         vocab = (MODEL_DIRECTORY / "vocab.txt").read_text(encoding="utf-8").split("\n")
         self.rare_words = np.array([word for word in vocab if re.fullmatch(r"[a-z]{4,}", word)])
 
-    def document(self, number: int, chunks: int) -> tuple[DocumentRecord, list[tuple[str, str]], np.ndarray]:
-        """Return one synthetic document: its record, its (section, text) chunks and their unit vectors."""
+    def document(self, number: int, chunks: int) -> tuple[DocumentRecord, list[tuple[str, str]], np.ndarray, list[np.ndarray]]:
+        """Return one synthetic document: its record, its (section, text) chunks, their vectors and sentence vectors."""
         seed = int(self.rng.integers(len(self.vectors)))
         order = np.argsort(-(self.vectors @ self.vectors[seed]))
         cluster, neighbourhood = order[:TOPIC], order[:NEIGHBOURHOOD]
@@ -147,7 +148,7 @@ class SyntheticCorpus:
         title = f"{lexicon[0].capitalize()} {lexicon[1]} {self.rng.choice(topic)} policy"
         headings = [" ".join(self._words(cluster_words, cluster_words, lexicon, int(self.rng.integers(1, 5)))).capitalize()
                     for _ in range(max(1, chunks // 8))]
-        sections, texts, vectors = [], [], []
+        sections, texts, vectors, sentence_vectors = [], [], [], []
         for ordinal in range(chunks):
             path = (title, headings[ordinal * len(headings) // chunks], f"Part {ordinal % 4 + 1}")
             mix = np.concatenate([self.rng.choice(cluster, size=1),
@@ -156,11 +157,13 @@ class SyntheticCorpus:
             sections.append(section_label(title, path))
             texts.append(self._text(own, cluster_words, lexicon))
             vectors.append(self._vector(mix))
+            sentence_vectors.append(np.stack([self._vector(self.rng.choice(mix, size=1))
+                                              for _ in range(max(1, texts[-1].count(". ") + 1))]))
         audience = SYNTHETIC_AUDIENCES[number % len(SYNTHETIC_AUDIENCES)]
         version = f"{number:016x}{'0' * 48}"
         record = DocumentRecord(f"synthetic-{number:05d}", title, f"synthetic/{number:05d}.md", version, audience,
                                 "bench", datetime.now(timezone.utc).isoformat(timespec="seconds"), chunks)
-        return record, list(zip(sections, texts, strict=True)), np.stack(vectors)
+        return record, list(zip(sections, texts, strict=True)), np.stack(vectors), sentence_vectors
 
     def _vector(self, mix: np.ndarray) -> np.ndarray:
         weights = self.rng.dirichlet(np.ones(len(mix)))
@@ -202,8 +205,8 @@ def build_index(base: KnowledgeBase, corpus: SyntheticCorpus, total_chunks: int)
         vectors: list[np.ndarray] = []
         while written < total_chunks and sum(len(keys) for _, keys in batch) < BATCH_CHUNKS:
             size = min(total_chunks - written, int(corpus.rng.integers(CHUNKS_PER_DOCUMENT // 2, CHUNKS_PER_DOCUMENT * 3 // 2)))
-            record, chunks, chunk_vectors = corpus.document(number, size)
-            batch.append((record, base.store.stage_chunks(record, chunks)))
+            record, chunks, chunk_vectors, sentence_vectors = corpus.document(number, size)
+            batch.append((record, base.store.stage_chunks(record, chunks, sentence_vectors)))
             vectors.append(chunk_vectors)
             written, number = written + size, number + 1
         keys = [key for _, record_keys in batch for key in record_keys]
@@ -273,7 +276,7 @@ def time_searches(base: KnowledgeBase, queries: list[Query]) -> None:
     for mode in (SearchMode.HYBRID, SearchMode.DENSE, SearchMode.KEYWORD):
         print(figures(mode.value, [time_ms(lambda q=q: base.search(q.text, k=K, mode=mode)) for q in queries]))
     print(figures("hybrid, as an admin", [time_ms(lambda q=q: base.search(q.text, k=K, audiences=AUDIENCES)) for q in queries]))
-    embed, dense, keyword, active = [], [], [], []
+    embed, dense, keyword, active, sentences = [], [], [], [], []
     for query in queries:
         vector = base.embedder.embed([query.text])[0]
         embed.append(time_ms(lambda q=query: base.embedder.embed([q.text])))
@@ -282,9 +285,10 @@ def time_searches(base: KnowledgeBase, queries: list[Query]) -> None:
         ranked = [key for key, _ in base.vectors.query(vector, audiences={""}, limit=40)]
         ranked += [key for key, _ in base.store.keyword_search(query.text, audiences={""}, limit=40)]
         active.append(time_ms(lambda r=ranked: base.store.active_chunks(r, audiences={""})))
+        sentences.append(time_ms(lambda r=ranked: base.store.sentence_vectors(r)))
     print("parts of a hybrid search:")
     for label, values in (("query embedding", embed), ("Chroma query (40)", dense), ("FTS5 bm25 (40)", keyword),
-                          ("active_chunks (<=80 keys)", active)):
+                          ("active_chunks (<=80 keys)", active), ("sentence_vectors (<=80 keys)", sentences)):
         print(figures("  " + label, values))
 
 

@@ -9,13 +9,13 @@ import numpy as np
 
 from knowledge.embeddings import Embedder
 from knowledge.index import SearchHit
+from knowledge.sentences import heading_leaf, split_sentences
 from knowledge.store import keyword_query
 
 # Below this cosine similarity between the question and the best passage, the policies do not cover it.
 # Calibrated with bench/retrieval.py on answerable and unanswerable questions (see the README).
 DEFAULT_THRESHOLD = 0.40
 PASSAGES_CONSIDERED = 3
-SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,32 @@ class ExtractiveAnswer:
     best_score: float
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split a passage into sentences and list items, dropping fragments without words."""
-    parts = (part.strip(" -*\t") for part in SENTENCE_SPLIT.split(text))
-    return [part for part in parts if len(re.findall(r"[^\W\d_]{2,}", part)) >= 3]
-
-
 def _overlap(question: str, sentence: str) -> float:
     terms = set((keyword_query(question) or "").replace('"', "").split(" OR ")) - {""}
     if not terms:
         return 0.0
     words = set(re.findall(r"[^\W_]+", sentence.lower()))
     return len({t for t in terms if any(w.startswith(t[:5]) for w in words)}) / len(terms)
+
+
+# What a question asks for, and how a sentence that gives it looks: "when ..." wants a date or a span of time,
+# "how much / how many ..." a number. A sentence of the right kind is preferred over a merely similar one.
+_ASKS_WHEN = re.compile(r"\b(when|what (?:date|day|time)|deadline|how (?:soon|early|late)|by what)\b", re.IGNORECASE)
+_ASKS_AMOUNT = re.compile(r"\b(how (?:much|many|long)|what(?:'s| is)? the (?:limit|maximum|minimum|budget|allowance|amount|cap)|"
+                          r"(?:limit|maximum|minimum|budget|allowance|stipend) (?:for|on|per))\b", re.IGNORECASE)
+_GIVES_WHEN = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+                         r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d+\s*(?:days?|weeks?|months?|years?|hours?)|"
+                         r"\d+(?:st|nd|rd|th)|within|every (?:year|month|week|quarter)|annually|monthly|weekly|quarterly)\b",
+                         re.IGNORECASE)
+_GIVES_AMOUNT = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|hundred|"
+                           r"thousand|half|unlimited|no limit)\b", re.IGNORECASE)
+ANSWER_KIND_BONUS = 0.2
+
+
+def answer_kind_bonus(question: str, sentence: str) -> float:
+    """Return a bonus for a sentence that gives what the question asks for (a date, a number)."""
+    asks = [(asks, gives) for asks, gives in ((_ASKS_WHEN, _GIVES_WHEN), (_ASKS_AMOUNT, _GIVES_AMOUNT)) if asks.search(question)]
+    return ANSWER_KIND_BONUS if any(gives.search(sentence) for _, gives in asks) else 0.0
 
 
 def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, threshold: float = DEFAULT_THRESHOLD,
@@ -66,12 +80,13 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
         return ExtractiveAnswer(True, [Quote(top.text[:400], top.doc_id, top.title, top.section, top.source)], best)
     # The words of a sentence's own heading count too ("Notice" for "how much notice ..."): the heading often
     # carries the word the question uses when the sentence itself does not. Meaning is judged on the sentence.
-    in_context = [f"{_leaf(hit.section)}: {sentence}" for hit, sentence in candidates]
+    in_context = [f"{heading_leaf(hit.section)}: {sentence}" for hit, sentence in candidates]
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
     similarity = vectors[1:] @ vectors[0]
     rank_bonus = np.array([0.05 * (PASSAGES_CONSIDERED - hits.index(hit)) for hit, _ in candidates])
     overlap = np.array([_overlap(question, text) for text in in_context])
-    scores = similarity + rank_bonus + 0.25 * overlap
+    kind = np.array([answer_kind_bonus(question, sentence) for _, sentence in candidates])
+    scores = similarity + rank_bonus + 0.25 * overlap + kind
     order = np.argsort(-scores)
     chosen: list[Quote] = []
     for index in order[:max_quotes]:
@@ -80,10 +95,6 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
             break  # a second sentence only when it is nearly as relevant as the first
         chosen.append(Quote(_with_list(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source))
     return ExtractiveAnswer(True, chosen, best)
-
-
-def _leaf(section: str) -> str:
-    return section.rsplit(">", 1)[-1].strip()
 
 
 def _with_list(sentence: str, passage: str, *, max_items: int = 5, max_chars: int = 600) -> str:

@@ -17,6 +17,7 @@ from knowledge.chunking import chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
 from knowledge.loaders import SUPPORTED_SUFFIXES, load_document
+from knowledge.sentences import sentence_views
 from knowledge.store import DocumentRecord, KnowledgeStore, StoredChunk
 from knowledge.vectors import VectorIndex
 
@@ -29,7 +30,11 @@ AUDIENCES = frozenset({"", "manager", "hr", "finance", "it", "admin"})
 
 
 class SearchMode(StrEnum):
-    """Which retrievers answer a query."""
+    """Which retrievers answer a query.
+
+    Keyword is BM25 over title, headings and text. Dense compares the question with each chunk's vector and, among
+    those candidates, with each chunk's best sentence. Hybrid fuses all three rankings (reciprocal rank fusion).
+    """
 
     HYBRID = "hybrid"
     DENSE = "dense"
@@ -136,7 +141,8 @@ class KnowledgeBase:
         target = doc_id or document_id(path)
         chosen_audience = normalize_audience(audience if audience is not None else document.metadata.get("audience"))
         current = self.store.get_document(target)
-        if current is not None and current.version == version and current.audience == chosen_audience:
+        if (current is not None and current.version == version and current.audience == chosen_audience
+                and not self.store.lacks_sentence_vectors(target)):
             self.vectors.delete(self.store.purge_inactive(target))  # what an earlier add left behind when it crashed
             return FileResult(str(path), AddOutcome.UNCHANGED, target, current.chunk_count)
         chunks = chunk_document(document)
@@ -144,8 +150,13 @@ class KnowledgeBase:
             raise KnowledgeError(KnowledgeErrorCode.EMPTY, f"{path} has no text to index.")
         record = DocumentRecord(target, document.title, source or str(path), version, chosen_audience, added_by,
                                 datetime.now(timezone.utc).isoformat(timespec="seconds"), len(chunks))
-        keys = self.store.stage_chunks(record, [(chunk.section, chunk.text) for chunk in chunks])
+        views = [sentence_views(chunk.section, chunk.text) for chunk in chunks]
         vectors = self.embedder.embed([f"{chunk.section}\n{chunk.text}" for chunk in chunks])
+        # Apart from the chunks: a batch is padded to its longest text, so a sentence batched with chunks costs a chunk.
+        sentences = self.embedder.embed([view for chunk_views in views for view in chunk_views])
+        bounds = np.cumsum([0] + [len(vs) for vs in views])
+        per_chunk = [sentences[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+        keys = self.store.stage_chunks(record, [(chunk.section, chunk.text) for chunk in chunks], per_chunk)
         meta = [{"doc_id": target, "audience": chosen_audience} for _ in chunks]
         self.vectors.upsert(keys, vectors, meta)
         retired = self.store.activate(record)  # the atomic switch
@@ -186,31 +197,55 @@ class KnowledgeBase:
         allowed = {normalize_audience(a) for a in audiences} | {""}
         vector = self.embedder.embed([query])[0]
         for _ in range(SEARCH_ATTEMPTS):
-            before = self.store.active_versions()
+            before = self.store.generation()
             hits = self._search_once(query, vector, k, mode, allowed)
             # Candidates come from Chroma and SQLite at different moments; if no document switched versions
             # meanwhile they were all judged against one state, otherwise a replace may have hidden them all.
-            if self.store.active_versions() == before:
+            if self.store.generation() == before:
                 break
         return hits
 
     def _search_once(self, query: str, vector: np.ndarray, k: int, mode: SearchMode, allowed: set[str]) -> list[SearchHit]:
         dense = [] if mode is SearchMode.KEYWORD else self.vectors.query(vector, audiences=allowed, limit=CANDIDATES)
         keyword = [] if mode is SearchMode.DENSE else self.store.keyword_search(query, audiences=allowed, limit=CANDIDATES)
-        ranked = _rrf([[key for key, _ in dense], [key for key, _ in keyword]], (1.0, 1.0))
+        cosine = dict(dense)
+        rankings = [[key for key, _ in dense], [key for key, _ in keyword]]
+        if mode is not SearchMode.KEYWORD:
+            rankings.append(self._by_best_sentence(list(dict.fromkeys(rankings[0] + rankings[1])), vector, cosine))
+        ranked = _rrf(rankings, [1.0] * len(rankings))
         active = self.store.active_chunks(ranked, audiences=allowed)
         chosen = diversify([key for key in ranked if key in active], active, k)
-        return self._hits(chosen, active, vector, dict(dense))
+        return self._hits(chosen, active, vector, cosine)
 
-    def _hits(self, keys: list[str], chunks: dict[str, StoredChunk], vector: np.ndarray, cosine: dict[str, float]) -> list[SearchHit]:
+    def _by_best_sentence(self, candidates: list[str], vector: np.ndarray, cosine: dict[str, float]) -> list[str]:
+        matrices = self.store.sentence_vectors(candidates)
+        self._add_cosines([key for key in candidates if key not in matrices], vector, cosine)
+        return rank_by_best_sentence(candidates, matrices, vector, cosine)
+
+    def _add_cosines(self, keys: list[str], vector: np.ndarray, cosine: dict[str, float]) -> None:
+        """Fill in the chunk-vector similarity of keys found by keyword only."""
         missing = [key for key in keys if key not in cosine]
         for key, stored in self.vectors.vectors(missing).items():
             cosine[key] = float(np.dot(stored, vector))
+
+    def _hits(self, keys: list[str], chunks: dict[str, StoredChunk], vector: np.ndarray, cosine: dict[str, float]) -> list[SearchHit]:
+        self._add_cosines(keys, vector, cosine)
         return [
             SearchHit(chunks[key].doc_id, chunks[key].source, chunks[key].title, chunks[key].section,
                       round(cosine.get(key, 0.0), 4), chunks[key].text)
             for key in keys
         ]
+
+
+def rank_by_best_sentence(candidates: Sequence[str], sentence_vectors: dict[str, np.ndarray], vector: np.ndarray,
+                          chunk_cosine: dict[str, float]) -> list[str]:
+    """Order candidate chunks by their sentence most similar to the question, best first (ties keep their order).
+
+    A chunk without sentence vectors (indexed by an older version) counts its chunk vector as its one sentence.
+    """
+    best = {key: float(np.max(sentence_vectors[key] @ vector)) if key in sentence_vectors else chunk_cosine.get(key, 0.0)
+            for key in candidates}
+    return sorted(candidates, key=lambda key: -best[key])
 
 
 def diversify(ranked: list[str], chunks: dict[str, StoredChunk], k: int) -> list[str]:

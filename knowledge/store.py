@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
 
 SCHEMA = """
@@ -36,6 +38,16 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_chunks_doc_version ON chunks (doc_id, version);
+CREATE TABLE IF NOT EXISTS chunk_sentences (
+    chunk_id INTEGER PRIMARY KEY,
+    dimensions INTEGER NOT NULL,
+    vectors BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO generation (id, value) VALUES (1, 0);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, section, text, tokenize = 'porter unicode61');
 """
 # Words too common to help a keyword match; the dense side still sees the whole question.
@@ -47,6 +59,9 @@ STOPWORDS = frozenset(
 # Column weights for bm25(): title, section, text.
 BM25_WEIGHTS = (2.0, 3.0, 1.0)
 KEYWORD_PREFETCH_FACTOR = 4  # matches ranked before the join to documents, per match wanted
+# Sentence vectors are only compared with a question, so half precision loses nothing that changes a ranking
+# and halves the file (a chunk holds about eight sentences).
+SENTENCE_DTYPE = np.float16
 
 
 @dataclass(frozen=True)
@@ -117,15 +132,17 @@ class KnowledgeStore:
             rows = self._db.execute("SELECT * FROM documents ORDER BY doc_id").fetchall()
         return [DocumentRecord(**dict(row)) for row in rows]
 
-    def active_versions(self) -> list[tuple[str, str, str]]:
-        """Return (doc_id, version, audience) of every document: the state a search is judged against."""
+    def generation(self) -> int:
+        """Return a number that changes whenever a document switches versions or is removed: the state searches see."""
         with self._lock:
-            rows = self._db.execute("SELECT doc_id, version, audience FROM documents ORDER BY doc_id").fetchall()
-        return [(row[0], row[1], row[2]) for row in rows]
+            return int(self._db.execute("SELECT value FROM generation WHERE id = 1").fetchone()[0])
 
-    def stage_chunks(self, record: DocumentRecord, sections_and_texts: Sequence[tuple[str, str]]) -> list[str]:
-        """Write a new version's chunks (invisible until `activate`); return their keys."""
+    def stage_chunks(self, record: DocumentRecord, sections_and_texts: Sequence[tuple[str, str]],
+                     sentence_vectors: Sequence[np.ndarray] | None = None) -> list[str]:
+        """Write a new version's chunks (invisible until `activate`), each with its sentence vectors; return their keys."""
         keys = [chunk_key(record.doc_id, record.version, i) for i in range(len(sections_and_texts))]
+        if sentence_vectors is not None and len(sentence_vectors) != len(keys):
+            raise ValueError("one matrix of sentence vectors per chunk")
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -137,6 +154,10 @@ class KnowledgeStore:
                     )
                     self._db.execute("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?, ?, ?, ?)",
                                      (cursor.lastrowid, record.title, section, text))
+                    if sentence_vectors is not None:
+                        matrix = np.asarray(sentence_vectors[ordinal], dtype=SENTENCE_DTYPE)
+                        self._db.execute("INSERT INTO chunk_sentences (chunk_id, dimensions, vectors) VALUES (?, ?, ?)",
+                                         (cursor.lastrowid, matrix.shape[1], matrix.tobytes()))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -158,6 +179,7 @@ class KnowledgeStore:
                 )
                 retired = [row[0] for row in self._db.execute(
                     "SELECT chunk_key FROM chunks WHERE doc_id = ? AND version != ?", (record.doc_id, record.version))]
+                self._db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -173,6 +195,7 @@ class KnowledgeStore:
                     raise KnowledgeError(KnowledgeErrorCode.NOT_FOUND, f"No document with id '{doc_id}'.")
                 keys = [row[0] for row in self._db.execute("SELECT chunk_key FROM chunks WHERE doc_id = ?", (doc_id,))]
                 self._delete_version(doc_id, None)
+                self._db.execute("UPDATE generation SET value = value + 1 WHERE id = 1")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -204,6 +227,7 @@ class KnowledgeStore:
             batch = ids[start:start + 500]
             marks = ",".join("?" * len(batch))
             self._db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", batch)
+            self._db.execute(f"DELETE FROM chunk_sentences WHERE chunk_id IN ({marks})", batch)
             self._db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", batch)
 
     def keyword_search(self, text: str, *, audiences: Iterable[str], limit: int) -> list[tuple[str, float]]:
@@ -246,7 +270,34 @@ class KnowledgeStore:
             found.update({row[0]: StoredChunk(*row) for row in rows})
         return found
 
+    def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return the sentence vectors (one row per sentence) of the chunks among `keys` that have them."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            batch = list(keys[start:start + 500])
+            sql = ("SELECT c.chunk_key, s.dimensions, s.vectors FROM chunks c JOIN chunk_sentences s ON s.chunk_id = c.id "
+                   f"WHERE c.chunk_key IN ({','.join('?' * len(batch))})")
+            with self._lock:
+                rows = self._db.execute(sql, batch).fetchall()
+            found.update({row[0]: np.frombuffer(row[2], dtype=SENTENCE_DTYPE).reshape(-1, row[1]).astype(np.float32)
+                          for row in rows})
+        return found
+
+    def lacks_sentence_vectors(self, doc_id: str) -> bool:
+        """Whether some chunk of a document's active version was indexed without sentence vectors (an older index)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM chunks c JOIN documents d ON d.doc_id = c.doc_id AND d.version = c.version "
+                "LEFT JOIN chunk_sentences s ON s.chunk_id = c.id WHERE c.doc_id = ? AND s.chunk_id IS NULL LIMIT 1",
+                (doc_id,)).fetchone()
+        return row is not None
+
     def count_chunks(self) -> int:
         """Return the number of chunk rows (all versions)."""
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def count_sentence_sets(self) -> int:
+        """Return the number of chunks (all versions) that have sentence vectors."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM chunk_sentences").fetchone()[0])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.container import Container, build_container
-from knowledge.answer import DEFAULT_THRESHOLD, extract_answer
+from knowledge.answer import DEFAULT_THRESHOLD, answer_kind_bonus, extract_answer
 from knowledge.embeddings import LocalMiniLM
-from knowledge.index import KnowledgeBase
+from knowledge.index import KnowledgeBase, SearchHit
 from knowledge.store import KnowledgeStore
 from knowledge.vectors import VectorIndex
 from tests.builders import make_company
@@ -66,6 +66,30 @@ def test_the_quote_is_the_sentence_that_answers(kb: KnowledgeBase, minilm: Local
     assert quote.text == sentence
     assert (quote.doc_id, quote.title, quote.section, quote.source) == ("expenses", "Expenses and Travel", section, str(expenses_path))
     assert len(answer.quotes) <= 2
+
+
+REVIEWS = SearchHit("reviews", "reviews.md", "Reviews", "Reviews > Performance reviews", 0.6,
+                    "Performance reviews are written by your manager and discussed with you in a one-to-one. "
+                    "Reviews happen once a year, in March, and cover the previous calendar year.")
+
+
+@pytest.mark.parametrize("question", ["When do performance reviews happen?", "When are performance reviews done?"])
+def test_a_when_question_is_answered_by_the_sentence_that_says_when(minilm: LocalMiniLM, question: str) -> None:
+    # The first sentence is as similar to the question, but only the second one says when.
+    answer = extract_answer(question, [REVIEWS], minilm)
+    assert answer.quotes[0].text == "Reviews happen once a year, in March, and cover the previous calendar year."
+
+
+@pytest.mark.parametrize(("question", "sentence", "bonus"), [
+    ("When is the deadline for expense claims?", "Claims are due within 30 days.", True),
+    ("When is the deadline for expense claims?", "Claims are filed by the employee.", False),
+    ("How much is the home office budget?", "The budget is 500 euros.", True),
+    ("How many days of leave do I get?", "Everyone gets twenty-five days.", True),
+    ("How many days of leave do I get?", "Leave is booked in the portal.", False),
+    ("Can I bring my dog to work?", "Dogs are welcome on 3 days a week.", False),
+])
+def test_the_answer_kind_bonus_needs_a_sentence_of_the_asked_kind(question: str, sentence: str, bonus: bool) -> None:
+    assert (answer_kind_bonus(question, sentence) > 0) is bonus
 
 
 @pytest.mark.parametrize("question", UNRELATED_QUESTIONS)

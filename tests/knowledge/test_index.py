@@ -94,7 +94,8 @@ def assert_index_holds_only_active_chunks(kb: KnowledgeBase) -> None:
     """Both indexes hold exactly the chunks of the active versions: no leftovers in SQLite or Chroma."""
     documents = kb.list_documents()
     keys = [chunk_key(d.doc_id, d.version, i) for d in documents for i in range(d.chunk_count)]
-    assert kb.store.count_chunks() == len(keys)
+    assert kb.store.count_chunks() == kb.store.count_sentence_sets() == len(keys)
+    assert set(kb.store.sentence_vectors(keys)) == set(keys)
     assert len(kb.store.active_chunks(keys, audiences={"manager", "hr", "finance", "it", "admin"})) == len(keys)
     assert kb.vectors.count() == len(keys)
     assert set(kb.vectors.vectors(keys)) == set(keys)
@@ -140,10 +141,12 @@ def test_the_report_counts_added_replaced_unchanged_and_failed(kb: KnowledgeBase
             second.count(AddOutcome.FAILED), second.chunks) == (0, 1, 1, 1, 1)
     unchanged = next(f for f in second.files if f.outcome is AddOutcome.UNCHANGED)
     assert (unchanged.doc_id, unchanged.chunks) == ("time-off", 2)
-    # Only the replaced document was embedded again.
+    # Only the replaced document was embedded again: its chunk, then each sentence after its heading.
     assert [text for batch in embedder.batches for text in batch] == [
         "IT Equipment > Laptops\nNew starters receive a laptop on their first day. "
-        "A broken laptop screen is replaced by the service desk within one day."]
+        "A broken laptop screen is replaced by the service desk within one day.",
+        "Laptops: New starters receive a laptop on their first day.",
+        "Laptops: A broken laptop screen is replaced by the service desk within one day."]
 
 
 def test_an_unchanged_file_is_skipped_without_embedding_or_writing(kb: KnowledgeBase, tmp_path: Path,
@@ -279,7 +282,8 @@ def test_a_crashed_replace_leaves_the_previous_version_and_the_next_add_cleans_u
         with pytest.raises(RuntimeError):
             kb.add_file(path, added_by="admin")
     assert_old_version_intact(kb)
-    assert kb.store.count_chunks() == 3 + 4  # the crashed version's staged rows are left behind, invisible
+    # Embedding comes before any write, so only a later crash leaves the new version's staged rows, invisible.
+    assert kb.store.count_chunks() == 3 + (0 if crash is crash_in_embedder else 4)
 
     if later == "retry the new version":
         assert kb.add_file(path, added_by="admin").outcome is AddOutcome.REPLACED
