@@ -57,6 +57,7 @@ class OutOfScopeThresholds:
     similarity: float = 0.40  # cosine to the closest example of that intent
     action_probability: float = 0.50
     action_similarity: float = 0.45
+    near_example: float = 0.85  # a question this close to one of our examples is answered even if out_of_scope leads
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,12 @@ class IntentClassifier:
         best, runner_up = ranked
         out_of_scope = INTENT_ORDER.index(Intent.OUT_OF_SCOPE)
         if best is Intent.OUT_OF_SCOPE:
+            runner_index = INTENT_ORDER.index(runner_up)
+            # A near copy of one of our own examples of a question (not an action) is that question, even when the
+            # regression leans out of scope: "what's the hotel budget per night?" against the travel-booking lines.
+            if (runner_up not in ACTION_INTENTS and similarities[runner_index] >= self.thresholds.near_example
+                    and probabilities[runner_index] >= self.thresholds.probability):
+                return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
         if best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(text.casefold()):

@@ -84,6 +84,8 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "what's the policy on working remotely from another country",
         "when is the next public holiday?",
         "how long do I have to submit my receipts",
+        "on which day of the month do expense claims get paid?",  # how reimbursement works, not where one's own claim is
+        "how long does a reimbursement take to arrive?",
     ],
     Intent.PENDING_APPROVALS: [
         "what's waiting for my approval?",
