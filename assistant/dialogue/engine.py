@@ -249,8 +249,14 @@ class OfflineEngine:
             turn.state = {}
             return Reply(words.CANCELLED, flow.intent)
         route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
-        if self._is_switch(route, flow) and not (set(route.slots) & set(flow.required)):
-            return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+        # Free text ("summary") is read from any message, so it says nothing about whether this one changes the request.
+        if self._is_switch(route, flow) and not (set(route.slots) & (set(flow.required) - set(FREE_TEXT_SLOTS))):
+            fresh = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency)
+            if fresh.intent in FLOWS:
+                return self._start(turn, fresh)
+            # A question in the middle ("is there a dress code?") is answered, and the request stays ready for its yes.
+            answer = self._read(turn, fresh)
+            return Reply(f"{answer.text}\n{words.STILL_WAITING}", answer.intent, answer.data)
         if flow.read_slots is not None:
             changes = flow.read_slots(turn.text, None)
         else:

@@ -38,6 +38,7 @@ RECEIPT_NOT_USED = ("(I didn't use the file you sent: to claim an expense with i
 TEAM_LEAVE_HIDDEN = ("I can only show your own leave (try \"what's the status of my leave?\"). Managers see who is off in "
                      "their team, and HR in the whole company.")
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
+STILL_WAITING = "Your request above is still waiting: answer yes to submit it or no to cancel."
 
 
 def is_yes(text: str) -> bool:

@@ -291,7 +291,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
-            r"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required))\b"),
+            r"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required)|what happens (?:if|when|to)"
+            r"|do (?:i|we) (?:need|have) to|do (?:i|we) need (?:a|an|the|to)|(?:is|are) (?:a |an )?\w+ (?:needed|required|necessary))\b"),
         "about_others": re.compile(r"^(?:so |and |hey |hi )?(?:who(?:'s|s|se)?|whom|is (?:any|some)(?:one|body)|are any)\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(

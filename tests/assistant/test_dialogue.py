@@ -54,6 +54,23 @@ def test_no_at_confirmation_writes_nothing(container: Container, company: Compan
     assert rows(container, LeaveRequest) == []
 
 
+def test_a_question_while_confirming_is_answered_and_the_request_still_waits_for_its_yes(
+        container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Shall I open it?" in say("my laptop screen flickers").text
+    balance = say("how many vacation days do I have?").text
+    assert "leave balance" in balance and balance.endswith(words.STILL_WAITING)
+    assert rows(container, Ticket) == []
+    assert "Ticket #" in say("yes").text
+    [ticket] = rows(container, Ticket)
+    assert ticket.summary == "My laptop screen flickers"
+
+    say("my keyboard is broken")
+    assert "Which dates" in say("I need some time off").text  # another request replaces the one waiting
+    say("cancel")
+    assert len(rows(container, Ticket)) == 1
+
+
 def test_no_while_collecting_or_after_a_refusal_cancels(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "Which dates" in say("I'm not feeling well, won't be in").text
