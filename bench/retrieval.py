@@ -33,6 +33,7 @@ from assistant.settings import Settings
 from knowledge.answer import DEFAULT_THRESHOLD, extract_answer
 from knowledge.chunking import SECTION_SEPARATOR
 from knowledge.index import AUDIENCES, KnowledgeBase, SearchHit, SearchMode, document_id
+from knowledge.sentences import heading_leaf
 
 HERE = Path(__file__).parent
 
@@ -59,7 +60,7 @@ def comparable(text: str) -> str:
 def in_answer_section(item: dict, hit: SearchHit) -> bool:
     """Whether a passage comes from the answering document, under the answer's deepest heading."""
     return hit.doc_id in item["relevant"] and (
-        comparable(hit.section.split(SECTION_SEPARATOR)[-1]) == comparable(item["answer_section"][-1]))
+        comparable(heading_leaf(hit.section)) == comparable(item["answer_section"][-1]))
 
 
 def holds_answer(item: dict, hit: SearchHit) -> bool:

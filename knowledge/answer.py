@@ -9,7 +9,7 @@ import numpy as np
 
 from knowledge.embeddings import Embedder
 from knowledge.index import SearchHit
-from knowledge.sentences import heading_leaf, split_sentences
+from knowledge.sentences import sentence_view, split_sentences
 from knowledge.store import keyword_query
 
 # Below this cosine similarity between the question and the best passage, the policies do not cover it.
@@ -62,8 +62,8 @@ ANSWER_KIND_BONUS = 0.2
 
 def answer_kind_bonus(question: str, sentence: str) -> float:
     """Return a bonus for a sentence that gives what the question asks for (a date, a number)."""
-    asks = [(asks, gives) for asks, gives in ((_ASKS_WHEN, _GIVES_WHEN), (_ASKS_AMOUNT, _GIVES_AMOUNT)) if asks.search(question)]
-    return ANSWER_KIND_BONUS if any(gives.search(sentence) for _, gives in asks) else 0.0
+    kinds = ((_ASKS_WHEN, _GIVES_WHEN), (_ASKS_AMOUNT, _GIVES_AMOUNT))
+    return ANSWER_KIND_BONUS if any(asks.search(question) and gives.search(sentence) for asks, gives in kinds) else 0.0
 
 
 def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, threshold: float = DEFAULT_THRESHOLD,
@@ -80,7 +80,7 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
         return ExtractiveAnswer(True, [Quote(top.text[:400], top.doc_id, top.title, top.section, top.source)], best)
     # The words of a sentence's own heading count too ("Notice" for "how much notice ..."): the heading often
     # carries the word the question uses when the sentence itself does not. Meaning is judged on the sentence.
-    in_context = [f"{heading_leaf(hit.section)}: {sentence}" for hit, sentence in candidates]
+    in_context = [sentence_view(hit.section, sentence) for hit, sentence in candidates]
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
     similarity = vectors[1:] @ vectors[0]
     rank_bonus = np.array([0.05 * (PASSAGES_CONSIDERED - hits.index(hit)) for hit, _ in candidates])

@@ -27,5 +27,9 @@ def sentence_views(section: str, text: str) -> list[str]:
     ("Do I need extra approval for three weeks off?" against one rule among many), so retrieval also compares the
     question with every sentence. The heading goes with the sentence because it often carries the question's word.
     """
-    leaf = heading_leaf(section)
-    return [f"{leaf}: {sentence}" for sentence in split_sentences(text)] or [f"{leaf}: {text}"]
+    return [sentence_view(section, sentence) for sentence in split_sentences(text)] or [sentence_view(section, text)]
+
+
+def sentence_view(section: str, sentence: str) -> str:
+    """Return one sentence after its own heading: 'Carry-over: You can carry up to 5 days ...'."""
+    return f"{heading_leaf(section)}: {sentence}"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,7 @@ KEYWORD_PREFETCH_FACTOR = 4  # matches ranked before the join to documents, per 
 # Sentence vectors are only compared with a question, so half precision loses nothing that changes a ranking
 # and halves the file (a chunk holds about eight sentences).
 SENTENCE_DTYPE = np.float16
+SQL_BATCH = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ class StoredChunk:
 def chunk_key(doc_id: str, version: str, ordinal: int) -> str:
     """Return the id of one chunk of one version of a document."""
     return f"{doc_id}:{version[:16]}:{ordinal}"
+
+
+def _batches(items: Sequence[Any]) -> Iterator[list[Any]]:
+    """Yield items in lists of at most SQL_BATCH, for IN (...) lists."""
+    for start in range(0, len(items), SQL_BATCH):
+        yield list(items[start:start + SQL_BATCH])
 
 
 def keyword_query(text: str) -> str | None:
@@ -223,8 +231,7 @@ class KnowledgeStore:
         self._delete_ids([row[0] for row in self._db.execute(query, params)])
 
     def _delete_ids(self, ids: list[int]) -> None:
-        for start in range(0, len(ids), 500):
-            batch = ids[start:start + 500]
+        for batch in _batches(ids):
             marks = ",".join("?" * len(batch))
             self._db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", batch)
             self._db.execute(f"DELETE FROM chunk_sentences WHERE chunk_id IN ({marks})", batch)
@@ -258,8 +265,7 @@ class KnowledgeStore:
             return {}
         allowed = sorted(set(audiences) | {""})
         found: dict[str, StoredChunk] = {}
-        for start in range(0, len(keys), 500):
-            batch = list(keys[start:start + 500])
+        for batch in _batches(keys):
             sql = (
                 "SELECT c.chunk_key, c.doc_id, c.version, d.title, d.source, c.section, c.text, d.audience "
                 "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id AND d.version = c.version "
@@ -273,8 +279,7 @@ class KnowledgeStore:
     def sentence_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Return the sentence vectors (one row per sentence) of the chunks among `keys` that have them."""
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            batch = list(keys[start:start + 500])
+        for batch in _batches(keys):
             sql = ("SELECT c.chunk_key, s.dimensions, s.vectors FROM chunks c JOIN chunk_sentences s ON s.chunk_id = c.id "
                    f"WHERE c.chunk_key IN ({','.join('?' * len(batch))})")
             with self._lock:

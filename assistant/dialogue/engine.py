@@ -118,7 +118,7 @@ class OfflineEngine:
             return self._on_confirm(turn)
         if turn.state.get("stage") == "collect":
             return self._on_collect(turn)
-        return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+        return self._start(turn, self._route(turn))
 
     def _start(self, turn: Turn, route: Route) -> Reply:
         flow = next((f for f in FLOWS.values() if f.intent == route.intent and f.claims is not None and f.claims(turn.text)),
@@ -139,11 +139,11 @@ class OfflineEngine:
         """A receipt joins the expense claim in progress, or starts one; the words sent with it fill the claim too."""
         flow = FLOWS["submit_expense"]
         claiming = turn.state.get("intent") == flow.key and turn.state.get("stage") in ("collect", "confirm")
-        route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent) \
+        route = self._route(turn, flow.intent) \
             if turn.text else None
         if not claiming and route is not None and route.intent not in (flow.intent, "out_of_scope", "help"):
             # a question or another request sent with a file: answer it as if no file came
-            reply = self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+            reply = self._start(turn, self._route(turn))
             return Reply(f"{reply.text}\n{words.RECEIPT_NOT_USED}", reply.intent, reply.data)
         said = {k: v for k, v in (route.slots if route else {}).items() if k not in ("summary", "topic")}
         if claiming:
@@ -153,6 +153,10 @@ class OfflineEngine:
         turn.state = {"intent": flow.key, "slots": {**slots, "receipt_path": turn.receipt}, "stage": "collect"}
         reply = self._advance(turn, flow)
         return Reply(f"{words.RECEIPT_RECEIVED} {reply.text}", reply.intent, reply.data)
+
+    def _route(self, turn: Turn, intent: str | None = None) -> Route:
+        """Route the turn's message; with `intent`, read its slots as an answer within that request."""
+        return self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=intent)
 
     def _defaults(self, flow: Flow, turn: Turn) -> Slots:
         if flow.intent == "submit_expense":
@@ -213,12 +217,12 @@ class OfflineEngine:
             return Reply(words.CANCELLED, flow.intent)
         if words.is_yes(turn.text) and turn.state.get("refused"):
             return Reply(f"I can't submit it as it is. {turn.state['refused']} {words.CHANGE_OR_CANCEL}", flow.intent)
-        route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
+        route = self._route(turn, flow.intent)
         asking = turn.state.get("asking")
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
         answered = read is not None and asking is not None and asking in read  # "too many people on leave" is a reason
         if not answered and self._is_switch(route, flow, asking):
-            return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+            return self._start(turn, self._route(turn))
         if read is not None:
             new = read
             fresh = flow.required[0] in new and asking != flow.required[0] or turn.state.get("refused")
@@ -235,7 +239,7 @@ class OfflineEngine:
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
             if turn.state.get("refused") or route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
-                return self._start(turn, self.router.route(turn.text, today=turn.today, default_currency=self.default_currency))
+                return self._start(turn, self._route(turn))
             question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
             return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
@@ -248,10 +252,10 @@ class OfflineEngine:
         if words.is_no(turn.text):
             turn.state = {}
             return Reply(words.CANCELLED, flow.intent)
-        route = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=flow.intent)
+        route = self._route(turn, flow.intent)
         # Free text ("summary") is read from any message, so it says nothing about whether this one changes the request.
         if self._is_switch(route, flow) and not (set(route.slots) & (set(flow.required) - set(FREE_TEXT_SLOTS))):
-            fresh = self.router.route(turn.text, today=turn.today, default_currency=self.default_currency)
+            fresh = self._route(turn)
             if fresh.intent in FLOWS:
                 return self._start(turn, fresh)
             # A question in the middle ("is there a dress code?") is answered, and the request stays ready for its yes.
