@@ -21,7 +21,10 @@ from knowledge.sentences import sentence_views
 from knowledge.store import DocumentRecord, KnowledgeStore, StoredChunk
 from knowledge.vectors import VectorIndex
 
-RRF_K = 60
+# Reciprocal rank fusion: 1 / (RRF_K + rank). The usual 60 suits long rankings; ours are 40 candidates each, and
+# weighting their first places more (15) found the answer's section and span more often on four question sets (a
+# 17-page and an 883-page handbook, our sample policies) while the document level held.
+RRF_K = 15
 CANDIDATES = 40
 PER_DOCUMENT = 2
 SEARCH_ATTEMPTS = 5  # a search that overlapped a replace is run again, at most this often
