@@ -236,6 +236,7 @@ def clean_text(text: str) -> str:
     text = patterns["link"].sub(lambda match: f" {match.group('label') or ''} ", text)
     text = patterns["markup"].sub(" ", text)
     text = patterns["emoji_code"].sub(" ", text)
+    text = patterns["out_of_office"].sub("out of office", text)  # before the stretched letters make it "OO"
     text = patterns["stretched_letters"].sub(r"\1\1", text)  # "helllooooo", "pleeease": two of a letter are enough
     return " ".join(text.split())[:MAX_TEXT_CHARS]
 
@@ -280,6 +281,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "markup": re.compile(r"<[@#!][^>]*>"),
         "emoji_code": re.compile(r":[a-z0-9_+\-]+:"),
         "stretched_letters": re.compile(r"([^\W\d_])\1{2,}"),
+        "out_of_office": re.compile(r"\bOOO\b", re.IGNORECASE),
         Intent.HUMAN_HANDOFF.value: re.compile(
             rf"\b(?:talk|speak|chat)(?:ing)? (?:to|with) {person}\b|\b(?:transfer|connect|hand|pass) me (?:over )?(?:to|with) {person}\b"
             r"|^(?:a )?(?:real |live )?(?:human|person|agent)(?: please| pls| plz)?\W*$"),
@@ -300,7 +302,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d"
             # saying you are ill is asking for sick leave: "not feeling well, won't be in"
             r"|not feeling (?:well|great|good|myself)|feel(?:ing)? (?:rough|terrible|awful|poorly|bad)|\bflu\b|fever|covid"
-            r"|migraine|surgery|won'?t be (?:in|coming in|working)|stay(?:ing)? (?:at )?home|can'?t (?:make it|come) in"),
+            r"|migraine|surgery|won'?t be (?:in|coming in|working)|stay(?:ing)? (?:at )?home|can'?t (?:make it|come) in"
+            # being out of office or away on given days is time off: "mark me OOO on the 14th", "book me out Friday"
+            r"|out of (?:the )?office|\bme (?:as )?out\b|\bbe out\b"
+            r"|\baway\b(?!.*\b(?:desk|minutes?|mins?|hours?|hrs?|moment|second|sec|bit)\b)"),  # not "away from my desk"
         "cancel_words": re.compile(
             r"cancel|cancle|withdraw|scrap|remove|undo|delete|retract|revoke|drop|\bpull|reverse|unbook|call (?:it )?off"
             r"|take (?:it |that )?back|get rid|\bkill|\bstop|no longer|(?:n't|not|never) (?:need|want)|changed my mind"

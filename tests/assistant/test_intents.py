@@ -36,6 +36,9 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "want some pto the week after next",
         "not feeling great this morning, I won't be in today",  # saying you are ill asks for sick leave
         "how would I go about booking a vacation?",  # asking how to book leave starts the booking
+        "I'm OOO on the 22nd and 23rd",  # out of office on given days is time off
+        "please mark me out of the office all of next week",
+        "I'll be away from the 5th until the 9th",
     ],
     Intent.LEAVE_BALANCE: [
         "how much holiday do I have left this year?",
@@ -86,6 +89,8 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "how long do I have to submit my receipts",
         "on which day of the month do expense claims get paid?",  # how reimbursement works, not where one's own claim is
         "how long does a reimbursement take to arrive?",
+        "how many sick days is everyone entitled to?",  # what the rules allow, not one's own balance
+        "who approves my expense claims?",  # who approves in general, not the queue waiting for me
     ],
     Intent.PENDING_APPROVALS: [
         "what's waiting for my approval?",
@@ -187,6 +192,8 @@ def test_leave_words_alone_do_not_book_leave(classifier: IntentClassifier) -> No
     "book a holiday cottage in wales",
     "update my health insurance to the family plan",  # benefits are not a transaction
     "change my 401k contribution to 6%",
+    "I'll be away from my desk for twenty minutes",  # away for a moment is not time off
+    "stepping away for an hour, back after lunch",
 ])
 def test_look_alikes_do_not_start_an_action(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text).intent not in ACTION_INTENTS
