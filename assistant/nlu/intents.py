@@ -134,7 +134,7 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         if self._scores_enough(best, probabilities[best_index], similarities[best_index]):
-            if best not in ACTION_INTENTS or action_is_plausible(best, text):
+            if action_is_plausible(best, text):
                 return IntentPrediction(best.value, float(probabilities[best_index]))
             runner_index = INTENT_ORDER.index(runner_up)
             if (runner_up not in ACTION_INTENTS and runner_up is not Intent.OUT_OF_SCOPE
@@ -249,7 +249,7 @@ def decide_without_model(cleaned: str) -> IntentPrediction | None:
         return IntentPrediction(Intent.OUT_OF_SCOPE.value, 1.0)
     lowered = cleaned.casefold()
     patterns = _patterns()
-    for intent in (Intent.HUMAN_HANDOFF, Intent.CREATE_TICKET, Intent.TICKET_STATUS):
+    for intent in (Intent.HUMAN_HANDOFF, Intent.CREATE_TICKET, Intent.TICKET_STATUS, Intent.PENDING_APPROVALS):
         if patterns[intent.value].search(lowered):
             return IntentPrediction(intent.value, RULE_CONFIDENCE)
     return None
@@ -259,6 +259,10 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     """Return False when a message lacks what any real request of this kind has."""
     lowered = cleaned.casefold()
     patterns = _patterns()
+    if intent is Intent.TICKET_STATUS:
+        return not patterns["other_tickets"].search(lowered)  # a parking fine or a concert is no helpdesk ticket
+    if intent not in ACTION_INTENTS:
+        return True
     if patterns["timing_question"].match(lowered) or patterns["about_others"].match(lowered):
         return False  # "when is my next day off", "who is off next week": questions, not requests
     if intent is Intent.REQUEST_LEAVE:
@@ -290,6 +294,16 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         Intent.TICKET_STATUS.value: re.compile(
             rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{desk}?(?:ticket|incident)"
             rf"|\b(?:my|the) {desk}?(?:ticket|incident) (?:status|been (?:closed|resolved|fixed|assigned))\b"),
+        # "approve sarah's expense of 230 eur" decides someone else's claim; it never files one
+        Intent.PENDING_APPROVALS.value: re.compile(
+            r"^(?:please |pls |can you |could you |go ahead and )?(?:approve|deny|reject|decline)\b"
+            r"|\b(?:i|me) (?:need|have|got) to (?:approve|sign off)\b|\bfor me to (?:approve|sign off|decide)\b"
+            r"|\b(?:awaiting|waiting (?:for|on)|needs?|needing) my (?:approval|sign[- ]?off|decision)\b"),
+        "other_tickets": re.compile(
+            r"\b(?:parking|speeding|traffic|lottery|raffle|concert|movie|cinema|theat(?:er|re)|show|game|match|gig"
+            r"|festival|flight|plane|train|bus|airline|event|season|golden) tickets?\b"
+            r"|\btickets? (?:for|to) (?:[\w']+ ){0,4}(?:concert|show|game|match|gig|festival|movie|play|event|tour)s?\b"
+            r"|\bword ticket\b"),
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
@@ -312,5 +326,6 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),
         "money_words": re.compile(
             r"expens|expns|claim|reimburs|receipt|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
-            r"|money back|[$£€¥]|\d ?(?:usd|eur|gbp|chf|dollars?|euros?|pounds?|quid|bucks)\b|\b(?:usd|eur|gbp|chf|jpy)\b"),
+            r"|money back|[$£€¥₹]|\d ?(?:dollars?|euros?|pounds?|quid|bucks|francs?|yen|rupees?)\b"
+            r"|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nzd|sgd|hkd|inr|cny|sek|nok|dkk|pln|czk|mxn|brl|zar|aed)\b"),
     }

@@ -14,7 +14,11 @@ _ORDER = re.compile(
     r"(?:approve|deny|reject|decline|refuse|accept|sign\s+off|turn\s+down|don'?t\s+approve|do\s+not\s+approve)\b", re.I)
 _NUMBERED = re.compile(r"\b(?:approve|deny|reject|decline|refuse|accept)\s+(?:approval\s+|request\s+|number\s+|no\.?\s*)?#?\s*\d+", re.I)
 _QUESTION = re.compile(r"^\s*(?:what|which|how|when|who|where|why|do|does|did|are|is|any|should)\b", re.I)
-_NUMBER = re.compile(r"#\s*(\d+)|\b(?:approval|request|number|no\.?)\s*#?\s*(\d+)|\b(\d+)\b", re.I)
+# A bare number names an approval unless it is an amount or a length: "approve sarah's expense of 230 eur".
+_NUMBER = re.compile(
+    r"#\s*(\d+)|\b(?:approval|request|number|no\.?)\s*#?\s*(\d+)"
+    r"|(?<![$£€¥₹.,\d])\b(\d+)\b(?![.,]\d)(?!\s*(?:usd|eur|gbp|chf|jpy|cad|aud|sgd|inr|dollars?|euros?|pounds?|bucks|quid"
+    r"|francs?|yen|%|days?|weeks?|hours?|nights?)\b)", re.I)
 _REASON = re.compile(r"(?:\b(?:because|since|due\s+to|reason(?:\s+is)?\s*:?|as)\s+|\d+\s*[-:–—,]\s*)(?P<reason>\S.*)", re.I | re.S)
 
 

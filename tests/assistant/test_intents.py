@@ -97,6 +97,8 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "do I have any team requests to approve",
         "list the approvals pending on me",
         "anything from my reports that needs a decision?",
+        "approve maria's expense of 120 usd",  # deciding someone's claim, never filing one
+        "are there holiday requests I have to approve?",
     ],
     Intent.HUMAN_HANDOFF: [
         "I'd like to talk to a real person please",
@@ -197,6 +199,15 @@ def test_leave_words_alone_do_not_book_leave(classifier: IntentClassifier) -> No
 ])
 def test_look_alikes_do_not_start_an_action(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text).intent not in ACTION_INTENTS
+
+
+@pytest.mark.parametrize("text", [
+    "I got a parking ticket outside the office, how do I pay it",
+    "can you find me tickets for the football match on saturday",
+    "what does the word ticket mean",
+])
+def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: IntentClassifier, text: str) -> None:
+    assert classifier.classify(text).intent == Intent.OUT_OF_SCOPE
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t ", "👍", "🎉🎉🎉", ":tada: :+1:", "<@U0123ABC>", "...", "!!!"])

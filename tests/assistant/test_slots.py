@@ -480,6 +480,9 @@ def test_an_answer_to_the_system_question_is_the_system() -> None:
     ("can you approve 9?", True, {"decision": "approve", "approval_id": "9"}),
     ("what do I need to approve?", False, {"decision": "approve"}),  # a question about the queue, not a decision
     ("show me pending approvals", False, {}),
+    ("approve tom's expense of 230 eur", True, {"decision": "approve"}),  # an amount is not an approval number
+    ("approve the $75 taxi claim", True, {"decision": "approve"}),
+    ("deny 4 because 3 nights is too long", True, {"decision": "deny", "approval_id": "4", "reason": "3 nights is too long"}),
 ])
 def test_an_approvers_decision_is_read_from_the_message(text: str, ordered: bool, slots: dict[str, str]) -> None:
     from assistant.nlu.slot_decision import decision_request, read_decision_slots
