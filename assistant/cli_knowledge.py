@@ -73,6 +73,7 @@ def kb_remove(doc_id: str, as_json: JsonFlag = False) -> None:
 
 
 def _result(query: str, hits: list[SearchHit]) -> dict[str, Any]:
+    """One query's passages in the shape DESIGN.md gives: {"query", "results": [...]}."""
     return {"query": query, "results": [{"doc_id": h.doc_id, "source": h.source, "title": h.title, "section": h.section,
                                          "score": h.score, "text": h.text} for h in hits]}
 
@@ -100,6 +101,7 @@ def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotate
     with open_container() as container:
         audiences = _audiences(container, as_email)
         base = container.knowledge.base
+        threshold = container.settings.answer_threshold
         if jsonl:
             for line in sys.stdin:
                 if line.strip():
@@ -111,6 +113,9 @@ def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotate
     if as_json:
         emit(result, True)
         return
+    if max((hit["score"] for hit in result["results"]), default=0.0) < threshold:
+        out.print(f"The policies do not seem to cover this: no passage scores {threshold} or more "
+                  "(BACKOFFICE_ANSWER_THRESHOLD); the assistant would say so and offer HR.", markup=False, highlight=False)
     for number, hit in enumerate(result["results"], 1):
         out.print(f"[bold]{number}. {hit['title']} > {hit['section']}[/bold] (score {hit['score']}, {hit['doc_id']})")
         out.print(hit["text"][:500], markup=False, highlight=False)

@@ -131,6 +131,16 @@ def test_search_json_has_the_contract_shape_in_every_mode(cli: Cli) -> None:
     assert "laptop" in cli.ok("kb", "search", "broken laptop").stdout
 
 
+def test_search_says_when_the_policies_do_not_cover_a_question(cli: Cli) -> None:
+    add_json(cli, write(cli.home / "docs", "laptops.md", LAPTOPS), exit_code=0)
+
+    unrelated = cli.ok("kb", "search", "what is the best pizza topping in naples").stdout
+    related = cli.ok("kb", "search", "my laptop screen is broken").stdout
+
+    assert "do not seem to cover this" in unrelated and "IT Equipment" in unrelated  # the passages still follow
+    assert "do not seem to cover" not in related
+
+
 def test_search_jsonl_answers_every_line_once(cli: Cli) -> None:
     docs = cli.home / "docs"
     write(docs, "time-off.md", TIME_OFF)
