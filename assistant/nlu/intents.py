@@ -130,7 +130,8 @@ class IntentClassifier:
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
-        if best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(text.casefold()):
+        if ((best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(text.casefold()))
+                or (best is Intent.REQUEST_LEAVE and _patterns()["leave_rule_question"].match(text.casefold()))):
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         if self._scores_enough(best, probabilities[best_index], similarities[best_index]):
@@ -252,6 +253,10 @@ def decide_without_model(cleaned: str) -> IntentPrediction | None:
     for intent in (Intent.HUMAN_HANDOFF, Intent.CREATE_TICKET, Intent.TICKET_STATUS, Intent.PENDING_APPROVALS):
         if patterns[intent.value].search(lowered):
             return IntentPrediction(intent.value, RULE_CONFIDENCE)
+    # "my knee is killing me, calling in sick": the health words pull towards out of scope, the phrase is a request
+    if (patterns["leave_notice"].search(lowered) and not patterns["question_start"].match(lowered)
+            and not patterns["taking_back"].search(lowered)):
+        return IntentPrediction(Intent.REQUEST_LEAVE.value, RULE_CONFIDENCE)
     return None
 
 
@@ -304,6 +309,16 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|festival|flight|plane|train|bus|airline|event|season|golden) tickets?\b"
             r"|\btickets? (?:for|to) (?:[\w']+ ){0,4}(?:concert|show|game|match|gig|festival|movie|play|event|tour)s?\b"
             r"|\bword ticket\b"),
+        "leave_notice": re.compile(
+            r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
+            r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
+        "taking_back": re.compile(r"cancel|cancle|withdraw|scrap|undo|delete|remove|revoke|no longer|anymore|changed my mind"
+                                  r"|(?:n't|not|never) (?:need|want)"),
+        # "how do I book leave" starts a booking; "do I need a doctor's note for a sick day" asks about the rules
+        "leave_rule_question": re.compile(
+            r"^(?:so |and |hey |hi )?(?:do (?:i|we) need (?:a|an|the|to (?:get|bring|show|provide|send))\b"
+            r"|what happens (?:if|when|to)\b|(?:is|are) (?:a |an )?[\w']+ (?:note |certificate )?(?:needed|required|necessary)\b)"),
+        "question_start": re.compile(r"^(?:what|what's|whats|how|is|are|do|does|did|when|who|why|should|which)\b|polic|\brules?\b|allowed"),
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"

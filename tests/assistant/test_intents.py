@@ -39,6 +39,8 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "I'm OOO on the 22nd and 23rd",  # out of office on given days is time off
         "please mark me out of the office all of next week",
         "I'll be away from the 5th until the 9th",
+        "my knee is killing me, calling in sick",
+        "taking a half day on thursday morning, optician appointment",
     ],
     Intent.LEAVE_BALANCE: [
         "how much holiday do I have left this year?",
@@ -91,6 +93,7 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "how long does a reimbursement take to arrive?",
         "how many sick days is everyone entitled to?",  # what the rules allow, not one's own balance
         "who approves my expense claims?",  # who approves in general, not the queue waiting for me
+        "do I need a doctor's note to take a sick day?",  # a rule about sick leave, not a booking
     ],
     Intent.PENDING_APPROVALS: [
         "what's waiting for my approval?",
@@ -182,7 +185,8 @@ def test_nothing_outside_work_starts_an_action(classifier: IntentClassifier) -> 
 
 
 def test_leave_words_alone_do_not_book_leave(classifier: IntentClassifier) -> None:
-    for text in ("when is my next day off?", "how many days can I take off?", "leave it with me", "I'm leaving early to catch a train"):
+    for text in ("when is my next day off?", "how many days can I take off?", "leave it with me", "I'm leaving early to catch a train",
+                 "what's the rule for taking a half day?", "do we need a certificate to take a sick day?"):
         assert classifier.classify(text).intent != Intent.REQUEST_LEAVE, text
 
 
