@@ -340,7 +340,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|take (?:it |that )?back|get rid|\bkill|\bstop|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
             r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),
         "money_words": re.compile(
-            r"expens|expns|claim|reimburs|receipt|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
+            r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
             r"|money back|[$£€¥₹]|\d ?(?:dollars?|euros?|pounds?|quid|bucks|francs?|yen|rupees?)\b"
             r"|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nzd|sgd|hkd|inr|cny|sek|nok|dkk|pln|czk|mxn|brl|zar|aed)\b"),
     }

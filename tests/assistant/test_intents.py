@@ -65,6 +65,7 @@ FRESH_PHRASINGS: dict[Intent, list[str]] = {
         "expense my hotel in Lyon, 2 nights, 240 euros",
         "can I get reimbursed for the team lunch I paid for, $96",
         "submit a receipt for train tickets, £58",
+        "recipt from the parking garage, 12.50",  # a misspelt receipt and a bare amount
     ],
     Intent.EXPENSE_STATUS: [
         "has finance paid out my taxi claim yet?",
