@@ -276,6 +276,8 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
         return bool(patterns["leave_words"].search(lowered) and patterns["cancel_words"].search(lowered))
     if intent is Intent.SUBMIT_EXPENSE:
         return bool(patterns["money_words"].search(lowered))
+    if intent is Intent.CREATE_TICKET:
+        return not patterns["personal_things"].search(lowered)  # the helpdesk does not fix Spotify or a child's tablet
     return True
 
 
@@ -318,6 +320,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "leave_rule_question": re.compile(
             r"^(?:so |and |hey |hi )?(?:do (?:i|we) need (?:a|an|the|to (?:get|bring|show|provide|send))\b"
             r"|what happens (?:if|when|to)\b|(?:is|are) (?:a |an )?[\w']+ (?:note |certificate )?(?:needed|required|necessary)\b)"),
+        "personal_things": re.compile(
+            r"\b(?:spotify|netflix|instagram|facebook|tiktok|snapchat|whatsapp|xbox|playstation|ps[45]|nintendo|switch games"
+            r"|steam account|disney|hulu|prime video|fortnite|minecraft|tinder|my (?:own|personal|private) (?:phone|laptop|computer|pc|tablet|ipad)"
+            r"|my (?:kid|son|daughter|wife|husband|partner|mum|mom|dad|child|children)(?:'?s)?\b)"),
         "question_start": re.compile(r"^(?:what|what's|whats|how|is|are|do|does|did|when|who|why|should|which)\b|polic|\brules?\b|allowed"),
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
