@@ -185,6 +185,13 @@ class OfflineEngine:
                 turn.state = {}
                 return Reply(flow.pick.none_matching if any_at_all and flow.pick.none_matching else flow.pick.none, flow.intent)
         if missing:
+            if flow.preview_tool is not None and flow.check_once_known and all(slots.get(n) for n in flow.check_once_known):
+                placeholders = {name: "(not given yet)" for name in missing}
+                try:
+                    self.pipeline.run(flow.preview_tool, flow.build_args({**slots, **placeholders}), actor_id=turn.actor_id,
+                                      now=turn.now)
+                except Exception as error:  # noqa: BLE001 - a refusal now spares the person the remaining questions
+                    return self._refused(turn, flow, error)
             turn.state.update(stage="collect", asking=missing[0])
             return Reply(flow.questions[missing[0]], flow.intent)
         preview: dict[str, Any] = {}
@@ -192,13 +199,16 @@ class OfflineEngine:
             try:
                 preview = self.pipeline.run(flow.preview_tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now).data
             except Exception as error:  # noqa: BLE001 - refusals become the reply; the flow stays open for a correction
-                refusal = f"{error_text(error)} {words.RECEIPT_HINT if _needs_receipt(error) else ''}".rstrip()
-                # no question is open now: the next message is a correction, a new request, or cancel
-                turn.state = {**turn.state, "stage": "collect", "refused": refusal, "asking": None} if is_refusal(error) else {}
-                return Reply(f"{refusal} {words.CHANGE_OR_CANCEL}", flow.intent)
+                return self._refused(turn, flow, error)
         turn.state["stage"] = "confirm"
         turn.state.pop("refused", None)
         return Reply(flow.confirm_text(slots, preview), flow.intent, preview)
+
+    def _refused(self, turn: Turn, flow: Flow, error: Exception) -> Reply:
+        refusal = f"{error_text(error)} {words.RECEIPT_HINT if _needs_receipt(error) else ''}".rstrip()
+        # no question is open now: the next message is a correction, a new request, or cancel
+        turn.state = {**turn.state, "stage": "collect", "refused": refusal, "asking": None} if is_refusal(error) else {}
+        return Reply(f"{refusal} {words.CHANGE_OR_CANCEL}", flow.intent)
 
     def _candidates(self, turn: Turn, pick: Pick) -> tuple[list[tuple[str, str]], bool]:
         """Return the (value, label) candidates that fit what the person said, e.g. their upcoming sick leave,

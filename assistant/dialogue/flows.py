@@ -46,6 +46,9 @@ class Flow:
     read_slots: Callable[[str, str | None], Slots] | None = None
     more_required: Callable[[Slots], tuple[str, ...]] = lambda slots: ()  # e.g. a reason, but only for a denial
     pick: Pick | None = None
+    # Check with the preview as soon as these slots are known, before asking for the rest (a duplicate access
+    # request is refused before the person writes a justification for it).
+    check_once_known: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -201,7 +204,8 @@ FLOWS: dict[str, Flow] = {
              {"system": "Which system or application do you need access to?",
               "justification": "What do you need it for? IT reads this when they decide."},
              _access_args, _access_confirm, preview_tool="preview_system_access", defaults={"access_level": "user"},
-             name="request_access", claims=lambda text: access_request(text) is not None, read_slots=read_access_slots),
+             name="request_access", claims=lambda text: access_request(text) is not None, read_slots=read_access_slots,
+             check_once_known=("system",)),
         Flow("ticket_status", "comment_on_ticket", ("ticket_id", "body"),
              {"ticket_id": "Which ticket? (its number)", "body": "What should I add to the ticket?"},
              _comment_args, _comment_confirm, preview_tool="preview_comment", name="comment_on_ticket",

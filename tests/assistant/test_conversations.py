@@ -312,7 +312,16 @@ def test_every_transactional_intent_has_every_case() -> None:
 
 @pytest.mark.parametrize(("intent", "kind"), [(intent, kind) for intent in MATRIX for kind in KINDS])
 def test_conversation(container: Container, intent: str, kind: str) -> None:
-    case = MATRIX[intent][kind]
+    run_case(container, MATRIX[intent][kind])
+
+
+def test_a_duplicate_access_request_is_refused_before_asking_why(container: Container) -> None:
+    run_case(container, Case(("can I get GitHub access?",), nothing_of(Ticket), setup=pending_github_request,
+                             replies={0: "already asked for access to github"}))
+
+
+def run_case(container: Container, case: Case) -> None:
+    """Play a case's turns through the offline engine and check the replies and what was written."""
     company = make_company(container, annual_leave_days=case.annual_leave_days)
     context = case.setup(container, company)
     context["existing"] = {row.id for row in rows(container, Ticket)}
