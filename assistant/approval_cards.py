@@ -83,17 +83,25 @@ def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str |
     with transaction(container.session_factory) as session:
         for approval in list_approvals_without_card(session):
             approver = get_employee(session, employee_id=approval.approver_id)
-            if not approver.slack_user_id:
-                if approver.email not in looked_up:
-                    looked_up[approver.email] = find_chat_id(approver.email)
-                found = looked_up[approver.email]
-                if not found or get_employee_by_slack_id(session, slack_user_id=found) is not None:
-                    continue  # they decide from the CLI or the App Home; a card follows once their account is linked
-                record_slack_link(session, employee=approver, slack_user_id=found, found_by="users.lookupByEmail")
+            if not _chat_id(session, approver, find_chat_id, looked_up):
+                continue  # they decide from the CLI or the App Home; a card follows once their account is linked
             claimed = create_approval_card(session, approval_id=approval.id, step=approval.step, now=now or utcnow())
             if claimed is not None:
                 cards.append(_card(session, approval, claimed.id, approver.slack_user_id))
     return [_with_citation(container, card) for card in cards]
+
+
+def _chat_id(session: Any, employee: Any, find_chat_id: Callable[[str], str | None], looked_up: dict[str, str | None]) -> str | None:
+    """Return an employee's chat id; one not linked yet is looked up by email once per run and linked."""
+    if employee.slack_user_id:
+        return str(employee.slack_user_id)
+    if employee.email not in looked_up:
+        looked_up[employee.email] = find_chat_id(employee.email)
+    found = looked_up[employee.email]
+    if not found or get_employee_by_slack_id(session, slack_user_id=found) is not None:
+        return None  # not in the workspace, or that account belongs to someone else already
+    record_slack_link(session, employee=employee, slack_user_id=found, found_by="users.lookupByEmail")
+    return found
 
 
 def _card(session: Any, approval: Approval, card_id: int, approver_chat_id: str) -> Card:
@@ -135,16 +143,23 @@ class Settled:
     tell: list[DecisionOutcome] = field(default_factory=list)  # final decisions, each told to its requester once
 
 
-def claim_settled(container: Container, *, now: datetime | None = None) -> Settled:
-    """Claim every open card of a decided step and every untold final decision (each claimed by one worker only)."""
+def claim_settled(container: Container, *, find_chat_id: Callable[[str], str | None] = lambda email: None,
+                  now: datetime | None = None) -> Settled:
+    """Claim every open card of a decided step and every untold final decision (each claimed by one worker only).
+
+    A requester whose chat account is not linked yet (they filed from the CLI or a form before ever writing to the
+    bot) is looked up by email (`find_chat_id`) and linked, so the decision still reaches them.
+    """
     moment = now or utcnow()
     settled = Settled()
+    looked_up: dict[str, str | None] = {}
     with transaction(container.session_factory) as session:
         for card, approval in list_cards_to_close(session):
             if claim_card_closing(session, card_id=card.id, now=moment):
                 settled.close.append((card.channel, card.message_ts, approval.id, _decision_of(session, approval, card.step)))
         for approval in list_untold_decisions(session):
             if claim_decision_notice(session, approval_id=approval.id, now=moment):
+                _chat_id(session, get_employee(session, employee_id=approval.requester_id), find_chat_id, looked_up)
                 settled.tell.append(_decision_of(session, approval, approval.step))
     return settled
 

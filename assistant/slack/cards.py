@@ -103,7 +103,7 @@ def settle_decisions(deps: SlackDeps, client: WebClient) -> None:
     A click, a decision in the chat, the CLI or the App Home all end here (the card sweep too); each card is
     closed and each requester told exactly once, and one Slack call failing (a deleted card) stops no other.
     """
-    settled = claim_settled(deps.container, now=deps.clock())
+    settled = claim_settled(deps.container, find_chat_id=chat_id_lookup(client), now=deps.clock())
     for channel, ts, approval_id, outcome in settled.close:
         try:
             client.chat_update(channel=channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",

@@ -50,3 +50,30 @@ def test_a_decision_made_outside_slack_is_settled_once_however_many_sweeps_run(s
     assert "was denied" in notice.args["text"] and "release week" in notice.args["text"]
     [closed] = closed_cards(slack_app)
     assert "Denied" in str(closed.args["blocks"]) and "approval_approve" not in str(closed.args["blocks"])
+
+
+def test_a_requester_who_never_wrote_to_the_bot_is_found_by_email_and_told(slack_app: RunningApp) -> None:
+    from assistant.engines import select_engine
+    from assistant.slack.cards import settle_decisions
+    from assistant.slack.deps import SlackDeps
+    from slack_sdk import WebClient
+    from tools.db import transaction
+    from tools.people.service import get_employee
+
+    container, company = slack_app.container, slack_app.company
+    # filed from the CLI (`backoffice leave request --as ...`) and decided there: the bot has never seen either person
+    request = container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"},
+                                     actor_id=company.requester, now=NOW)
+    container.pipeline.run("decide_approval", {"approval_id": request.data["approval_id"], "decision": "approve"},
+                           actor_id=company.manager, now=NOW)
+    deps = SlackDeps(container=container, engine=select_engine(container))
+    client = WebClient(token="xoxb-test", base_url=slack_app.slack.base_url)
+
+    settle_decisions(deps, client)
+    settle_decisions(deps, client)
+
+    [notice] = told(slack_app)
+    assert "was approved" in notice.args["text"]
+    assert [c.args["email"] for c in slack_app.slack.of("users.lookupByEmail")] == [company.email("requester")]
+    with transaction(container.session_factory) as session:
+        assert get_employee(session, employee_id=company.requester).slack_user_id == "UREQ"  # remembered for next time
