@@ -147,8 +147,8 @@ def claim_settled(container: Container, *, find_chat_id: Callable[[str], str | N
                   now: datetime | None = None) -> Settled:
     """Claim every open card of a decided step and every untold final decision (each claimed by one worker only).
 
-    A requester whose chat account is not linked yet (they filed from the CLI or a form before ever writing to the
-    bot) is looked up by email (`find_chat_id`) and linked, so the decision still reaches them.
+    A requester whose chat account is not linked yet (they filed from the CLI and never wrote to the bot) is looked
+    up by email (`find_chat_id`) and linked, so the decision still reaches them.
     """
     moment = now or utcnow()
     settled = Settled()

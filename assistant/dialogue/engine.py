@@ -139,8 +139,7 @@ class OfflineEngine:
         """A receipt joins the expense claim in progress, or starts one; the words sent with it fill the claim too."""
         flow = FLOWS["submit_expense"]
         claiming = turn.state.get("intent") == flow.key and turn.state.get("stage") in ("collect", "confirm")
-        route = self._route(turn, flow.intent) \
-            if turn.text else None
+        route = self._route(turn, flow.intent) if turn.text else None
         if not claiming and route is not None and route.intent not in (flow.intent, "out_of_scope", "help"):
             # a question or another request sent with a file: answer it as if no file came
             reply = self._start(turn, self._route(turn))
@@ -185,24 +184,26 @@ class OfflineEngine:
                 turn.state = {}
                 return Reply(flow.pick.none_matching if any_at_all and flow.pick.none_matching else flow.pick.none, flow.intent)
         if missing:
-            if flow.preview_tool is not None and flow.check_once_known and all(slots.get(n) for n in flow.check_once_known):
-                placeholders = {name: "(not given yet)" for name in missing}
-                try:
-                    self.pipeline.run(flow.preview_tool, flow.build_args({**slots, **placeholders}), actor_id=turn.actor_id,
-                                      now=turn.now)
-                except Exception as error:  # noqa: BLE001 - a refusal now spares the person the remaining questions
+            if flow.check_once_known and all(slots.get(name) for name in flow.check_once_known):
+                try:  # a refusal now spares the person the remaining questions
+                    self._preview(turn, flow, {**slots, **dict.fromkeys(missing, "(not given yet)")})
+                except Exception as error:  # noqa: BLE001 - refusals become the reply; the flow stays open for a correction
                     return self._refused(turn, flow, error)
             turn.state.update(stage="collect", asking=missing[0])
             return Reply(flow.questions[missing[0]], flow.intent)
-        preview: dict[str, Any] = {}
-        if flow.preview_tool is not None:
-            try:
-                preview = self.pipeline.run(flow.preview_tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now).data
-            except Exception as error:  # noqa: BLE001 - refusals become the reply; the flow stays open for a correction
-                return self._refused(turn, flow, error)
+        try:
+            preview = self._preview(turn, flow, slots)
+        except Exception as error:  # noqa: BLE001 - refusals become the reply; the flow stays open for a correction
+            return self._refused(turn, flow, error)
         turn.state["stage"] = "confirm"
         turn.state.pop("refused", None)
         return Reply(flow.confirm_text(slots, preview), flow.intent, preview)
+
+    def _preview(self, turn: Turn, flow: Flow, slots: Slots) -> dict[str, Any]:
+        """Check the request with the flow's preview tool (who approves, is it allowed); {} for a flow without one."""
+        if flow.preview_tool is None:
+            return {}
+        return self.pipeline.run(flow.preview_tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now).data
 
     def _refused(self, turn: Turn, flow: Flow, error: Exception) -> Reply:
         refusal = f"{error_text(error)} {words.RECEIPT_HINT if _needs_receipt(error) else ''}".rstrip()

@@ -287,6 +287,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     person = r"(?:a |an |some |one of your )?(?:real |live |actual |proper )?(?:human|person|people|agent|somebody|someone)"
     desk = r"(?:it |helpdesk |help desk |support |service ?desk )"
     ticket = rf"(?:{desk}?(?:ticket|incident)|{desk}case)"  # "open a case of wine" is not an IT case
+    taking_back = r"cancel|cancle|withdraw|scrap|remove|undo|delete|revoke|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
+    asks_rule = r"what happens (?:if|when|to)|do (?:i|we) need (?:a|an|the)"  # a question about the rules, not a request
     return {
         "link": re.compile(r"<(?:https?://|mailto:)[^>|]*(?:\|(?P<label>[^>]*))?>"),
         "markup": re.compile(r"<[@#!][^>]*>"),
@@ -314,12 +316,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "leave_notice": re.compile(
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
-        "taking_back": re.compile(r"cancel|cancle|withdraw|scrap|undo|delete|remove|revoke|no longer|anymore|changed my mind"
-                                  r"|(?:n't|not|never) (?:need|want)"),
+        "taking_back": re.compile(rf"{taking_back}|anymore"),
         # "how do I book leave" starts a booking; "do I need a doctor's note for a sick day" asks about the rules
         "leave_rule_question": re.compile(
-            r"^(?:so |and |hey |hi )?(?:do (?:i|we) need (?:a|an|the|to (?:get|bring|show|provide|send))\b"
-            r"|what happens (?:if|when|to)\b|(?:is|are) (?:a |an )?[\w']+ (?:note |certificate )?(?:needed|required|necessary)\b)"),
+            rf"^(?:so |and |hey |hi )?(?:{asks_rule}|do (?:i|we) need to (?:get|bring|show|provide|send)"
+            r"|(?:is|are) (?:a |an )?[\w']+ (?:note |certificate )?(?:needed|required|necessary))\b"),
         "personal_things": re.compile(
             r"\b(?:spotify|netflix|instagram|facebook|tiktok|snapchat|whatsapp|xbox|playstation|ps[45]|nintendo|switch games"
             r"|steam account|disney|hulu|prime video|fortnite|minecraft|tinder|my (?:own|personal|private) (?:phone|laptop|computer|pc|tablet|ipad)"
@@ -328,8 +329,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
-            r"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required)|what happens (?:if|when|to)"
-            r"|do (?:i|we) (?:need|have) to|do (?:i|we) need (?:a|an|the|to)|(?:is|are) (?:a |an )?\w+ (?:needed|required|necessary))\b"),
+            rf"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required)|{asks_rule}"
+            r"|do (?:i|we) (?:need|have) to|(?:is|are) (?:a |an )?\w+ (?:needed|required|necessary))\b"),
         "about_others": re.compile(r"^(?:so |and |hey |hi )?(?:who(?:'s|s|se)?|whom|is (?:any|some)(?:one|body)|are any)\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
@@ -342,8 +343,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|out of (?:the )?office|\bme (?:as )?out\b|\bbe out\b"
             r"|\baway\b(?!.*\b(?:desk|minutes?|mins?|hours?|hrs?|moment|second|sec|bit)\b)"),  # not "away from my desk"
         "cancel_words": re.compile(
-            r"cancel|cancle|withdraw|scrap|remove|undo|delete|retract|revoke|drop|\bpull|reverse|unbook|call (?:it )?off"
-            r"|take (?:it |that )?back|get rid|\bkill|\bstop|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
+            rf"{taking_back}|retract|drop|\bpull|reverse|unbook|call (?:it )?off|take (?:it |that )?back|get rid|\bkill|\bstop"
             r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),
         "money_words": re.compile(
             r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
