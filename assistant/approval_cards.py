@@ -27,6 +27,7 @@ from tools.messaging.service import (
     record_card_message,
 )
 from tools.people.service import get_employee, get_employee_by_slack_id, record_slack_link
+from tools.policies.tools import cite
 
 # What to look up in the policies for the clause a card cites.
 CLAUSE_QUERIES = {ApprovalKind.LEAVE.value: "who approves {leave_type} leave requests and how much notice is needed",
@@ -125,8 +126,7 @@ def _with_citation(container: Container, card: Card) -> Card:
     if not found.covered or not found.quotes:
         return card
     quote = found.quotes[0]
-    source = quote.section if quote.section.startswith(quote.title) else f"{quote.title} > {quote.section}"
-    return Card(**{**card.__dict__, "citation": Citation(quote.text, source)})
+    return Card(**{**card.__dict__, "citation": Citation(quote.text, cite(quote))})
 
 
 def record_card_posted(container: Container, *, card_id: int, channel: str, message_ts: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 from assistant.cli_common import JsonFlag, emit, emit_rows, err, open_container, out, refusals, table
@@ -117,7 +118,8 @@ def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotate
         out.print(f"The policies do not seem to cover this: no passage scores {threshold} or more "
                   "(BACKOFFICE_ANSWER_THRESHOLD); the assistant would say so and offer HR.", markup=False, highlight=False)
     for number, hit in enumerate(result["results"], 1):
-        out.print(f"[bold]{number}. {hit['title']} > {hit['section']}[/bold] (score {hit['score']}, {hit['doc_id']})")
+        # A section label starts with its document's title ("Time off > Holidays"); headings may hold [brackets].
+        out.print(f"[bold]{number}. {escape(hit['section'])}[/bold] (score {hit['score']}, {escape(hit['doc_id'])})")
         out.print(hit["text"][:500], markup=False, highlight=False)
 
 

@@ -141,6 +141,16 @@ def test_search_says_when_the_policies_do_not_cover_a_question(cli: Cli) -> None
     assert "do not seem to cover" not in related
 
 
+def test_search_cites_each_passage_once_with_its_headings_verbatim(cli: Cli) -> None:
+    add_json(cli, write(cli.home / "docs", "laptops.md", LAPTOPS.replace("## Laptops", "## Laptops [new starters]")),
+             exit_code=0)
+
+    printed = cli.ok("kb", "search", "broken laptop screen").stdout
+
+    assert "1. IT Equipment > Laptops [new starters] (score" in printed
+    assert "IT Equipment > IT Equipment" not in printed
+
+
 def test_search_jsonl_answers_every_line_once(cli: Cli) -> None:
     docs = cli.home / "docs"
     write(docs, "time-off.md", TIME_OFF)
