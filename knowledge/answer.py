@@ -52,7 +52,9 @@ _ASKS_WHEN = re.compile(r"\b(when|what (?:date|day|time)|deadline|how (?:soon|ea
 _ASKS_AMOUNT = re.compile(r"\b(how (?:much|many|long)|what(?:'s| is)? the (?:limit|maximum|minimum|budget|allowance|amount|cap)|"
                           r"(?:limit|maximum|minimum|budget|allowance|stipend) (?:for|on|per))\b", re.IGNORECASE)
 _GIVES_WHEN = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
-                         r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d+\s*(?:days?|weeks?|months?|years?|hours?)|"
+                         r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                         r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several)[\s-]*"
+                         r"(?:days?|weeks?|months?|years?|hours?)|"
                          r"\d+(?:st|nd|rd|th)|within|every (?:year|month|week|quarter)|annually|monthly|weekly|quarterly)\b",
                          re.IGNORECASE)
 _GIVES_AMOUNT = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|hundred|"

@@ -86,7 +86,8 @@ def _sentence_starts(text: str) -> list[int]:
     return [start for start in starts if 0 < start < len(text)]
 
 
-def _sentences(text: str) -> list[str]:
+def sentences_and_lines(text: str) -> list[str]:
+    """Split text at sentence ends and line breaks; abbreviations ("e.g.", "U.S.") do not end a sentence."""
     cuts = [0, *_sentence_starts(text), len(text)]
     return [text[start:end].strip() for start, end in zip(cuts, cuts[1:]) if text[start:end].strip()]
 
@@ -107,7 +108,7 @@ def _words(text: str, max_chars: int) -> list[str]:
 
 # From coarse to fine: a too-long section splits at paragraphs, a too-long paragraph at lines (list items, table
 # rows), a too-long line at sentences, and only a too-long sentence at spaces.
-_SPLITTERS: tuple[tuple[Callable[[str], list[str]], str], ...] = ((_paragraphs, "\n\n"), (_lines, "\n"), (_sentences, " "))
+_SPLITTERS: tuple[tuple[Callable[[str], list[str]], str], ...] = ((_paragraphs, "\n\n"), (_lines, "\n"), (sentences_and_lines, " "))
 
 
 def _atoms(text: str, max_chars: int, depth: int = 0) -> list[tuple[str, str]]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-from knowledge.chunking import SECTION_SEPARATOR
-
-SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+from knowledge.chunking import SECTION_SEPARATOR, sentences_and_lines
 
 
 def split_sentences(text: str) -> list[str]:
     """Split a passage into sentences and list items, dropping fragments without words."""
-    parts = (part.strip(" -*\t") for part in SENTENCE_SPLIT.split(text))
+    parts = (part.strip(" -*\t") for part in sentences_and_lines(text))
     return [part for part in parts if len(re.findall(r"[^\W\d_]{2,}", part)) >= 3]
 
 

@@ -87,6 +87,10 @@ def test_a_when_question_is_answered_by_the_sentence_that_says_when(minilm: Loca
     ("How many days of leave do I get?", "Everyone gets twenty-five days.", True),
     ("How many days of leave do I get?", "Leave is booked in the portal.", False),
     ("Can I bring my dog to work?", "Dogs are welcome on 3 days a week.", False),
+    ("When can I join profit sharing?", "You can join after two years with us.", True),
+    ("When can I join profit sharing?", "You can join after a six-month probation.", True),
+    ("When can I join profit sharing?", "You can join once your manager agrees.", False),
+    ("When does the sabbatical start?", "It starts after an eight-week notice.", True),
 ])
 def test_the_answer_kind_bonus_needs_a_sentence_of_the_asked_kind(question: str, sentence: str, bonus: bool) -> None:
     assert (answer_kind_bonus(question, sentence) > 0) is bonus

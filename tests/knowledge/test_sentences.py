@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.embeddings import LocalMiniLM
 from knowledge.index import AddOutcome, KnowledgeBase, SearchMode, rank_by_best_sentence
-from knowledge.sentences import sentence_views
+from knowledge.sentences import sentence_views, split_sentences
 from knowledge.store import KnowledgeStore, chunk_key
 from knowledge.vectors import VectorIndex
 
@@ -24,6 +24,17 @@ The kitchen on each floor has coffee, tea and fruit. Lockers are allocated by re
 
 Our benefits include discounted pet insurance for cats and dogs, with vet visits covered up to a yearly limit.
 """
+
+
+def test_a_quoted_sentence_is_not_cut_at_an_abbreviation() -> None:
+    text = ("Profits are paid out once the books close, usually around March (e.g. 2025 profits in March 2026). "
+            "Staff with over 2 yrs. of service take part, as do contractors hired via the U.S. office.\n- Ask finance first")
+
+    assert split_sentences(text) == [
+        "Profits are paid out once the books close, usually around March (e.g. 2025 profits in March 2026).",
+        "Staff with over 2 yrs. of service take part, as do contractors hired via the U.S. office.",
+        "Ask finance first",
+    ]
 
 
 @pytest.fixture(scope="module")
