@@ -183,6 +183,12 @@ _TAGS = ("a|abbr|article|aside|audio|b|big|blockquote|br|caption|center|cite|cod
 _NOISE_BLOCKS = re.compile(r"<(script|style|nav|footer|noscript|template|svg|iframe)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TEMPLATE = re.compile(r"\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", re.S)
+# Table-of-contents markers ("* TOC" + "{:toc}" in kramdown, "[[_TOC_]]" in GitLab, "[TOC]") and kramdown's
+# attribute lists ("{:.no_toc}"); a heading's own attributes ("## Holidays {#holidays}") are cut in _ATX_ATTRIBUTES.
+_TOC_MARKER = re.compile(r"^[ \t]*(?:[-*+][ \t]+TOC[ \t]*\n[ \t]*\{:[ \t]*toc[ \t]*\}|\[\[_TOC_\]\]|\[TOC\])[ \t]*$",
+                         re.M | re.I)
+_ATTRIBUTE_LIST = re.compile(r"\{:[^{}\n]*\}")
+_ATX_ATTRIBUTES = re.compile(r"[ \t]*\{[#.][^{}]*\}[ \t]*$")
 _INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"!\[[^\]]*\](?:\((?:<[^>]*>|[^)]*)\)|\[[^\]]*\])"), ""),  # images
     (re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"), r"\1"),
@@ -222,6 +228,7 @@ def read_markdown(path: Path, data: bytes) -> LoadedDocument:
     """Read a Markdown file: front matter, headings, lists and tables; markup and templating removed."""
     metadata, body = _split_front_matter(_decode(path, data))
     body = _TEMPLATE.sub("", _NOISE_BLOCKS.sub("", _COMMENT.sub("", body)))
+    body = _ATTRIBUTE_LIST.sub("", _TOC_MARKER.sub("", body))
     body = _HTML_TAG.sub("", _BREAK_TAG.sub(" ", body))  # tags may span lines, so strip them before splitting
     outline = Outline()
     _markdown_lines(_setext_to_atx(body.split("\n")), outline)
@@ -262,7 +269,7 @@ def _markdown_lines(lines: list[str], outline: Outline) -> None:
         elif in_fence:
             outline.add(line, LineKind.LINE)
         elif heading := _ATX.match(line):
-            outline.heading(len(heading.group(1)), _clean_heading(heading.group(2) or ""))
+            outline.heading(len(heading.group(1)), _clean_heading(_ATX_ATTRIBUTES.sub("", heading.group(2) or "")))
         elif "|" in line and index < len(lines) and _TABLE_SEPARATOR.match(lines[index]):
             rows = [line]
             index += 1

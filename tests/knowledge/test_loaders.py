@@ -130,6 +130,17 @@ def test_markdown_noise_is_cleaned_and_readable_text_kept(tmp_path: Path) -> Non
     assert "\n\n\n" not in text
 
 
+def test_table_of_contents_markers_and_attribute_lists_are_dropped(tmp_path: Path) -> None:
+    source = ("# Time off {#time-off}\n\n* TOC\n{:toc}\n\n[[_TOC_]]\n\n## Holidays {#holidays .wide}\n{:.no_toc}\n\n"
+              "Public holidays come on top of PTO.{: .note}\n\n[TOC]\n\n## Sick days {.tip}\n\nTell your manager.\n")
+    document = _load(tmp_path, "pto.md", source)
+    assert document.title == "Time off"
+    assert [(section.heading_path, section.text) for section in document.sections if section.text] == [
+        (("Time off", "Holidays"), "Public holidays come on top of PTO."),
+        (("Time off", "Sick days"), "Tell your manager."),
+    ]
+
+
 def test_markdown_headings_skip_levels_and_lose_their_markup(tmp_path: Path) -> None:
     source = ("# Leave\n\nIntro.\n\n#### **Q. Can I carry over days?**\n\nYes, five.\n\n## [Sick leave](x.md):\n\n"
               "Tell your manager.\n\n### Notes\n\nSee HR.\n")
