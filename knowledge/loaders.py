@@ -22,6 +22,7 @@ from knowledge.markup import (
     has_words,
     read_html,
     read_markdown,
+    read_mdx,
     read_text,
     render_lines,
     squash_whitespace,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".mdx", ".txt", ".html", ".htm", ".pdf", ".docx")
 
 
 def load_document(path: Path, *, max_bytes: int = 20_000_000) -> LoadedDocument:
@@ -186,6 +187,6 @@ def _docx_rows(table: Table) -> list[str]:
 
 
 _READERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
-    ".md": read_markdown, ".markdown": read_markdown, ".txt": read_text,
+    ".md": read_markdown, ".markdown": read_markdown, ".mdx": read_mdx, ".txt": read_text,
     ".html": read_html, ".htm": read_html, ".pdf": _read_pdf, ".docx": _read_docx,
 }

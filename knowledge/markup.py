@@ -227,6 +227,28 @@ def _clean_heading(text: str) -> str:
 def read_markdown(path: Path, data: bytes) -> LoadedDocument:
     """Read a Markdown file: front matter, headings, lists and tables; markup and templating removed."""
     metadata, body = _split_front_matter(_decode(path, data))
+    return _markdown_document(path, metadata, body)
+
+
+# MDX (Markdown with JSX, as in Docusaurus or Gatsby handbooks): import/export lines, {/* comments */} and
+# components (<Callout type="info">, <Calculator />); their props may hold one level of {braces}.
+_MDX_ESM = re.compile(r"^(?:import|export)\s")
+_MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
+_JSX_TAG = re.compile(r"</?[A-Z][\w.]*(?:\s(?:[^<>{}]|\{[^{}]*\})*)?/?>")
+
+
+def read_mdx(path: Path, data: bytes) -> LoadedDocument:
+    """Read an MDX file: its Markdown, without the module lines and the components' tags (their text stays)."""
+    metadata, body = _split_front_matter(_decode(path, data))
+    lines, in_fence = [], False
+    for line in _MDX_COMMENT.sub("", body).split("\n"):
+        in_fence ^= bool(_FENCE.match(line))
+        if in_fence or not _MDX_ESM.match(line):
+            lines.append(line if in_fence else _JSX_TAG.sub("", line))
+    return _markdown_document(path, metadata, "\n".join(lines))
+
+
+def _markdown_document(path: Path, metadata: dict[str, str], body: str) -> LoadedDocument:
     body = _TEMPLATE.sub("", _NOISE_BLOCKS.sub("", _COMMENT.sub("", body)))
     body = _ATTRIBUTE_LIST.sub("", _TOC_MARKER.sub("", body))
     body = _HTML_TAG.sub("", _BREAK_TAG.sub(" ", body))  # tags may span lines, so strip them before splitting

@@ -141,6 +141,38 @@ def test_table_of_contents_markers_and_attribute_lists_are_dropped(tmp_path: Pat
     ]
 
 
+MDX = """---
+title: Compensation
+sidebar: Handbook
+---
+import { Calculator } from 'components/Calculator'
+export const rates = { uk: 1.0 }
+
+{/* reviewed by People, do not quote */}
+
+## Pay reviews
+
+Use the calculator: <Calculator region="uk" onChange={(value) => save(value)} />
+
+<Callout type="info" title="Heads up">
+Pay is reviewed **every quarter**, as <b>everyone</b> knows.
+</Callout>
+
+```js
+import { Calculator } from 'components/Calculator'
+```
+"""
+
+
+def test_mdx_keeps_its_markdown_and_the_text_inside_components(tmp_path: Path) -> None:
+    document = _load(tmp_path, "compensation.mdx", MDX)
+    assert document.title == "Compensation"
+    [section] = document.sections
+    assert section.heading_path == ("Pay reviews",)
+    assert section.text == ("Use the calculator:\n\nPay is reviewed every quarter, as everyone knows.\n\n"
+                            "import { Calculator } from 'components/Calculator'")  # code keeps its lines
+
+
 def test_markdown_headings_skip_levels_and_lose_their_markup(tmp_path: Path) -> None:
     source = ("# Leave\n\nIntro.\n\n#### **Q. Can I carry over days?**\n\nYes, five.\n\n## [Sick leave](x.md):\n\n"
               "Tell your manager.\n\n### Notes\n\nSee HR.\n")
