@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from assistant.nlu.intent_examples import ACTION_INTENTS, Intent, IntentExamples, load_intent_examples
 from assistant.nlu.intent_model import RegressionSettings, SoftmaxRegression, train_softmax_regression
+from assistant.nlu.spelling import correct_spelling
 
 if TYPE_CHECKING:
     import numpy
@@ -57,6 +58,9 @@ class OutOfScopeThresholds:
     similarity: float = 0.40  # cosine to the closest example of that intent
     action_probability: float = 0.50
     action_similarity: float = 0.45
+    # An action whose own words are in the message ("expense", "pto", "vpn") needs less of the regression's
+    # confidence: "start a new expense" is a claim even when the policy questions about expenses pull too.
+    evidenced_action_probability: float = 0.35
     near_example: float = 0.85  # a question this close to one of our examples is answered even if out_of_scope leads
 
 
@@ -104,7 +108,7 @@ class IntentClassifier:
 
     def classify_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """Return the intent of each message; the embeddings are computed in one batch."""
-        cleaned = [clean_text(text) for text in texts]
+        cleaned = [correct_spelling(clean_text(text)) for text in texts]
         predictions: list[IntentPrediction | None] = [decide_without_model(text) for text in cleaned]
         pending = [index for index, prediction in enumerate(predictions) if prediction is None]
         if pending:
@@ -134,20 +138,25 @@ class IntentClassifier:
                 or (best is Intent.REQUEST_LEAVE and _patterns()["leave_rule_question"].match(text.casefold()))):
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
-        if self._scores_enough(best, probabilities[best_index], similarities[best_index]):
+        runner_index = INTENT_ORDER.index(runner_up)
+        if (best is Intent.REQUEST_LEAVE and runner_up is Intent.CANCEL_LEAVE and action_is_plausible(runner_up, text)
+                and probabilities[runner_index] >= self.thresholds.probability):
+            # "drop my pto request for thursday": the leave words pull towards booking, the verb takes it back
+            best, best_index = runner_up, runner_index
+        if self._scores_enough(best, probabilities[best_index], similarities[best_index], action_is_evidenced(best, text)):
             if action_is_plausible(best, text):
                 return IntentPrediction(best.value, float(probabilities[best_index]))
-            runner_index = INTENT_ORDER.index(runner_up)
             if (runner_up not in ACTION_INTENTS and runner_up is not Intent.OUT_OF_SCOPE
                     and self._scores_enough(runner_up, probabilities[runner_index], similarities[runner_index])):
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
         unsure = max(float(probabilities[out_of_scope]), 1.0 - float(probabilities[best_index]))
         return IntentPrediction(Intent.OUT_OF_SCOPE.value, unsure)
 
-    def _scores_enough(self, intent: Intent, probability: float, similarity: float) -> bool:
+    def _scores_enough(self, intent: Intent, probability: float, similarity: float, evidenced: bool = False) -> bool:
         thresholds = self.thresholds
         if intent in ACTION_INTENTS:
-            return probability >= thresholds.action_probability and similarity >= thresholds.action_similarity
+            needed = thresholds.evidenced_action_probability if evidenced else thresholds.action_probability
+            return probability >= needed and similarity >= thresholds.action_similarity
         return probability >= thresholds.probability and similarity >= thresholds.similarity
 
     def _trained(self) -> _TrainedIntents:
@@ -251,7 +260,8 @@ def decide_without_model(cleaned: str) -> IntentPrediction | None:
     lowered = cleaned.casefold()
     patterns = _patterns()
     for intent in (Intent.HUMAN_HANDOFF, Intent.CREATE_TICKET, Intent.TICKET_STATUS, Intent.PENDING_APPROVALS):
-        if patterns[intent.value].search(lowered):
+        if patterns[intent.value].search(lowered) and not (
+                intent is Intent.PENDING_APPROVALS and patterns["other_approvals"].search(lowered)):
             return IntentPrediction(intent.value, RULE_CONFIDENCE)
     # "my knee is killing me, calling in sick": the health words pull towards out of scope, the phrase is a request
     if (patterns["leave_notice"].search(lowered) and not patterns["question_start"].match(lowered)
@@ -264,21 +274,44 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     """Return False when a message lacks what any real request of this kind has."""
     lowered = cleaned.casefold()
     patterns = _patterns()
+    if intent in (Intent.LEAVE_STATUS, Intent.EXPENSE_STATUS, Intent.TICKET_STATUS) and patterns["other_statuses"].search(lowered):
+        return False  # an online order, a flight or a tax refund is tracked elsewhere
     if intent is Intent.TICKET_STATUS:
-        return not patterns["other_tickets"].search(lowered)  # a parking fine or a concert is no helpdesk ticket
+        # a parking fine or a concert is no helpdesk ticket, and a passport renewal is nothing the helpdesk holds
+        return not patterns["other_tickets"].search(lowered) and bool(
+            patterns["helpdesk_things"].search(lowered) or patterns["it_words"].search(lowered))
+    if intent is Intent.EXPENSE_STATUS:
+        return not patterns["other_claims"].search(lowered)
+    if intent is Intent.PENDING_APPROVALS:
+        return not patterns["other_approvals"].search(lowered)  # a friend request or a pull request is approved elsewhere
+    if intent is Intent.LEAVE_BALANCE:
+        return not (patterns["countdown"].search(lowered) and not patterns["leave_words"].search(lowered))
     if intent not in ACTION_INTENTS:
         return True
     if patterns["timing_question"].match(lowered) or patterns["about_others"].match(lowered):
         return False  # "when is my next day off", "who is off next week": questions, not requests
     if intent is Intent.REQUEST_LEAVE:
         return bool(patterns["leave_words"].search(lowered))
-    if intent is Intent.CANCEL_LEAVE:
-        return bool(patterns["leave_words"].search(lowered) and patterns["cancel_words"].search(lowered))
-    if intent is Intent.SUBMIT_EXPENSE:
-        return bool(patterns["money_words"].search(lowered))
+    if intent is Intent.CANCEL_LEAVE:  # "leave my gym and cancel the membership" takes nothing back from us
+        return bool(patterns["leave_words"].search(lowered) and patterns["cancel_words"].search(lowered)
+                    and not patterns["other_cancellations"].search(lowered))
+    if intent is Intent.SUBMIT_EXPENSE:  # an insurance claim or a tax deduction is no expense claim
+        return bool(patterns["money_words"].search(lowered)) and not patterns["other_claims"].search(lowered)
     if intent is Intent.CREATE_TICKET:
         return not patterns["personal_things"].search(lowered)  # the helpdesk does not fix Spotify or a child's tablet
     return True
+
+
+def action_is_evidenced(intent: Intent, cleaned: str) -> bool:
+    """Return True when an action's own words are in the message (the leave, money or IT words it needs)."""
+    lowered = cleaned.casefold()
+    if _patterns()["question_start"].match(lowered):
+        return False  # "how are expenses reimbursed?" asks about the rules in the action's own words
+    if intent is Intent.CREATE_TICKET:
+        return bool(_patterns()["it_words"].search(lowered)) and action_is_plausible(intent, cleaned)
+    if intent is Intent.SUBMIT_EXPENSE:  # "pay" alone is no claim: "I got a parking ticket, how do I pay it"
+        return bool(_patterns()["claim_words"].search(lowered)) and not _patterns()["other_tickets"].search(lowered)
+    return intent in ACTION_INTENTS and action_is_plausible(intent, cleaned)
 
 
 @cache
@@ -312,7 +345,15 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\b(?:parking|speeding|traffic|lottery|raffle|concert|movie|cinema|theat(?:er|re)|show|game|match|gig"
             r"|festival|flight|plane|train|bus|airline|event|season|golden) tickets?\b"
             r"|\btickets? (?:for|to) (?:[\w']+ ){0,4}(?:concert|show|game|match|gig|festival|movie|play|event|tour)s?\b"
-            r"|\bword ticket\b"),
+            r"|\bword ticket\b|ticketmaster|stubhub|eventbrite|\btickets? (?:price|cost|sale|office)|\b(?:buy|sell|book|get|cheap|resell) (?:some |a |the |two |2 )?tickets?\b"),
+        "other_approvals": re.compile(r"\b(?:friend|pull|merge|follow|connection|join) requests?\b|\b(?:pr|mr)\b|github|gitlab"
+                                      r"|facebook|linkedin|instagram|discord|mortgage|\bloan|\bvisa\b|\bhoa\b|landlord|planning permission"),
+        "other_statuses": re.compile(r"\b(?:order|delivery|parcel|package|shipment|flight|prescription|passport|visa|mortgage|loan"
+                                     r"|tax refund|amazon|ebay|band|tour)\b"),
+        "other_claims": re.compile(r"insurance|insurer|warranty|compensation|\btax(?:es)?\b|deduct|\birs\b|hmrc|lottery|prize|council"
+                                   r"|unemployment|lawsuit|small claims|settlement"),
+        "other_cancellations": re.compile(r"membership|subscription|\bgym\b|netflix|spotify|\border\b|reservation|\bflight"
+                                          r"|appointment|meeting|contract|phone plan|credit card|\bdebit card"),
         "leave_notice": re.compile(
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
@@ -345,6 +386,17 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "cancel_words": re.compile(
             rf"{taking_back}|retract|drop|\bpull|reverse|unbook|call (?:it )?off|take (?:it |that )?back|get rid|\bkill|\bstop"
             r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),
+        "helpdesk_things": re.compile(
+            r"ticket|\btix\b|incident|issue|request|\bcase\b|problem|fault|\bfix|repair|replac|\bit\b|helpdesk|help desk|support"
+            r"|service ?desk|asked for|\binc\b|\binc-?\d|#\s?\d|\d{3,}"),
+        "countdown": re.compile(r"\b(?:until|till|til|before) (?!(?:the )?(?:end|year|month|reset|expir))"),
+        "it_words": re.compile(
+            r"laptop|computer|\bpc\b|monitor|screen|keyboard|mouse|printer|headset|charger|dock|passw|pass word|pasword|log ?in|"
+            r"sign ?in|locked out|account|\bmfa\b|2fa|authenticat|vpn|wi-?fi|network|internet|email|outlook|inbox|slack|zoom|"
+            r"teams|jira|github|software|install|licen[cs]e|access|permission|server|\bapp\b|crash|broken|not working|won'?t"),
+        "claim_words": re.compile(
+            r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|money back|pay me back|out of (?:my )?(?:own )?pocket"
+            r"|[$£€¥₹]|\d ?(?:dollars?|euros?|pounds?|quid|bucks)\b"),
         "money_words": re.compile(
             r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost"
             r"|money back|[$£€¥₹]|\d ?(?:dollars?|euros?|pounds?|quid|bucks|francs?|yen|rupees?)\b"

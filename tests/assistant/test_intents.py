@@ -217,6 +217,32 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     assert classifier.classify(text).intent == Intent.OUT_OF_SCOPE
 
 
+@pytest.mark.parametrize(("text", "intent"), [
+    ("how much leave have i got, checking my balence", Intent.LEAVE_BALANCE),  # misspelt domain words are put right
+    ("my pasword expired and now I can't sign in", Intent.CREATE_TICKET),
+    ("has my vacaton been aproved yet", Intent.LEAVE_STATUS),
+    ("scrap my pto request for next tuesday", Intent.CANCEL_LEAVE),  # the leave words pull to booking, the verb takes back
+    ("I'd like to start an expense claim", Intent.SUBMIT_EXPENSE),  # the action's own word carries a less sure guess
+])
+def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
+    assert classifier.classify(text).intent == intent
+
+
+@pytest.mark.parametrize("text", [
+    "please approve my follow request on instagram",
+    "how long does a mortgage approval normally take",
+    "flight status for LH 902 this afternoon",
+    "where's my amazon order, status says processing",
+    "I'm leaving my gym, can you cancel the membership",
+    "can freelancers deduct a home office as a tax expense",
+    "how many days left until new year's eve",
+    "my insurance claim for the car was denied, what now",
+])
+def test_requests_and_statuses_from_other_parts_of_life_are_not_ours(classifier: IntentClassifier, text: str) -> None:
+    assert classifier.classify(text).intent not in (*ACTION_INTENTS, Intent.PENDING_APPROVALS, Intent.LEAVE_STATUS,
+                                                    Intent.EXPENSE_STATUS, Intent.TICKET_STATUS, Intent.LEAVE_BALANCE)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\t ", "👍", "🎉🎉🎉", ":tada: :+1:", "<@U0123ABC>", "...", "!!!"])
 def test_empty_and_symbol_only_input_is_out_of_scope(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text) == IntentPrediction("out_of_scope", 1.0)

@@ -1,0 +1,66 @@
+"""Misspelt back-office words put right before a message is classified: "leave balence", "pasword reset".
+
+Only a word that is not an English word (not a whole word of the embedding model's vocabulary) and is one typing
+slip (a letter missing, added, changed or two swapped) away from exactly one word of the domain is replaced, so
+"cancer" never becomes "cancel" and a merchant's name is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+DOMAIN_WORDS = frozenset("""
+    absence access account allowance annual approval approve approved approver balance bereavement booking broken
+    cancel cancelled charger claim claims computer entitlement expense expenses headset holiday holidays install
+    internet keyboard laptop leave mileage maternity monitor network parental password paternity pending printer
+    receipt receipts refund reimburse reimbursed reimbursement remaining request requests schedule software status
+    submit ticket tickets unpaid vacation working
+""".split())
+MIN_LENGTH = 5  # shorter words are too often another real word or a name one slip away
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def correct_spelling(text: str, known_words: frozenset[str] | None = None) -> str:
+    """Return text with each misspelt domain word replaced by the word it was meant to be."""
+    known = vocabulary_words() if known_words is None else known_words
+    if not known:
+        return text
+    return _WORD.sub(lambda match: _corrected(match.group(), known), text)
+
+
+def _corrected(word: str, known: frozenset[str]) -> str:
+    lowered = word.casefold()
+    if len(lowered) < MIN_LENGTH or lowered in known or lowered in DOMAIN_WORDS or lowered.removesuffix("s") in known:
+        return word
+    candidates = [target for target in DOMAIN_WORDS if abs(len(target) - len(lowered)) <= 1 and _one_slip(lowered, target)]
+    return candidates[0] if len(candidates) == 1 else word
+
+
+def _one_slip(word: str, target: str) -> bool:
+    """Return True when target is one deletion, insertion, substitution or adjacent swap away from word."""
+    if len(word) == len(target):
+        differences = [index for index, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        if len(differences) == 1:
+            return True
+        first, *rest = differences or [0]
+        return (len(differences) == 2 and rest[0] == first + 1
+                and word[first] == target[first + 1] and word[first + 1] == target[first])
+    shorter, longer = (word, target) if len(word) < len(target) else (target, word)
+    index = next((i for i, (a, b) in enumerate(zip(shorter, longer, strict=False)) if a != b), len(shorter))
+    return shorter[index:] == longer[index + 1:]
+
+
+@cache
+def vocabulary_words() -> frozenset[str]:
+    """Return the whole words of the bundled model's vocabulary (empty when the model files are not installed)."""
+    from knowledge.embeddings import LocalModelFiles
+    from knowledge.errors import KnowledgeError
+
+    try:
+        path: Path = LocalModelFiles.bundled().vocab
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (KnowledgeError, OSError):
+        return frozenset()
+    return frozenset(line for line in lines if line.isalpha() and line.islower())

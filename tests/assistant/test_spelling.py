@@ -1,0 +1,35 @@
+"""Misspelt back-office words are put right before classification; real words and names are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.nlu.spelling import correct_spelling, vocabulary_words
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("leave balence", "leave balance"),  # a letter changed
+    ("i forgot my pasword", "i forgot my password"),  # a letter missing
+    ("expence claim", "expense claim"),
+    ("recipt from lunch", "receipt from lunch"),
+    ("has my levae been approved", "has my leave been approved"),  # two letters swapped
+    ("Reimbursment please", "reimbursement please"),
+])
+def test_one_slip_from_a_domain_word_is_put_right(text: str, expected: str) -> None:
+    assert correct_spelling(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I have cancer and need time off",  # a real word one slip from "cancel" stays
+    "lunch at Bistro Nord",  # names and short words are left alone
+    "passwords and balances",  # plurals of known words
+    "claime",  # one slip from both "claim" and "claims": no guess
+    "tckt",  # too short to correct
+])
+def test_real_words_and_unclear_slips_are_left_alone(text: str) -> None:
+    assert correct_spelling(text) == text
+
+
+def test_without_a_vocabulary_nothing_changes() -> None:
+    assert correct_spelling("leave balence", frozenset()) == "leave balence"
+    assert "balance" in vocabulary_words() and "balence" not in vocabulary_words()
