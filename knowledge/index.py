@@ -173,9 +173,14 @@ class KnowledgeBase:
         """Add many files (folders are walked); a failing file is reported and the others still go in."""
         started = time.perf_counter()
         report = IngestReport()
-        for path in expand_paths(paths):
+        first_with_id: dict[str, Path] = {}
+        for path, doc_id in expand_paths(paths):
             try:
-                report.files.append(self.add_file(path, added_by=added_by, audience=audience))
+                if doc_id in first_with_id:  # "Time Off.md" and "time-off.txt" side by side: neither may replace the other
+                    raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"{path} would have the same document id '{doc_id}' "
+                                                                           f"as {first_with_id[doc_id]}; rename one of them.")
+                first_with_id[doc_id] = path
+                report.files.append(self.add_file(path, added_by=added_by, audience=audience, doc_id=doc_id))
             except KnowledgeError as error:
                 report.files.append(FileResult(str(path), AddOutcome.FAILED, reason=error.message))
             if progress is not None:
@@ -266,12 +271,17 @@ def diversify(ranked: list[str], chunks: dict[str, StoredChunk], k: int) -> list
     return taken + [key for key in ranked if key not in taken][: k - len(taken)]
 
 
-def expand_paths(paths: Sequence[Path]) -> list[Path]:
-    """Expand folders into the supported files inside them; files are kept as given (checked on load)."""
-    expanded: list[Path] = []
+def expand_paths(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Expand folders into the supported files inside them, each with its document id; files are kept as given.
+
+    A file's id is its name ('Time Off.md' -> 'time-off'); a file in a subfolder of a folder given is named by its
+    path under that folder ('benefits/index.md' -> 'benefits-index'), so the many index.md of a handbook stay apart.
+    """
+    expanded: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            expanded.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            expanded.extend((file, document_id(Path("-".join(file.relative_to(path).parts)))) for file in found)
         else:
-            expanded.append(path)
+            expanded.append((path, document_id(path)))
     return expanded

@@ -141,6 +141,17 @@ def test_search_says_when_the_policies_do_not_cover_a_question(cli: Cli) -> None
     assert "do not seem to cover" not in related
 
 
+def test_a_handbook_folder_with_an_index_md_per_section_keeps_every_page(cli: Cli) -> None:
+    handbook = cli.home / "handbook"
+    write(handbook / "time-off", "index.md", TIME_OFF)
+    write(handbook / "equipment", "index.md", LAPTOPS)
+
+    report = add_json(cli, handbook, exit_code=0)
+
+    assert [(f["outcome"], f["doc_id"]) for f in report["files"]] == [("added", "equipment-index"), ("added", "time-off-index")]
+    assert sorted(row["doc_id"] for row in cli.json("kb", "list")) == ["equipment-index", "time-off-index"]
+
+
 def test_search_cites_each_passage_once_with_its_headings_verbatim(cli: Cli) -> None:
     add_json(cli, write(cli.home / "docs", "laptops.md", LAPTOPS.replace("## Laptops", "## Laptops [new starters]")),
              exit_code=0)

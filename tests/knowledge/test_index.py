@@ -149,6 +149,34 @@ def test_the_report_counts_added_replaced_unchanged_and_failed(kb: KnowledgeBase
         "Laptops: A broken laptop screen is replaced by the service desk within one day."]
 
 
+def test_files_of_the_same_name_in_subfolders_are_separate_documents(kb: KnowledgeBase, tmp_path: Path) -> None:
+    handbook = tmp_path / "handbook"
+    write(handbook / "benefits", "index.md", TIME_OFF)
+    write(handbook / "it" / "equipment", "index.md", LAPTOPS)
+    write(handbook, "index.md", "# Handbook\n\nWelcome to the handbook of the company.\n")
+
+    report = kb.add_paths([handbook], added_by="admin")
+
+    assert [(Path(f.path).relative_to(handbook).as_posix(), f.outcome, f.doc_id) for f in report.files] == [
+        ("benefits/index.md", AddOutcome.ADDED, "benefits-index"),
+        ("index.md", AddOutcome.ADDED, "index"),
+        ("it/equipment/index.md", AddOutcome.ADDED, "it-equipment-index")]
+    assert {record.doc_id for record in kb.list_documents()} == {"benefits-index", "index", "it-equipment-index"}
+    assert kb.search("broken laptop screen", k=1)[0].doc_id == "it-equipment-index"
+    assert [f.outcome for f in kb.add_paths([handbook], added_by="admin").files] == [AddOutcome.UNCHANGED] * 3
+
+
+def test_two_files_that_would_share_an_id_are_not_allowed_to_replace_each_other(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    first, second = write(docs, "Time Off.md", TIME_OFF), write(docs, "time-off.txt", "Time off is booked in the portal.")
+
+    report = kb.add_paths([docs], added_by="admin")
+
+    assert [(f.path, f.outcome) for f in report.files] == [(str(first), AddOutcome.ADDED), (str(second), AddOutcome.FAILED)]
+    assert "same document id 'time-off'" in report.files[1].reason and str(first) in report.files[1].reason
+    assert [record.source for record in kb.list_documents()] == [str(first)]
+
+
 def test_an_unchanged_file_is_skipped_without_embedding_or_writing(kb: KnowledgeBase, tmp_path: Path,
                                                                    embedder: RecordingEmbedder,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
