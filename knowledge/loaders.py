@@ -5,29 +5,26 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zipfile import BadZipFile
 
-from knowledge.documents import LoadedDocument, Section
+from knowledge.documents import LoadedDocument
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
 from knowledge.markup import (
-    LIST_ITEM,
     LineKind,
     Outline,
     corrupt_file_error,
     format_table_rows,
-    has_words,
     read_html,
     read_markdown,
     read_mdx,
     read_text,
-    render_lines,
     squash_whitespace,
     title_from_file_name,
 )
+from knowledge.pdf import read_pdf
 
 if TYPE_CHECKING:
     from docx.table import Table
@@ -71,68 +68,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-# --- PDF and DOCX -----------------------------------------------------------------------------------
-
-# Fuzzing pypdf 7 with damaged files showed it raises these built-in errors besides its own PyPdfError family;
-# they are caught only around pypdf's own calls, so they cannot hide a bug of ours.
-_PYPDF_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
-_PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?-?\s*\d{1,4}\s*-?(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
-
-
-def _read_pdf(path: Path, data: bytes) -> LoadedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise KnowledgeError(KnowledgeErrorCode.CORRUPT, f"{path} is password-protected; remove the password and add it again.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        pdf_title = str((reader.metadata.title if reader.metadata else None) or "").strip()
-    except (PyPdfError, *_PYPDF_MALFORMED) as error:
-        raise corrupt_file_error(path, "PDF", error) from error
-    sections = [Section((f"Page {number}",), text) for number, text in enumerate(_pdf_page_texts(pages), start=1) if has_words(text)]
-    if not sections:
-        raise KnowledgeError(KnowledgeErrorCode.EMPTY,
-                             f"{path} has no extractable text; it may be a scanned image. Run OCR on it or export it with text.")
-    usable_title = pdf_title and not re.search(r"\.(docx?|pdf|pages|odt)$|^untitled", pdf_title, re.I)
-    return LoadedDocument(title=pdf_title if usable_title else title_from_file_name(path), sections=sections)
-
-
-def _pdf_page_texts(pages: list[str]) -> list[str]:
-    """Drop page numbers and running headers/footers, re-join wrapped lines, one text per page."""
-    page_lines = [[line.strip() for line in page.split("\n") if line.strip()] for page in pages]
-    # A running header or footer: one of a page's first or last two lines, the same (digits aside) on most pages.
-    edges = Counter(key for lines in page_lines for key in {_digitless(line) for line in lines[:2] + lines[-2:]})
-    running = {key for key, count in edges.items() if len(pages) >= 3 and count >= 0.6 * len(pages)}
-    texts = []
-    for lines in page_lines:
-        kept = [line for index, line in enumerate(lines)
-                if not ((index < 2 or index >= len(lines) - 2) and _digitless(line) in running)]
-        while kept and _PAGE_NUMBER.match(kept[-1]):
-            kept.pop()
-        while kept and _PAGE_NUMBER.match(kept[0]):
-            kept.pop(0)
-        texts.append(render_lines((LineKind.LINE, line) for line in _join_pdf_lines(kept)))
-    return texts
-
-
-def _digitless(line: str) -> str:
-    return re.sub(r"\d+", "#", line)
-
-
-def _join_pdf_lines(lines: list[str]) -> list[str]:
-    """Re-join a line to the one above only when it obviously continues it (hyphenation, lower-case start)."""
-    joined: list[str] = []
-    for line in lines:
-        if joined and re.search(r"[a-z]-$", joined[-1]) and line[:1].islower():
-            joined[-1] = joined[-1][:-1] + line
-        elif joined and line[:1].islower() and not LIST_ITEM.match(line):
-            joined[-1] += " " + line
-        else:
-            joined.append(re.sub(r"^[•▪◦●]\s*", "- ", line))
-    return joined
-
+# --- DOCX -----------------------------------------------------------------------------------------
 
 def _read_docx(path: Path, data: bytes) -> LoadedDocument:
     import docx
@@ -188,5 +124,5 @@ def _docx_rows(table: Table) -> list[str]:
 
 _READERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
     ".md": read_markdown, ".markdown": read_markdown, ".mdx": read_mdx, ".txt": read_text,
-    ".html": read_html, ".htm": read_html, ".pdf": _read_pdf, ".docx": _read_docx,
+    ".html": read_html, ".htm": read_html, ".pdf": read_pdf, ".docx": _read_docx,
 }

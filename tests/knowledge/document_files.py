@@ -11,18 +11,30 @@ def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def pdf_bytes(pages: list[list[str]], *, title: str | None = None) -> bytes:
-    """Return a minimal valid PDF whose pages show the given lines in Helvetica (pypdf extracts them back)."""
+PDF_STYLES = {"body": ("F1", 11), "h1": ("F2", 20), "h2": ("F2", 14), "bold": ("F2", 11)}
+
+
+def pdf_bytes(pages: list[list[str | tuple[str, str]]], *, title: str | None = None) -> bytes:
+    """Return a minimal valid PDF whose pages show the given lines (pypdf extracts them back).
+
+    A line is body text in 11 pt Helvetica, or a (style, text) pair with a style of PDF_STYLES: headings are set
+    larger in Helvetica-Bold, as a word processor exports them.
+    """
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{' '.join(f'{4 + 2 * i} 0 R' for i in range(len(pages)))}] /Count {len(pages)} >>".encode(),
+        f"<< /Type /Pages /Kids [{' '.join(f'{5 + 2 * i} 0 R' for i in range(len(pages)))}] /Count {len(pages)} >>".encode(),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
     ]
     for index, lines in enumerate(pages):
-        operators = ["BT", "/F1 11 Tf", "14 TL", "72 740 Td", *(f"{_pdf_string(line)} Tj T*" for line in lines), "ET"]
-        stream = "\n".join(operators).encode("latin-1")
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-                       f"/Contents {5 + 2 * index} 0 R >>".encode())
+        operators = ["BT", "72 740 Td"]
+        for line in lines:
+            style, text = ("body", line) if isinstance(line, str) else line
+            font, size = PDF_STYLES[style]
+            operators += [f"/{font} {size} Tf", f"{size + 3} TL", f"{_pdf_string(text)} Tj T*"]
+        stream = "\n".join([*operators, "ET"]).encode("latin-1")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> "
+                       f"/Contents {6 + 2 * index} 0 R >>".encode())
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     if title is not None:
         objects.append(f"<< /Title {_pdf_string(title)} >>".encode())
@@ -39,7 +51,7 @@ def pdf_bytes(pages: list[list[str]], *, title: str | None = None) -> bytes:
     return bytes(output)
 
 
-def write_pdf(path: Path, pages: list[list[str]], *, title: str | None = None) -> Path:
+def write_pdf(path: Path, pages: list[list[str | tuple[str, str]]], *, title: str | None = None) -> Path:
     """Write a PDF with the given page lines and return its path."""
     path.write_bytes(pdf_bytes(pages, title=title))
     return path

@@ -312,6 +312,30 @@ def test_pdf_gives_one_section_per_page_with_the_metadata_title(tmp_path: Path) 
     assert document.sections[1].text == "Sick leave needs a doctor's note after three days of absence."
 
 
+def test_pdf_headings_are_found_by_their_type_and_cut_the_sections(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "handbook.pdf", [
+        [("h1", "Employee Handbook"), "Welcome to Harbor.", ("h2", "1. Time Off"), "Everyone gets 25 days of annual",
+         "leave per year.", ("bold", "Carry-over"), "Up to five days carry over to March.", "2"],
+        [("h2", "2. Expenses and"), ("h2", "Travel"), "Claims are due within 30 days.", ("bold", "Receipts"),
+         "Keep every receipt above 25 EUR.", "- Taxis are claimed as travel.", "3"],
+    ])
+    document = load_document(path)
+    assert document.title == "Employee Handbook"  # no metadata title: the first top-level heading
+    assert [(section.heading_path, section.text) for section in document.sections] == [
+        (("Employee Handbook",), "Welcome to Harbor."),
+        (("Employee Handbook", "1. Time Off"), "Everyone gets 25 days of annual leave per year."),
+        (("Employee Handbook", "1. Time Off", "Carry-over"), "Up to five days carry over to March."),
+        (("Employee Handbook", "2. Expenses and Travel"), "Claims are due within 30 days."),  # a wrapped heading is one
+        (("Employee Handbook", "2. Expenses and Travel", "Receipts"),
+         "Keep every receipt above 25 EUR.\n- Taxis are claimed as travel."),
+    ]
+
+
+def test_a_pdf_with_a_single_bold_line_is_still_cut_by_page(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "memo.pdf", [[("bold", "Memo"), "Desks are shared."], ["Lockers are assigned."]])
+    assert _paths(load_document(path)) == [("Page 1",), ("Page 2",)]
+
+
 def test_pdf_running_headers_are_dropped_and_the_stem_is_the_fallback_title(tmp_path: Path) -> None:
     bodies = ["Desks are shared.", "Lockers are assigned.", "Visitors sign in."]
     pages = [["ACME Confidential", body, "Every rule applies to everyone here.", body.upper(), f"Page {n} of 3"]
