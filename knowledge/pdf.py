@@ -66,10 +66,13 @@ def _page_lines(page: Any) -> list[PdfLine]:
     """Return a page's lines with their type size and weight (pypdf reports each run of text it extracts)."""
     runs: list[tuple[str, float, bool]] = []
 
-    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])  # "1 Tf" scaled by the text matrix is common
-        face = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
-        runs.append((text, float(size or 0) * (scale or 1.0), bool(_BOLD_FACE.search(face))))
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        try:  # "1 Tf" scaled by the text matrix is common, so the size is the font size times the matrices' scale
+            points = float(size or 0) * (math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]) or 1.0)
+            face = str(font.get("/BaseFont", "")) if isinstance(font, dict) else ""
+        except (TypeError, ValueError, IndexError):  # an odd matrix or size only loses the type information
+            points, face = 0.0, ""
+        runs.append((str(text), points, bool(_BOLD_FACE.search(face))))
 
     extracted = page.extract_text(visitor_text=visit) or ""
     lines: list[PdfLine] = []
