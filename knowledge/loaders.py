@@ -101,10 +101,27 @@ def _docx_paragraph(paragraph: Paragraph, outline: Outline) -> None:
         outline.heading(int(level.group(1)), text.rstrip(":"))
     elif style == "Title":
         outline.heading(0, text)
+    elif _looks_like_bold_heading(paragraph, text, style or ""):
+        outline.heading(BOLD_HEADING_LEVEL, text.rstrip(":"))
     elif text and (style or "").startswith("List"):
         outline.add(f"- {text}", LineKind.LINE)
     elif text:
         outline.add(text, LineKind.BLOCK)
+
+
+# Many handbooks set their headings as a short bold paragraph instead of a Heading style: such a heading sits
+# under the last styled one and above the text that follows it.
+BOLD_HEADING_LEVEL = 10
+MAX_HEADING_WORDS = 14
+
+
+def _looks_like_bold_heading(paragraph: Paragraph, text: str, style: str) -> bool:
+    if (not text or len(text.split()) > MAX_HEADING_WORDS or text.endswith((".", ",", ";")) or style.startswith("List")
+            or not (text[0].isupper() or text[0].isdigit())):
+        return False
+    style_bold = bool(paragraph.style is not None and paragraph.style.font.bold)
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    return bool(runs) and all(run.bold or (run.bold is None and style_bold) for run in runs)
 
 
 def _docx_rows(table: Table) -> list[str]:

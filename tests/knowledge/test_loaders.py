@@ -390,6 +390,32 @@ def test_docx_headings_title_lists_and_tables(tmp_path: Path) -> None:
     assert document.sections[3].text == "Device: Laptop; Encryption: FileVault\nDevice: Phone; Encryption: Built in"
 
 
+def test_docx_bold_paragraphs_on_their_own_are_headings_under_the_styled_ones(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Time Off", style="Heading 1")
+    for text, bold in (("Carry-over", True), ("Up to five days carry over to March.", False),
+                       ("Sick days", True), ("Tell your manager before 10am.", False),
+                       ("Note: this sentence is bold but ends like one.", True), ("Only part", None)):
+        paragraph = document.add_paragraph()
+        paragraph.add_run(text).bold = bold
+        if bold is None:
+            paragraph.add_run(" of this line is bold").bold = True
+    document.add_paragraph("Expenses", style="Heading 1")
+    document.add_paragraph("Claims are due within 30 days.")
+    document.save(str(tmp_path / "handbook.docx"))
+
+    loaded = load_document(tmp_path / "handbook.docx")
+
+    assert [(section.heading_path, section.text) for section in loaded.sections] == [
+        (("Time Off", "Carry-over"), "Up to five days carry over to March."),
+        (("Time Off", "Sick days"), "Tell your manager before 10am.\n\nNote: this sentence is bold but ends like one."
+                                    "\n\nOnly part of this line is bold"),
+        (("Expenses",), "Claims are due within 30 days."),
+    ]
+
+
 def test_docx_table_without_a_bold_header_row_keeps_plain_cells(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "allowances.docx", [("Heading 1", "Allowances")],
                       table=[["Annual leave", "25 days"], ["Sick leave", "10 days"]], bold_header=False)
