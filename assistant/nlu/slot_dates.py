@@ -80,7 +80,9 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("month_day", month.format("month") + r"\s+" + day.format("d1") + year),
         ("day_month", day.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
         ("holiday", r"\b(?P<name>" + holidays + r")\b"),
-        ("offset", rf"\bin\s+(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\b|\bin\s+a\s+fortnight\b"
+        # "in 3 days" is a date; "put in a day off" or "in two weeks of leave" is a duration
+        ("offset", rf"\bin\s+(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\b(?!\s+(?:off|of|leave|holiday|pto|vacation|sick))"
+                   r"|\bin\s+a\s+fortnight\b"
                    rf"|\b(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\s+(?:ago|from\s+(?:today|now))\b"),
         ("rest_of_week", r"\b(?:the\s+)?rest\s+of\s+(?:the|this)\s+week\b"),
         ("week_after_next", r"\b(?:the\s+)?week\s+after\s+next\b"),
@@ -104,6 +106,9 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "open_start": re.compile(r"\b(?:from|starting(?:\s+on|\s+from)?|beginning|as\s+of|effective)\s*$"),
         "between": re.compile(r"\bbetween\s*$"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
+        # a month named on its own: "married in march ... the 12th" means March 12
+        "month_context": re.compile(r"\b(?:in|of|for|during|this|next|early|mid|late)\s+(?:the\s+month\s+of\s+)?(?P<month>"
+                                    + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b"),
     }
 
 
@@ -165,7 +170,21 @@ def scan(text: str, *, day_first: bool = True) -> list[Mention]:
             if any(match.start() < other.end and other.start < match.end() for other in taken):
                 continue
             taken.append(_spec(kind, match, day_first))
-    return sorted(taken, key=lambda mention: mention.start)
+    return sorted(_in_the_month_named(text, taken), key=lambda mention: mention.start)
+
+
+def _in_the_month_named(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Give days written without a month ("the 12th") the one month the text names on its own ("in March")."""
+    named = {MONTHS[match["month"]] for match in _helper_patterns()["month_context"].finditer(text)
+             if not any(match.start() < other.end and other.start < match.end() for other in mentions)}
+    if len(named) != 1:
+        return mentions
+    month = named.pop()
+
+    def pinned(spec: Spec | None) -> Spec | None:
+        return replace(spec, month=month) if isinstance(spec, CalendarDay) and spec.month is None else spec
+
+    return [replace(mention, first=pinned(mention.first), last=pinned(mention.last)) for mention in mentions]
 
 
 @dataclass(frozen=True)

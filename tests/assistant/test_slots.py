@@ -58,6 +58,9 @@ def dates(slots: dict[str, str]) -> tuple[str | None, str | None]:
     ("Christmas Eve", "2026-12-24", "2026-12-24"),
     ("in 3 days", "2026-11-30", "2026-11-30"),  # relative offsets go through dateparser
     ("Tuesday the 1st", "2026-12-01", "2026-12-01"),
+    ("put in a day off for me on the 23rd", "2026-12-23", "2026-12-23"),  # "in a day off" is no offset from today
+    ("my brother's wedding is in March, can I have the 12th off", "2027-03-12", "2027-03-12"),  # the month named apart
+    ("the 12th of next month is the school play, I need it off", "2026-12-12", "2026-12-12"),
 ])
 def test_single_days_of_leave_resolve_against_today(text: str, start: str, end: str) -> None:
     assert dates(leave(text)) == (start, end)
