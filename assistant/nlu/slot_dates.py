@@ -34,7 +34,8 @@ NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a few": 3,
 }
-HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "boxing day": (12, 26),
+HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "boxing day": (12, 26), "xmas eve": (12, 24),
+            "xmas day": (12, 25), "christmas": (12, 25), "xmas": (12, 25),
             "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1)}
 WEEK_WORDS = {"this": 0, "current": 0, "next": 1, "coming": 1, "following": 1, "last": -1, "previous": -1, "past": -1}
 WEEKDAY_MODIFIERS = {"this": "this", "coming": "this", "next": "next", "last": "last", "past": "last", "previous": "last"}
@@ -48,7 +49,7 @@ class Mention:
     end: int
     first: Spec
     last: Spec | None = None
-    marker: str = ""  # "week_of": "the week of <date>"
+    marker: str = ""  # "week_of": "the week of <date>"; "whole_week": the working week around a day ("xmas week")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     year = r"(?:,?\s+(?P<year>\d{4})\b)?"
     to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
-    holidays = "|".join(re.escape(name) for name in HOLIDAYS)
+    holidays = "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True))
     table = [
         ("month_first_range", month.format("month") + r"\s+" + day.format("d1") + to + day.format("d2") + year),
         ("day_first_range", day.format("d1") + to + day.format("d2") + r"\s+(?:of\s+)?" + month.format("month") + year),
@@ -79,6 +80,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("numeric", r"(?<![\d.,/$])(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])(?!\s*(?:days?\b|of\b|hours?\b))"),
         ("month_day", month.format("month") + r"\s+" + day.format("d1") + year),
         ("day_month", day.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
+        # the working week around the day, or the one after it ("the week after christmas" is new year's week)
+        ("holiday_week", r"\b(?:the\s+)?(?:(?P<after>week\s+after)\s+)?(?P<name>christmas|xmas)(?(after)|\s+week)\b"),
         ("holiday", r"\b(?P<name>" + holidays + r")\b"),
         # "in 3 days" is a date; "put in a day off" or "in two weeks of leave" is a duration
         ("offset", rf"\bin\s+(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\b(?!\s+(?:off|of|leave|holiday|pto|vacation|sick))"
@@ -141,9 +144,9 @@ def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
     if kind in ("month_day", "day_month", "ordinal"):
         written_month = MONTHS[groups["month"]] if groups.get("month") else None
         return Mention(*match.span(), CalendarDay(int(groups["d1"]), written_month, year))
-    if kind == "holiday":
-        month, day = HOLIDAYS[groups["name"]]
-        return Mention(*match.span(), CalendarDay(day, month))
+    if kind in ("holiday", "holiday_week"):
+        month, day = HOLIDAYS["new year's day" if groups.get("after") else groups["name"]]
+        return Mention(*match.span(), CalendarDay(day, month), marker="whole_week" if kind == "holiday_week" else "")
     if kind == "offset":
         return Mention(*match.span(), Offset(text))
     if kind == "rest_of_week":
@@ -223,6 +226,10 @@ def _segments(mentions: list[Mention], text: str) -> list[_Segment]:
         if here.marker == "week_of" and after is not None and glued:
             segments.append(_Segment(after.first, None, here.start, after.end, week_of=True))
             index += 2
+            continue
+        if here.marker == "whole_week":  # "christmas week"
+            segments.append(_Segment(here.first, None, here.start, here.end, week_of=True))
+            index += 1
             continue
         if here.marker:  # "the week of" with no day after it says nothing
             index += 1

@@ -86,6 +86,10 @@ def test_single_days_of_leave_resolve_against_today(text: str, start: str, end: 
     ("the week of Dec 7", "2026-12-07", "2026-12-11"),
     ("Monday and Tuesday", "2026-11-30", "2026-12-01"),  # consecutive days joined by "and"
     ("today and tomorrow", "2026-11-27", "2026-11-28"),
+    ("book me off xmas week", "2026-12-21", "2026-12-25"),  # the working week around Christmas Day
+    ("the week of christmas", "2026-12-21", "2026-12-25"),
+    ("the week after christmas", "2026-12-28", "2027-01-01"),
+    ("xmas eve and christmas day", "2026-12-24", "2026-12-25"),
 ])
 def test_ranges(text: str, start: str, end: str) -> None:
     assert dates(leave(text)) == (start, end)
