@@ -49,14 +49,22 @@ TICKET_CATEGORIES = (
                  r"trackpad|speakers?"),
 )
 
+
+def _level_named(level: str) -> str:
+    """A priority level named as such: 'priority: high', or the whole message ('high', 'make it high please')."""
+    return (rf"prio(?:rity)?\s*(?:is\s+|:\s*|=\s*|to\s+)?(?:{level})"
+            rf"|^(?:(?:make|set|change|bump|raise|lower)\s+(?:it|the\s+priority|priority)\s+(?:up\s+|down\s+)?(?:to\s+)?)?"
+            rf"(?:{level})(?=\s*(?:pls|please|priority)?[.!\s]*$)")
+
+
 # Ticket priorities. Negations and explicit levels come first: "not urgent" is low.
 PRIORITIES = (
     ("low", r"low\s+prio(?:rity)?|not\s+(?:urgent|important|a\s+priority)|no\s+rush|no\s+hurry|whenever|"
-            r"when\s+you\s+(?:get|have)\s+(?:a\s+|the\s+)?(?:chance|time|moment|minute)|p4"),
-    ("normal", r"(?:normal|medium|regular)\s+prio(?:rity)?|p3"),
+            r"when\s+you\s+(?:get|have)\s+(?:a\s+|the\s+)?(?:chance|time|moment|minute)|p4|" + _level_named("low")),
+    ("normal", r"(?:normal|medium|regular)\s+prio(?:rity)?|p3|" + _level_named("normal|medium|regular")),
     ("urgent", r"urgent(?:ly)?|emergency|critical|blocker|blocking\s+(?:me|my\s+work|us|the\s+team)|"
                r"can'?t\s+work|cannot\s+work|unable\s+to\s+work|(?:production|prod|site)\s+is\s+down|outage|p1|sev\s?1"),
-    ("high", r"asap|a\.s\.a\.p|as\s+soon\s+as\s+possible|high\s+prio(?:rity)?|important|p2|sev\s?2"),
+    ("high", r"asap|a\.s\.a\.p|as\s+soon\s+as\s+possible|high\s+prio(?:rity)?|important|p2|sev\s?2|" + _level_named("high")),
 )
 
 # Merchants recognised anywhere, with their usual spelling.

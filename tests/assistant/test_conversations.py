@@ -320,6 +320,11 @@ def test_a_duplicate_access_request_is_refused_before_asking_why(container: Cont
                              replies={0: "already asked for access to github"}))
 
 
+def test_a_bare_priority_at_the_read_back_changes_the_ticket(container: Container) -> None:
+    run_case(container, Case(("the vpn keeps dropping", "high", "yes"), one_ticket("vpn", "high"),
+                             replies={1: "high priority", 2: "opened (high)"}))
+
+
 def run_case(container: Container, case: Case) -> None:
     """Play a case's turns through the offline engine and check the replies and what was written."""
     company = make_company(container, annual_leave_days=case.annual_leave_days)

@@ -320,6 +320,9 @@ def test_ticket_categories(text: str, category: str | None) -> None:
     ("please fix asap", "high"), ("high priority: printer", "high"), ("whenever you get a chance", "low"),
     ("low priority", "low"), ("not urgent", "low"), ("no rush", "low"), ("normal priority please", "normal"),
     ("monitor flickers", None),
+    ("high", "high"), ("Low!", "low"), ("medium please", "normal"), ("priority: urgent", "urgent"),  # a level on its own
+    ("make it high", "high"), ("set the priority to low", "low"),
+    ("cpu usage is high on my laptop", None), ("low battery warning on my phone", None),  # words, not levels
 ])
 def test_ticket_priorities(text: str, priority: str | None) -> None:
     assert extract_slots(text, intent="create_ticket", today=FRIDAY).get("priority") == priority
