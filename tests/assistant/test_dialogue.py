@@ -203,6 +203,24 @@ def test_out_of_scope_and_help(container: Container, company: Company) -> None:
     assert writes(container) == before
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("thanks!", "You're welcome"), ("thank you so much", "You're welcome"), ("cheers mate", "You're welcome"),
+    ("bye", "Bye!"), ("have a good weekend", "Bye!"), ("ok", "Anything else"), ("👍", "Anything else"),
+])
+def test_thanks_and_goodbyes_get_a_friendly_answer_not_a_refusal(container: Container, company: Company, text: str,
+                                                                 expected: str) -> None:
+    before = writes(container)
+    reply = speaker(container, company.requester)(text)
+    assert reply.text.startswith(expected) and "outside what I can help with" not in reply.text
+    assert reply.intent == "out_of_scope" and writes(container) == before
+
+
+def test_ok_still_confirms_a_request_that_waits_for_it(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    say("my keyboard is broken")
+    assert "Ticket #" in say("ok").text
+
+
 # --- bad input ------------------------------------------------------------------------------------------
 
 
