@@ -141,6 +141,8 @@ def _policy_fallback(run: Any, text: str) -> Reply:
     """Out of scope for the intents, but maybe a policy answers it: answer only when a passage is a strong match."""
     if (social := words.social_reply(text)) is not None:
         return Reply(social, "out_of_scope")
+    if words.is_in_another_script(text):
+        return Reply(words.ENGLISH_ONLY, "out_of_scope")
     if len(text) < FALLBACK_MIN_CHARS:
         return Reply(words.OUT_OF_SCOPE, "out_of_scope")
     result = run("search_policies", {"query": text})

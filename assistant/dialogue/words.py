@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 YES = re.compile(r"^\s*(y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ahead|do it|please do|submit( it)?|"
                  r"send( it)?|sounds good|looks good|perfect|great|absolutely|definitely|👍|✅)[\s.!]*(please|thanks|thank you)?[\s.!]*$",
@@ -25,6 +26,8 @@ HELP = (
 )
 OUT_OF_SCOPE = ("Sorry, that's outside what I can help with. I handle time off, expense claims, IT tickets and questions "
                 "about company policies. Say \"help\" for examples, or \"talk to a human\" to reach HR.")
+ENGLISH_ONLY = ("Sorry, I can only read English for now. Please write your request in English, or say \"talk to a human\" "
+                "and I'll pass it to HR.")
 EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Friday off\", or say \"help\"."
 CANCELLED = "OK, I've cancelled that. Nothing was submitted."
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
@@ -70,3 +73,10 @@ def is_cancel(text: str) -> bool:
 def social_reply(text: str) -> str | None:
     """Return the answer to a thank-you, a goodbye or an acknowledgement, or None for anything else."""
     return next((reply for pattern, reply in SOCIAL if pattern.match(text)), None)
+
+
+def is_in_another_script(text: str) -> bool:
+    """Return True when most letters are not Latin ones (Cyrillic, CJK, Arabic...): a message the classifier cannot read."""
+    letters = [character for character in text if character.isalpha()]
+    latin = sum(1 for character in letters if "LATIN" in unicodedata.name(character, ""))
+    return len(letters) >= 2 and latin < len(letters) / 2

@@ -221,6 +221,14 @@ def test_ok_still_confirms_a_request_that_waits_for_it(container: Container, com
     assert "Ticket #" in say("ok").text
 
 
+@pytest.mark.parametrize("text", ["休暇を取りたい", "Мне нужен отпуск", "أحتاج إجازة"])
+def test_a_message_in_another_script_is_told_the_assistant_reads_english(container: Container, company: Company,
+                                                                          text: str) -> None:
+    before = writes(container)
+    reply = speaker(container, company.requester)(text)
+    assert reply.text == words.ENGLISH_ONLY and writes(container) == before
+
+
 # --- bad input ------------------------------------------------------------------------------------------
 
 
