@@ -274,8 +274,9 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     """Return False when a message lacks what any real request of this kind has."""
     lowered = cleaned.casefold()
     patterns = _patterns()
-    if intent in (Intent.LEAVE_STATUS, Intent.EXPENSE_STATUS, Intent.TICKET_STATUS) and patterns["other_statuses"].search(lowered):
-        return False  # an online order, a flight or a tax refund is tracked elsewhere
+    own_words = {Intent.LEAVE_STATUS: "leave_words", Intent.EXPENSE_STATUS: "claim_words", Intent.TICKET_STATUS: "helpdesk_things"}
+    if intent in own_words and patterns["other_statuses"].search(lowered) and not patterns[own_words[intent]].search(lowered):
+        return False  # an online order, a flight or a tax refund is tracked elsewhere ("my days off, flight is booked" is ours)
     if intent is Intent.TICKET_STATUS:
         # a parking fine or a concert is no helpdesk ticket, and a passport renewal is nothing the helpdesk holds
         return not patterns["other_tickets"].search(lowered) and bool(

@@ -224,6 +224,7 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("scrap my pto request for next tuesday", Intent.CANCEL_LEAVE),  # the leave words pull to booking, the verb takes back
     ("I'd like to start an expense claim", Intent.SUBMIT_EXPENSE),  # the action's own word carries a less sure guess
     ("so what's waiting on me?", Intent.PENDING_APPROVALS),
+    ("did my manager ok my week off yet? already booked the flight", Intent.LEAVE_STATUS),  # a flight beside our words
     ("what is waiting for me at home", Intent.OUT_OF_SCOPE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
