@@ -24,6 +24,9 @@ from knowledge.markup import LIST_ITEM, LineKind, Outline, corrupt_file_error, h
 # they are caught only around pypdf's own calls, so they cannot hide a bug of ours.
 _PYPDF_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?-?\s*\d{1,4}\s*-?(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
+# A table-of-contents entry: a title, dot leaders and a page number ("2.1 Annual leave ........ 12"). Left in, the
+# contents page would match every question by its words and cite nothing useful.
+_CONTENTS_ENTRY = re.compile(r"(?:\.\s*){4,}\d{1,4}\s*$|\.{3,}\s*\d{1,4}\s*$")
 HEADING_SCALE = 1.15  # a line set this much larger than the body text is a heading
 MIN_HEADINGS = 2  # fewer than this and the document is cut by page instead
 MAX_HEADING_WORDS = 14
@@ -94,14 +97,15 @@ def _page_lines(page: Any) -> list[PdfLine]:
 
 
 def _without_running_lines(pages: list[list[PdfLine]]) -> list[list[PdfLine]]:
-    """Drop page numbers and running headers/footers: one of a page's first or last two lines, the same
-    (digits aside) on most pages."""
+    """Drop page numbers, contents entries and running headers/footers: one of a page's first or last two lines,
+    the same (digits aside) on most pages."""
     edges = Counter(key for lines in pages for key in {_digitless(line.text) for line in lines[:2] + lines[-2:]})
     running = {key for key, count in edges.items() if len(pages) >= 3 and count >= 0.6 * len(pages)}
     kept_pages = []
     for lines in pages:
         kept = [line for index, line in enumerate(lines)
-                if not ((index < 2 or index >= len(lines) - 2) and _digitless(line.text) in running)]
+                if not ((index < 2 or index >= len(lines) - 2) and _digitless(line.text) in running)
+                and not _CONTENTS_ENTRY.search(line.text)]
         while kept and _PAGE_NUMBER.match(kept[-1].text):
             kept.pop()
         while kept and _PAGE_NUMBER.match(kept[0].text):
@@ -145,13 +149,19 @@ def _sections_by_heading(pages: list[list[PdfLine]]) -> tuple[list[Section], str
             outline.add(joined, LineKind.LINE)
         body_lines = []
         text = " ".join(line.text.split())
-        if previous and previous[0] == level(line):  # a heading wrapped onto a second line
-            text = f"{previous[1]} {text}"
+        if previous and previous[0] == level(line) and not _starts_a_heading(text, previous[1]):
+            text = f"{previous[1]} {text}"  # a heading wrapped onto a second line
         outline.heading(level(line), text)
         previous = (level(line), text)
     for joined in _join_pdf_lines(body_lines):
         outline.add(joined, LineKind.LINE)
     return outline.finish(), outline.opening_h1()
+
+
+def _starts_a_heading(text: str, before: str) -> bool:
+    """Return True when a heading line right under another one is a heading of its own, not the rest of it:
+    it is numbered ("2 Utilities"), or the one above is the contents' title."""
+    return text[:1].isdigit() or before.casefold() in ("contents", "table of contents")
 
 
 def _is_heading(line: PdfLine, body: float) -> bool:

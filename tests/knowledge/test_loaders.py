@@ -331,6 +331,18 @@ def test_pdf_headings_are_found_by_their_type_and_cut_the_sections(tmp_path: Pat
     ]
 
 
+def test_a_pdf_contents_page_is_dropped_and_does_not_join_the_next_heading(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "handbook.pdf", [
+        [("h2", "Contents"), "1 Time Off ........................ 2", "2 Expenses . . . . . . . . . . 3"],
+        [("h2", "1 Time Off"), "Everyone gets 25 days of annual leave."],
+        [("h2", "2 Expenses"), "Claims are due within 30 days."],
+    ])
+    assert [(section.heading_path, section.text) for section in load_document(path).sections] == [
+        (("1 Time Off",), "Everyone gets 25 days of annual leave."),
+        (("2 Expenses",), "Claims are due within 30 days."),
+    ]
+
+
 def test_a_pdf_with_a_single_bold_line_is_still_cut_by_page(tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "memo.pdf", [[("bold", "Memo"), "Desks are shared."], ["Lockers are assigned."]])
     assert _paths(load_document(path)) == [("Page 1",), ("Page 2",)]
