@@ -97,6 +97,8 @@ def _read_docx(path: Path, data: bytes) -> LoadedDocument:
 def _docx_paragraph(paragraph: Paragraph, outline: Outline) -> None:
     text = squash_whitespace(paragraph.text)
     style = paragraph.style.name if paragraph.style is not None else ""
+    if (style or "").lower().startswith(("toc", "table of contents")):
+        return  # Word's table of contents repeats the headings with page numbers
     if level := re.fullmatch(r"Heading ([1-9])", style or ""):
         outline.heading(int(level.group(1)), text.rstrip(":"))
     elif style == "Title":

@@ -428,6 +428,22 @@ def test_docx_bold_paragraphs_on_their_own_are_headings_under_the_styled_ones(tm
     ]
 
 
+def test_docx_table_of_contents_is_left_out(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    document.styles.add_style("TOC 1", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Contents", style="TOC Heading")
+    document.add_paragraph("Time Off\t2", style="TOC 1")
+    document.add_paragraph("Time Off", style="Heading 1")
+    document.add_paragraph("Everyone gets 25 days of annual leave.")
+    document.save(str(tmp_path / "handbook.docx"))
+
+    assert [(section.heading_path, section.text) for section in load_document(tmp_path / "handbook.docx").sections] == [
+        (("Time Off",), "Everyone gets 25 days of annual leave.")]
+
+
 def test_docx_table_without_a_bold_header_row_keeps_plain_cells(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "allowances.docx", [("Heading 1", "Allowances")],
                       table=[["Annual leave", "25 days"], ["Sick leave", "10 days"]], bold_header=False)
