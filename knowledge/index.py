@@ -271,16 +271,27 @@ def diversify(ranked: list[str], chunks: dict[str, StoredChunk], k: int) -> list
     return taken + [key for key in ranked if key not in taken][: k - len(taken)]
 
 
+# A handbook kept as a website's source carries its tooling along: hidden folders (.git, .github) and installed
+# packages, whose READMEs are no policy.
+TOOLING_FOLDERS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+
+
+def _tooling(relative: Path) -> bool:
+    return any(part.startswith(".") or part in TOOLING_FOLDERS for part in relative.parts)
+
+
 def expand_paths(paths: Sequence[Path]) -> list[tuple[Path, str]]:
     """Expand folders into the supported files inside them, each with its document id; files are kept as given.
 
     A file's id is its name ('Time Off.md' -> 'time-off'); a file in a subfolder of a folder given is named by its
     path under that folder ('benefits/index.md' -> 'benefits-index'), so the many index.md of a handbook stay apart.
+    Inside a folder, hidden files and folders and installed packages (node_modules) are skipped.
     """
     expanded: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                           and not _tooling(p.relative_to(path)))
             expanded.extend((file, document_id(Path("-".join(file.relative_to(path).parts)))) for file in found)
         else:
             expanded.append((path, document_id(path)))

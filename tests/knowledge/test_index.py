@@ -154,6 +154,8 @@ def test_files_of_the_same_name_in_subfolders_are_separate_documents(kb: Knowled
     write(handbook / "benefits", "index.md", TIME_OFF)
     write(handbook / "it" / "equipment", "index.md", LAPTOPS)
     write(handbook, "index.md", "# Handbook\n\nWelcome to the handbook of the company.\n")
+    write(handbook / "node_modules" / "left-pad", "README.md", "# left-pad\n\nPads strings on the left.\n")  # tooling
+    write(handbook / ".github", "CONTRIBUTING.md", "# Contributing\n\nOpen a pull request.\n")
 
     report = kb.add_paths([handbook], added_by="admin")
 
