@@ -42,8 +42,8 @@ def kb_add(paths: list[Path], audience: Annotated[str | None, typer.Option(help=
     files = expand_paths(paths)
     with open_container() as container, Progress(console=err, transient=True) as progress:
         task = progress.add_task("Indexing", total=len(files))
-        report = container.knowledge.base.add_paths(paths, added_by=added_by, audience=audience,
-                                                    progress=lambda _path: progress.advance(task))
+        report = container.knowledge.base.add_sources(files, added_by=added_by, audience=audience,
+                                                      progress=lambda _path: progress.advance(task))
     data = _report_data(report)
     if as_json:
         emit(data, True)

@@ -171,10 +171,15 @@ class KnowledgeBase:
     def add_paths(self, paths: Sequence[Path], *, added_by: str, audience: str | None = None,
                   progress: Callable[[Path], None] | None = None) -> IngestReport:
         """Add many files (folders are walked); a failing file is reported and the others still go in."""
+        return self.add_sources(expand_paths(paths), added_by=added_by, audience=audience, progress=progress)
+
+    def add_sources(self, sources: Sequence[tuple[Path, str]], *, added_by: str, audience: str | None = None,
+                    progress: Callable[[Path], None] | None = None) -> IngestReport:
+        """Add files already expanded with their document ids (expand_paths), e.g. when a caller counted them first."""
         started = time.perf_counter()
         report = IngestReport()
         first_with_id: dict[str, Path] = {}
-        for path, doc_id in expand_paths(paths):
+        for path, doc_id in sources:
             try:
                 if doc_id in first_with_id:  # "Time Off.md" and "time-off.txt" side by side: neither may replace the other
                     raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"{path} would have the same document id '{doc_id}' "
