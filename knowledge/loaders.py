@@ -17,6 +17,7 @@ from knowledge.markup import (
     Outline,
     corrupt_file_error,
     format_table_rows,
+    heading_shaped,
     read_html,
     read_markdown,
     read_mdx,
@@ -114,12 +115,10 @@ def _docx_paragraph(paragraph: Paragraph, outline: Outline) -> None:
 # Many handbooks set their headings as a short bold paragraph instead of a Heading style: such a heading sits
 # under the last styled one and above the text that follows it.
 BOLD_HEADING_LEVEL = 10
-MAX_HEADING_WORDS = 14
 
 
 def _looks_like_bold_heading(paragraph: Paragraph, text: str, style: str) -> bool:
-    if (not text or len(text.split()) > MAX_HEADING_WORDS or text.endswith((".", ",", ";")) or style.startswith("List")
-            or not (text[0].isupper() or text[0].isdigit())):
+    if not heading_shaped(text) or style.startswith("List"):
         return False
     style_bold = bool(paragraph.style is not None and paragraph.style.font.bold)
     runs = [run for run in paragraph.runs if run.text.strip()]

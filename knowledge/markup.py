@@ -77,6 +77,16 @@ def has_words(text: str) -> bool:
     return any(character.isalpha() for character in text)
 
 
+MAX_HEADING_WORDS = 14
+
+
+def heading_shaped(text: str) -> bool:
+    """Return True for a line shaped like a heading set only by its type (a PDF's large line, a DOCX bold paragraph):
+    short, not ending like a sentence or a clause, starting with a capital or a number."""
+    return (bool(text) and len(text.split()) <= MAX_HEADING_WORDS and not text.endswith((".", ",", ";"))
+            and (text[0].isupper() or text[0].isdigit()))
+
+
 def render_lines(lines: Iterable[tuple[LineKind, str]]) -> str:
     """Join extracted lines into paragraphs: prose re-flowed, items and rows kept on their own lines."""
     paragraphs: list[list[str]] = [[]]

@@ -18,7 +18,16 @@ from typing import Any
 
 from knowledge.documents import LoadedDocument, Section
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
-from knowledge.markup import LIST_ITEM, LineKind, Outline, corrupt_file_error, has_words, render_lines, title_from_file_name
+from knowledge.markup import (
+    LIST_ITEM,
+    LineKind,
+    Outline,
+    corrupt_file_error,
+    has_words,
+    heading_shaped,
+    render_lines,
+    title_from_file_name,
+)
 
 # Fuzzing pypdf 7 with damaged files showed it raises these built-in errors besides its own PyPdfError family;
 # they are caught only around pypdf's own calls, so they cannot hide a bug of ours.
@@ -29,7 +38,6 @@ _PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?-?\s*\d{1,4}\s*-?(?:\s*(?:/|of)\s*\d
 _CONTENTS_ENTRY = re.compile(r"(?:\.\s*){4,}\d{1,4}\s*$|\.{3,}\s*\d{1,4}\s*$")
 HEADING_SCALE = 1.15  # a line set this much larger than the body text is a heading
 MIN_HEADINGS = 2  # fewer than this and the document is cut by page instead
-MAX_HEADING_WORDS = 14
 _BOLD_FACE = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 
 
@@ -167,8 +175,7 @@ def _starts_a_heading(text: str, before: str) -> bool:
 def _is_heading(line: PdfLine, body: float) -> bool:
     """Return True for a short line that starts like a title and is set larger than the body, or all in bold."""
     text = line.text.strip()
-    if (not has_words(text) or len(text.split()) > MAX_HEADING_WORDS or text.endswith((".", ",", ";"))
-            or not (text[0].isupper() or text[0].isdigit()) or re.match(r"[-*+•▪◦●]", text) or _PAGE_NUMBER.match(text)):
+    if not (has_words(text) and heading_shaped(text)) or re.match(r"[-*+•▪◦●]", text) or _PAGE_NUMBER.match(text):
         return False
     if line.size >= body * HEADING_SCALE:
         return True  # "1. Introduction" set large is a numbered heading, not a list item
