@@ -500,6 +500,16 @@ def test_every_mode_finds_the_right_passage(kb: KnowledgeBase, tmp_path: Path, m
     assert len(sick) == 1 and sick[0].section == "Time Off > Sick leave"
 
 
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_a_search_for_more_passages_than_the_usual_candidates_returns_them_all(kb: KnowledgeBase, tmp_path: Path,
+                                                                               mode: SearchMode) -> None:
+    bays = "".join(f"## Bay {n}\n\nParking bay {n} is kept for team {n} on weekdays.\n\n" for n in range(1, 46))
+    kb.add_file(write(tmp_path / "docs", "parking.md", f"# Parking\n\n{bays}"), added_by="admin")
+    assert kb.list_documents()[0].chunk_count == 45
+    hits = kb.search("which parking bay is mine", k=45, mode=mode)
+    assert len(hits) == len({hit.section for hit in hits}) == 45
+
+
 @pytest.mark.parametrize("query", ["", "   ", "\n\t"])
 def test_an_empty_query_is_refused(kb: KnowledgeBase, tmp_path: Path, query: str) -> None:
     kb.add_file(write(tmp_path / "docs", "time-off.md", TIME_OFF), added_by="admin")
