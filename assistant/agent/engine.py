@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 import openai
 from langchain.agents import create_agent
 from langchain.agents.middleware import ModelCallLimitMiddleware
+from langchain.agents.middleware.model_call_limit import ModelCallLimitExceededError
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_openai import ChatOpenAI
+from langgraph.errors import GraphRecursionError
 
 from assistant.agent.memory import bounded, dump_messages, load_messages
 from assistant.agent.readback import PendingWrite
@@ -44,6 +46,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000
 NO_ANSWER = "Sorry, I couldn't work that out. Could you say it another way, or say \"help\"?"
+CAPPED = ("Sorry, I stopped after {calls} steps without an answer; nothing was changed. "
+          "Could you ask again, one thing at a time?")
+# Graph steps per model call: the middlewares' hooks, the model and the tools. The model call limit is what ends a
+# looping turn; the graph's recursion limit sits above it and is only a backstop.
+STEPS_PER_MODEL_CALL = 8
 
 
 @dataclass(frozen=True)
@@ -160,15 +167,22 @@ class LlmEngine:
         turn_tools = TurnTools(self.pipeline, actor_id, person.roles, now)
         agent = create_agent(self.model, turn_tools.build(), system_prompt=self._system_prompt(person),
                              middleware=[StopAtPendingWrite(turn_tools),
-                                         ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="end")])
+                                         ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="error")])
         meter = TurnMeter()
         messages = [*history, HumanMessage(text)]
-        result = agent.invoke({"messages": messages}, config={"callbacks": [meter], "recursion_limit": 4 * self.limits.model_calls + 4})
-        new = list(result["messages"][len(messages):])
-        meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls)}
+        config = {"callbacks": [meter], "recursion_limit": STEPS_PER_MODEL_CALL * (self.limits.model_calls + 1)}
+        try:
+            new = list(agent.invoke({"messages": messages}, config=config)["messages"][len(messages):])
+            capped = False
+        except (ModelCallLimitExceededError, GraphRecursionError):  # the model kept calling tools: stop with a reason
+            new, capped = [], True
+        meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls), "capped": capped}
         if turn_tools.pending is not None:
             answer = turn_tools.pending.readback
             return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
+        if capped:  # writes only ever wait for a yes, so nothing was written
+            answer = CAPPED.format(calls=meter.calls)
+            return Reply(answer, meta=meta), None, [AIMessage(answer)]
         answer = _final_text(new)
         if answer is None:
             answer = NO_ANSWER

@@ -165,10 +165,15 @@ def test_endpoint_down_degrades(container: Container, company: Company) -> None:
     assert reply.meta["degraded"] and "25 days available" in reply.text
 
 
-def test_model_calls_per_turn_are_capped(container: Container, company: Company, server: ScriptedOpenAI) -> None:
-    server.queue(*[ToolCalls((("get_leave_balance", {}),))] * 10)
-    reply = say(engine_for(container, server.base_url, model_calls=3), company.requester, "loop forever")
-    assert len(server.requests) == 3 and reply.text.strip() and not reply.wrote
+@pytest.mark.parametrize("model_calls", [3, AgentLimits().model_calls])
+def test_model_calls_per_turn_are_capped_with_a_reason(container: Container, company: Company, server: ScriptedOpenAI,
+                                                       model_calls: int) -> None:
+    server.queue(*[ToolCalls((("get_leave_balance", {}),))] * 20)
+    before = audit_count(container)
+    reply = say(engine_for(container, server.base_url, model_calls=model_calls), company.requester, "loop forever")
+    assert len(server.requests) == model_calls and not reply.wrote and audit_count(container) == before
+    assert reply.text.startswith(f"Sorry, I stopped after {model_calls} steps") and "nothing was changed" in reply.text
+    assert reply.meta["capped"] is True and "error id" not in reply.text
 
 
 def test_empty_message_needs_no_model(container: Container, company: Company, server: ScriptedOpenAI) -> None:
