@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import openai
 from langchain.agents import create_agent
-from langchain.agents.middleware import ModelCallLimitMiddleware
+from langchain.agents.middleware import AgentMiddleware, ModelCallLimitMiddleware
 from langchain.agents.middleware.model_call_limit import ModelCallLimitExceededError
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -51,6 +51,35 @@ CAPPED = ("Sorry, I stopped after {calls} steps without an answer; nothing was c
 # Graph steps per model call: the middlewares' hooks, the model and the tools. The model call limit is what ends a
 # looping turn; the graph's recursion limit sits above it and is only a backstop.
 STEPS_PER_MODEL_CALL = 8
+
+
+UNAVAILABLE = "is unavailable right now"
+UNUSABLE = "sent a reply that could not be used"
+
+
+class UnusableReply(Exception):
+    """The endpoint answered, but not with something usable: not JSON, the wrong shape, broken tool calls, no text."""
+
+
+class RejectUnusableReplies(AgentMiddleware):  # type: ignore[type-arg]
+    """Turn a model reply the agent cannot use into UnusableReply, so the offline engine answers instead.
+
+    A small local model may send tool-call arguments that are not JSON, or nothing at all; a proxy may answer
+    200 with a page that is not JSON. Endpoint errors (openai.APIError) pass through unchanged.
+    """
+
+    def wrap_model_call(self, request: Any, handler: Any) -> Any:
+        try:
+            response = handler(request)
+        except openai.APIError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:  # JSONDecodeError is a ValueError
+            raise UnusableReply(f"{type(error).__name__}: {error}") from error
+        for message in getattr(response, "result", None) or []:
+            if isinstance(message, AIMessage) and not message.tool_calls and (
+                    message.invalid_tool_calls or not (isinstance(message.content, str) and message.content.strip())):
+                raise UnusableReply("broken tool calls" if message.invalid_tool_calls else "an empty reply")
+        return response
 
 
 @dataclass(frozen=True)
@@ -149,7 +178,7 @@ class LlmEngine:
             reply = run_confirmed(self.pipeline, pending.tool, pending.args, actor_id=actor_id, now=now, intent=pending.tool)
             return reply, None, [said, AIMessage(reply.text)]
         if pending is None and offline_open:
-            return self._degraded(key, actor_id, text, now, said, note=False)  # finish what the fallback started
+            return self._degraded(key, actor_id, text, now, said, note=None)  # finish what the fallback started
         if words.is_no(text) or words.is_cancel(text):
             answer = words.CANCELLED if pending is not None or history else words.NOTHING_TO_CANCEL
             return Reply(answer), None, [said, AIMessage(answer)]
@@ -157,7 +186,10 @@ class LlmEngine:
             reply, pending, new = self._ask_model(actor_id, person, text, now, history)
         except (openai.APIError, OSError) as error:  # the endpoint failed after its retries: the offline engine answers
             log.warning("LLM endpoint failed (%s: %s); answering with the offline engine", type(error).__name__, error)
-            return self._degraded(key, actor_id, text, now, said, note=True)
+            return self._degraded(key, actor_id, text, now, said, note=UNAVAILABLE)
+        except UnusableReply as error:
+            log.warning("LLM reply unusable (%s); answering with the offline engine", error)
+            return self._degraded(key, actor_id, text, now, said, note=UNUSABLE)
         except Exception as error:  # noqa: BLE001 - a fault of ours: logged with an id the person sees
             return Reply(error_text(error)), None, [said]
         return reply, pending, [said, *new]
@@ -166,7 +198,7 @@ class LlmEngine:
                    history: list[BaseMessage]) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
         turn_tools = TurnTools(self.pipeline, actor_id, person.roles, now)
         agent = create_agent(self.model, turn_tools.build(), system_prompt=self._system_prompt(person),
-                             middleware=[StopAtPendingWrite(turn_tools),
+                             middleware=[StopAtPendingWrite(turn_tools), RejectUnusableReplies(),
                                          ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="error")])
         meter = TurnMeter()
         messages = [*history, HumanMessage(text)]
@@ -190,10 +222,10 @@ class LlmEngine:
         return Reply(answer, meta=meta), None, new
 
     def _degraded(self, key: str, actor_id: int, text: str, now: datetime, said: HumanMessage,
-                  *, note: bool) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
+                  *, note: str | None) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
         reply = self.offline.handle(key=key, actor_id=actor_id, text=text, now=now)
         if note:
-            reply.text = f"{reply.text}\n{render('degraded')}"
+            reply.text = f"{reply.text}\n{render('degraded', reason=note)}"
         reply.meta["degraded"] = True
         return reply, None, [said, AIMessage(reply.text)]
 

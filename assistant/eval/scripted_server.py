@@ -65,7 +65,16 @@ class Hang:
     seconds: float
 
 
-Response = Text | ToolCalls | Status | Hang
+@dataclass(frozen=True)
+class Raw:
+    """A reply sent exactly as given: a broken endpoint or proxy (a page that is not JSON, tool calls cut short)."""
+
+    body: str
+    status: int = 200
+    content_type: str = "application/json"
+
+
+Response = Text | ToolCalls | Status | Hang | Raw
 
 
 def response_from_json(raw: dict[str, Any]) -> Response:
@@ -84,7 +93,10 @@ def response_from_json(raw: dict[str, Any]) -> Response:
         return Status(raw["status"], None if retry_after is None else float(retry_after))
     if keys == {"hang"} and _is_non_negative_number(raw["hang"]):
         return Hang(float(raw["hang"]))
-    shapes = '{"content": str}, {"tool_calls": [{"name": str, "args": {...}}]}, {"status": 400-599}, {"hang": s}'
+    if keys == {"raw"} and isinstance(raw["raw"], str):
+        return Raw(raw["raw"])
+    shapes = ('{"content": str}, {"tool_calls": [{"name": str, "args": {...}}]}, {"status": 400-599}, {"hang": s}, '
+              '{"raw": str}')
     raise ValueError(f"a scripted response must be exactly one of {shapes}; got {raw!r}")
 
 
@@ -284,6 +296,14 @@ class _ChatCompletionsHandler(BaseHTTPRequestHandler):
             headers = {} if response.retry_after is None else {"Retry-After": f"{response.retry_after:g}"}
             message = f"scripted HTTP {response.code} reply"
             self._send_error(response.code, message, error_type, code, headers)
+            return
+        if isinstance(response, Raw):
+            data = response.body.encode()
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         if isinstance(response, Hang):
             self.server.scripted.wait_or_closed(response.seconds)

@@ -13,7 +13,7 @@ from assistant.agent.engine import AgentLimits, LlmEngine, build_chat_model, bui
 from assistant.container import Container, build_container
 from assistant.dialogue.reply import Reply
 from assistant.engines import select_engine
-from assistant.eval.scripted_server import Hang, ScriptedOpenAI, Status, Text, ToolCalls
+from assistant.eval.scripted_server import Hang, Raw, ScriptedOpenAI, Status, Text, ToolCalls
 from tests.builders import Company, make_company
 from tests.conftest import NOW, make_settings
 from tools.audit.models import AuditRecord
@@ -157,6 +157,37 @@ def test_endpoint_failure_degrades_to_the_offline_engine(container: Container, c
     server.queue(Text("the model is back, but the offline flow finishes first"))
     assert say(engine, company.requester, "yes").wrote  # the open offline flow completes, whatever the endpoint does
     assert len(leave_rows(container)) == 1
+
+
+def completion(message: dict[str, Any]) -> Raw:
+    """A chat completion as an endpoint might send it, written out by hand."""
+    choice = {"index": 0, "message": {"role": "assistant", **message}, "finish_reason": "stop"}
+    return Raw(json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice]}))
+
+
+BROKEN_ARGUMENTS = completion({"content": None, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "request_leave", "arguments": '{"start_date": "2026-12-14", '}}]})
+
+
+@pytest.mark.parametrize("unusable", [
+    Raw("<html>not an API</html>"),  # a proxy's page, sent as 200
+    Raw('{"object": "chat.completion"}'),  # no choices
+    BROKEN_ARGUMENTS,  # tool-call arguments that are not JSON
+    completion({"content": "  "}),  # nothing to say
+])
+def test_a_reply_that_cannot_be_used_is_answered_by_the_offline_engine(container: Container, company: Company,
+                                                                        server: ScriptedOpenAI, unusable: Raw) -> None:
+    server.queue(unusable)
+    before = audit_count(container)
+    reply = say(engine_for(container, server.base_url), company.requester, "how many vacation days do I have left?")
+    assert reply.meta["degraded"] and "25 days available" in reply.text and "could not be used" in reply.text
+    assert "error id" not in reply.text and audit_count(container) == before and len(server.requests) == 1
+
+
+def test_a_reply_without_usage_still_answers(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(completion({"content": "You have 25 days left."}))
+    reply = say(engine_for(container, server.base_url), company.requester, "how many vacation days do I have left?")
+    assert reply.text == "You have 25 days left." and reply.meta["prompt_tokens"] == 0 and not reply.meta.get("degraded")
 
 
 def test_endpoint_down_degrades(container: Container, company: Company) -> None:

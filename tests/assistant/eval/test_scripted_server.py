@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from assistant.eval.scripted_server import (
     Hang,
+    Raw,
     ScriptedOpenAI,
     Status,
     Text,
@@ -225,6 +226,7 @@ def test_models_listing_path_without_v1_and_unknown_paths(server: ScriptedOpenAI
         ({"status": 429}, Status(429)),
         ({"status": 503, "retry_after": 1}, Status(503, retry_after=1.0)),
         ({"hang": 2}, Hang(2.0)),
+        ({"raw": "<html>"}, Raw("<html>")),
     ],
 )
 def test_response_from_json_builds_each_kind(raw: dict[str, Any], expected: object) -> None:
