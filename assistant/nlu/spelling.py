@@ -1,4 +1,4 @@
-"""Misspelt back-office words put right before a message is classified: "leave balence", "pasword reset".
+"""Misspelt back-office words put right before a message is classified: "leave balence", "pass word".
 
 Only a word that is not an English word (not a whole word of the embedding model's vocabulary) and is one typing
 slip (a letter missing, added, changed or two swapped) away from exactly one word of the domain is replaced, so
@@ -20,10 +20,17 @@ DOMAIN_WORDS = frozenset("""
 """.split())
 MIN_LENGTH = 5  # shorter words are too often another real word or a name one slip away
 _WORD = re.compile(r"[^\W\d_]+")
+# Domain words typed as two ("pass word", "lap top"): joined, whatever the case or the space between.
+SPLIT_WORDS = {"pass word": "password", "pass words": "passwords", "user name": "username", "lap top": "laptop",
+               "lap tops": "laptops", "e mail": "email", "e mails": "emails", "wi fi": "wifi", "head set": "headset",
+               "key board": "keyboard", "re imburse": "reimburse", "re imbursement": "reimbursement"}
+_SPLIT = re.compile(r"\b(" + "|".join(re.escape(split).replace(r"\ ", r"[\s-]+") for split in SPLIT_WORDS) + r")\b",
+                    re.IGNORECASE)
 
 
 def correct_spelling(text: str, known_words: frozenset[str] | None = None) -> str:
     """Return text with each misspelt domain word replaced by the word it was meant to be."""
+    text = _SPLIT.sub(lambda match: SPLIT_WORDS[" ".join(re.split(r"[\s-]+", match.group().casefold()))], text)
     known = vocabulary_words() if known_words is None else known_words
     if not known:
         return text

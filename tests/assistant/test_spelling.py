@@ -19,6 +19,18 @@ def test_one_slip_from_a_domain_word_is_put_right(text: str, expected: str) -> N
     assert correct_spelling(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I forgot my pass word", "I forgot my password"),
+    ("change my Pass  Word please", "change my password please"),
+    ("my lap-top broke", "my laptop broke"),
+    ("e mail not syncing", "email not syncing"),
+    ("surpass words and a bypass word list", "surpass words and a bypass word list"),  # only whole words are joined
+])
+def test_a_domain_word_typed_as_two_is_joined(text: str, expected: str) -> None:
+    assert correct_spelling(text) == expected
+    assert correct_spelling(text, frozenset()) == expected  # joining needs no vocabulary
+
+
 @pytest.mark.parametrize("text", [
     "I have cancer and need time off",  # a real word one slip from "cancel" stays
     "lunch at Bistro Nord",  # names and short words are left alone
