@@ -28,6 +28,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # methods that answer ok=false
     bare: set[str] = field(default_factory=set)  # methods that answer only {"ok": true}, as a minimal fake might
+    missing: set[str] = field(default_factory=set)  # methods that answer 404 with a page, as a fake without them might
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -50,7 +51,17 @@ class FakeSlack:
                 for name in ("blocks", "view"):
                     if isinstance(args.get(name), str):
                         args[name] = json.loads(args[name])
-                self._send(fake.answer(self.path.rsplit("/", 1)[-1], args))
+                method = self.path.rsplit("/", 1)[-1]
+                if method in fake.missing:
+                    fake.answer(method, args)  # recorded all the same
+                    body = b"<html><body>404 Not Found</body></html>"
+                    self.send_response(404)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self._send(fake.answer(method, args))
 
             def do_GET(self) -> None:
                 if self.path in fake.files:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.assistant.slack.conftest import RunningApp, dm_event, leave_card, wait_for
 from tests.assistant.slack.test_approval_flow import approvals, click
 
@@ -29,8 +31,9 @@ def test_an_answer_arrives_when_slack_returns_no_message_ts(slack_app: RunningAp
     assert not slack_app.slack.of("chat.update")  # nothing to update without a ts
 
 
-def test_a_failing_auth_test_does_not_silence_the_bot(slack_app: RunningApp) -> None:
-    slack_app.slack.failing.add("auth.test")
+@pytest.mark.parametrize("how", ["failing", "missing"])
+def test_a_failing_auth_test_does_not_silence_the_bot(slack_app: RunningApp, how: str) -> None:
+    getattr(slack_app.slack, how).add("auth.test")
     status, _ = slack_app.event(dm_event("UREQ", QUESTION, "EvAuth"))
     assert status == 200
     assert "annual" in wait_for(lambda: answers_to(slack_app, "DUREQ"))[0].lower()
