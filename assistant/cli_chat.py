@@ -37,7 +37,10 @@ def _route_line(router: Any, line: str, today: date, currency: str) -> dict[str,
     text = request.get("text") if isinstance(request, dict) else None
     if not isinstance(text, str):
         return {"text": None, "intent": None, "confidence": 0.0, "slots": {}, "error": "each line needs {\"text\": \"...\"}"}
-    return router.route(text, today=today, default_currency=currency).as_json()
+    try:
+        return router.route(text, today=today, default_currency=currency).as_json()
+    except Exception as error:  # noqa: BLE001 - one line's fault is that line's answer (logged with its id); the batch goes on
+        return {"text": text, "intent": None, "confidence": 0.0, "slots": {}, "error": error_text(error)}
 
 
 def route(text: Annotated[str | None, typer.Argument()] = None, today: TodayOption = None,

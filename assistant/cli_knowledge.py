@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from assistant.cli_common import JsonFlag, emit, emit_rows, err, open_container, out, refusals, table
+from assistant.errors import error_text
 
 if TYPE_CHECKING:
     from knowledge.index import IngestReport, SearchHit
@@ -124,8 +125,7 @@ def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotate
 
 
 def _jsonl_answer(base: Any, line: str, k: int, mode: Any, audiences: frozenset[str]) -> dict[str, Any]:
-    from knowledge.errors import KnowledgeError
-
+    request: Any = None
     try:
         request = json.loads(line)
         query = request.get("query") if isinstance(request, dict) else None
@@ -137,5 +137,5 @@ def _jsonl_answer(base: Any, line: str, k: int, mode: Any, audiences: frozenset[
         return _result(query, base.search(query, k=line_k, mode=mode, audiences=audiences))
     except json.JSONDecodeError as error:
         return {"query": None, "results": [], "error": f"not JSON: {error.msg}"}
-    except KnowledgeError as error:
-        return {"query": request.get("query"), "results": [], "error": error.message}
+    except Exception as error:  # noqa: BLE001 - a refusal, or a fault logged with its id: that line's answer; the batch goes on
+        return {"query": request.get("query") if isinstance(request, dict) else None, "results": [], "error": error_text(error)}

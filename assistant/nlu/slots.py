@@ -57,7 +57,8 @@ class Slot(StrEnum):
 # Which id slot an intent reads, and which id keywords name which slot when the intent does not say.
 _ID_SLOT_OF_INTENT = {"leave_status": Slot.REQUEST_ID, "cancel_leave": Slot.REQUEST_ID,
                       "expense_status": Slot.CLAIM_ID, "ticket_status": Slot.TICKET_ID}
-_ID_KEYWORDS = {"request": Slot.REQUEST_ID, "req": Slot.REQUEST_ID, "leave": Slot.REQUEST_ID,
+_ID_KEYWORDS = {"request": Slot.REQUEST_ID, "req": Slot.REQUEST_ID, "leave": Slot.REQUEST_ID, "time": Slot.REQUEST_ID,
+                "time-off": Slot.REQUEST_ID,
                 "ticket": Slot.TICKET_ID, "tkt": Slot.TICKET_ID, "case": Slot.TICKET_ID, "incident": Slot.TICKET_ID,
                 "claim": Slot.CLAIM_ID, "expense": Slot.CLAIM_ID}
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from knowledge.index import KnowledgeBase
 from tests.assistant.test_cli import EMPLOYEE, HR, MANAGER, Cli, flat, write_people_csv
 from tests.knowledge.document_files import (HR_CASES, INVESTIGATION_QUESTION, LAPTOPS, MANAGER_HANDBOOK, RAISE_QUESTION, TIME_OFF,
                                            pdf_bytes)
@@ -192,6 +193,25 @@ def test_search_jsonl_answers_every_line_once(cli: Cli) -> None:
         assert answers[0]["results"][0]["doc_id"] == "laptops"
         assert len(answers[5]["results"]) == 1 and answers[5]["results"][0]["section"] == "Time Off > Sick leave"
         assert answers[8]["results"][0]["section"] == "Time Off > Annual leave"
+
+
+def test_a_search_line_that_fails_gets_its_reason_and_the_batch_goes_on(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = cli.home / "docs"
+    write(docs, "laptops.md", LAPTOPS)
+    add_json(cli, docs, exit_code=0)
+    real_search = KnowledgeBase.search
+
+    def search(self: KnowledgeBase, query: str, **options: Any) -> Any:
+        if "boom" in query:
+            raise RuntimeError("a bug")
+        return real_search(self, query, **options)
+
+    monkeypatch.setattr(KnowledgeBase, "search", search)
+    lines = [json.dumps({"query": query}) for query in ("broken laptop screen", "boom", "new starter laptop")]
+    answers = [json.loads(line) for line in cli.ok("kb", "search", "--jsonl", input="\n".join(lines)).stdout.splitlines()]
+    assert [answer["query"] for answer in answers] == ["broken laptop screen", "boom", "new starter laptop"]
+    assert answers[0]["results"] and answers[2]["results"] and answers[1]["results"] == []
+    assert "error id" in answers[1]["error"] and "a bug" not in answers[1]["error"]
 
 
 def test_search_as_someone_applies_their_audiences(cli: Cli) -> None:

@@ -353,6 +353,8 @@ def test_a_summary_fits_the_ticket_column() -> None:
     ("status of my leave request #12?", "leave_status", "request_id", "12"),
     ("has request 45 been approved", "leave_status", "request_id", "45"),
     ("cancel leave request no. 7", "cancel_leave", "request_id", "7"),
+    ("is my time off request 12 approved yet?", "leave_status", "request_id", "12"),
+    ("cancel time-off request #4", "cancel_leave", "request_id", "4"),
     ("please cancel #103", "cancel_leave", "request_id", "103"),
     ("status of claim no. 7", "expense_status", "claim_id", "7"),
     ("expense claim 1024 status", "expense_status", "claim_id", "1024"),

@@ -1,0 +1,61 @@
+"""`backoffice route`: the offline intent and slots of a text, one JSON object per line with --jsonl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.nlu.router import Router
+from tests.assistant.test_cli import Cli
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Return a CLI with the test folder as BACKOFFICE_HOME (route reads no database, but the settings name one)."""
+    monkeypatch.chdir(tmp_path)  # keep a developer's .env out of the settings
+    return Cli(home=tmp_path, env={"BACKOFFICE_HOME": str(tmp_path), "DATABASE_URL": database_url,
+                                   "BACKOFFICE_POLICY_FILE": None, "BACKOFFICE_TIMEZONE": None})
+
+
+def test_route_prints_the_intent_and_only_the_slots_found(cli: Cli) -> None:
+    routed = json.loads(cli.ok("route", "can I take Dec 14-18 off?", "--today", "2026-11-27").stdout)
+    assert set(routed) == {"text", "intent", "confidence", "slots"}
+    assert routed["intent"] == "request_leave" and 0 < routed["confidence"] <= 1
+    assert routed["slots"] == {"start_date": "2026-12-14", "end_date": "2026-12-18"}  # no leave type said: absent
+
+
+def test_route_jsonl_answers_every_line_once_in_order(cli: Cli) -> None:
+    lines = [
+        json.dumps({"text": "is my time off request 12 approved yet?"}),
+        "not json",
+        json.dumps({"query": "the wrong key"}),
+        json.dumps({"text": "what's the weather in Paris tomorrow?"}),
+        json.dumps({"text": "expense $45.20 for lunch at Nando's yesterday"}),
+    ]
+    answers = [json.loads(line) for line in cli.ok("route", "--jsonl", "--today", "2026-11-27",
+                                                    input="\n".join(lines) + "\n\n").stdout.splitlines()]
+    assert len(answers) == len(lines)
+    assert (answers[0]["intent"], answers[0]["slots"]) == ("leave_status", {"request_id": "12"})
+    assert "not JSON" in answers[1]["error"] and "text" in answers[2]["error"]
+    assert answers[3]["intent"] == "out_of_scope" and answers[3]["slots"] == {}
+    assert answers[4]["intent"] == "submit_expense"
+    assert {k: answers[4]["slots"][k] for k in ("amount", "currency", "expense_date")} == {
+        "amount": "45.20", "currency": "USD", "expense_date": "2026-11-26"}
+
+
+def test_a_line_that_fails_gets_its_reason_and_the_batch_goes_on(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_route = Router.route
+
+    def route(self: Router, text: str, **options: Any) -> Any:
+        if "boom" in text:
+            raise RuntimeError("a bug")
+        return real_route(self, text, **options)
+
+    monkeypatch.setattr(Router, "route", route)
+    lines = [json.dumps({"text": text}) for text in ("how many vacation days do I have left?", "boom", "open a ticket")]
+    answers = [json.loads(line) for line in cli.ok("route", "--jsonl", input="\n".join(lines)).stdout.splitlines()]
+    assert [answer["intent"] for answer in answers] == ["leave_balance", None, "create_ticket"]
+    assert answers[1]["text"] == "boom" and "error id" in answers[1]["error"] and "a bug" not in answers[1]["error"]
