@@ -311,7 +311,7 @@ def action_is_evidenced(intent: Intent, cleaned: str) -> bool:
     if intent is Intent.CREATE_TICKET:
         return bool(_patterns()["it_words"].search(lowered)) and action_is_plausible(intent, cleaned)
     if intent is Intent.SUBMIT_EXPENSE:  # "pay" alone is no claim: "I got a parking ticket, how do I pay it"
-        return bool(_patterns()["claim_words"].search(lowered)) and not _patterns()["other_tickets"].search(lowered)
+        return bool(_patterns()["claim_words"].search(lowered)) and not _patterns()["fines"].search(lowered)
     return intent in ACTION_INTENTS and action_is_plausible(intent, cleaned)
 
 
@@ -321,6 +321,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     person = r"(?:a |an |some |one of your )?(?:real |live |actual |proper )?(?:human|person|people|agent|somebody|someone)"
     desk = r"(?:it |helpdesk |help desk |support |service ?desk )"
     ticket = rf"(?:{desk}?(?:ticket|incident)|{desk}case)"  # "open a case of wine" is not an IT case
+    priority = r"(?:(?:(?:low|normal|medium|high|top|urgent)[- ]prio(?:rity)?|urgent|quick|p[1-4]) )"
     taking_back = r"cancel|cancle|withdraw|scrap|remove|undo|delete|revoke|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
     asks_rule = r"what happens (?:if|when|to)|do (?:i|we) need (?:a|an|the)"  # a question about the rules, not a request
     # the words of an expense claim, and amounts written with a currency
@@ -336,7 +337,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             rf"\b(?:talk|speak|chat)(?:ing)? (?:to|with) {person}\b|\b(?:transfer|connect|hand|pass) me (?:over )?(?:to|with) {person}\b"
             r"|^(?:a )?(?:real |live )?(?:human|person|agent)(?: please| pls| plz)?\W*$"),
         Intent.CREATE_TICKET.value: re.compile(
-            rf"\b(?:open|raise|create|log|file|submit|start) (?:me |up )?(?:a |an |another |new )(?:new )?{ticket}\b"),
+            rf"\b(?:open|raise|create|log|file|submit|start) (?:me |up )?(?:a |an |another |new )(?:new )?{priority}?{ticket}\b"),
         Intent.TICKET_STATUS.value: re.compile(
             rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{desk}?(?:ticket|incident)"
             rf"|\b(?:my|the) {desk}?(?:ticket|incident) (?:status|been (?:closed|resolved|fixed|assigned))\b"),
@@ -353,6 +354,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|\btickets? (?:for|to) (?:[\w']+ ){0,4}(?:concert|show|game|match|gig|festival|movie|play|event|tour)s?\b"
             r"|\bword ticket\b|ticketmaster|stubhub|eventbrite|\btickets? (?:price|cost|sale|office)"
             r"|\b(?:buy|sell|book|get|cheap|resell) (?:some |a |the |two |2 )?tickets?\b"),
+        # a fine is paid, not claimed; a train or plane ticket bought for work is an expense
+        "fines": re.compile(r"\b(?:parking|speeding|traffic|penalty) (?:tickets?|fines?|notices?|charges?)\b|\bfined\b|\ba fine\b"),
         "other_approvals": re.compile(r"\b(?:friend|pull|merge|follow|connection|join) requests?\b|\b(?:pr|mr)\b|github|gitlab"
                                       r"|facebook|linkedin|instagram|discord|mortgage|\bloan|\bvisa\b|\bhoa\b|landlord|planning permission"),
         "other_statuses": re.compile(r"\b(?:order|delivery|parcel|package|shipment|flight|prescription|passport|visa|mortgage|loan"

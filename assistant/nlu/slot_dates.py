@@ -109,6 +109,8 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "open_start": re.compile(r"\b(?:from|starting(?:\s+on|\s+from)?|beginning|as\s+of|effective)\s*$"),
         "between": re.compile(r"\bbetween\s*$"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
+        # between a week and the days in it: "next week mon-wed", "next week: from monday to wednesday"
+        "week_lead": re.compile(r"[\s,:]*(?:(?:from|on)\s+)?(?:the\s+)?"),
         # a month named on its own: "married in march ... the 12th" means March 12
         "month_context": re.compile(r"\b(?:in|of|for|during|this|next|early|mid|late)\s+(?:the\s+month\s+of\s+)?(?P<month>"
                                     + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b"),
@@ -233,6 +235,20 @@ def _segments(mentions: list[Mention], text: str) -> list[_Segment]:
             continue
         if here.marker:  # "the week of" with no day after it says nothing
             index += 1
+            continue
+        if (isinstance(here.first, WeekSpan) and here.last is None and after is not None and not after.marker
+                and isinstance(after.first, WeekdaySpec) and not after.first.modifier and helpers["week_lead"].fullmatch(gap)):
+            # "next week mon-wed": the days, in that week (as "mon-wed next week" below)
+            first, last, end, used = after.first, after.last, after.end, 2
+            following = mentions[index + 2] if index + 2 < len(mentions) else None
+            connector = helpers["connector"].fullmatch(text[after.end:following.start]) if following is not None else None
+            if last is None and following is not None and not following.marker and isinstance(following.first, WeekdaySpec) \
+                    and connector is not None:
+                last, end, used = following.last or following.first, following.end, 3
+            and_only = used == 3 and connector is not None and connector.group(0).strip(" ,").startswith("and")
+            segments.append(_Segment(_pin_to_week(first, here.first), last and _pin_to_week(last, here.first), here.start, end,
+                                     consecutive_only=and_only))
+            index += used
             continue
         if isinstance(here.first, WeekdaySpec) and after is not None and glued and isinstance(after.first, CalendarDay) \
                 and after.last is None and not here.first.modifier:

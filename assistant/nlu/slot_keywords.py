@@ -20,7 +20,8 @@ LEAVE_TYPES = (
 # and at one position the longest keyword ("Uber Eats" is a meal, "Uber" travel).
 EXPENSE_CATEGORIES = (
     ("meals", r"uber\s+eats|deliveroo|doordash|grubhub|just\s+eat"),
-    ("lodging", r"hotels?|motels?|airbnb|lodging|accommodations?|hostels?|b&b|bnb"),
+    ("lodging", r"hotels?|motels?|airbnb|lodging|accommodations?|hostels?|b&b|bnb|overnight\s+stays?"
+                r"|(?:\d{1,2}|one|two|three|four|five|six|seven|a\s+couple\s+of)\s+nights?(?!\s+(?:out|shift|ago))"),
     ("travel", r"taxis?|cabs?|uber|lyft|trains?|flights?|airfare|plane|airlines?|mileage|parking|bus|metro|subway|"
                r"tram|rail|fuel|gas|petrol|tolls?|car\s+rental|rental\s+car|ferry|tube|transit|baggage|luggage"),
     ("meals", r"lunch(?:es)?|dinners?|breakfasts?|brunch|coffees?|meals?|food|snacks?|drinks?|restaurant|catering|"

@@ -226,6 +226,12 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("so what's waiting on me?", Intent.PENDING_APPROVALS),
     ("did my manager ok my week off yet? already booked the flight", Intent.LEAVE_STATUS),  # a flight beside our words
     ("what is waiting for me at home", Intent.OUT_OF_SCOPE),
+    ("change my pass word please", Intent.CREATE_TICKET),  # a domain word typed as two
+    ("open a low priority ticket: printer toner is low", Intent.CREATE_TICKET),  # a priority inside the request
+    ("I spent 75 euros on a train ticket to Paris last week", Intent.SUBMIT_EXPENSE),  # a travel ticket is an expense
+    ("I got a parking ticket, how do I pay it", Intent.OUT_OF_SCOPE),  # a fine is not
+    ("taking the week of Christmas off", Intent.REQUEST_LEAVE),
+    ("vacation 2026-12-28 through 2027-01-01", Intent.REQUEST_LEAVE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent

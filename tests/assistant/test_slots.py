@@ -85,6 +85,10 @@ def test_single_days_of_leave_resolve_against_today(text: str, start: str, end: 
     ("the week after next", "2026-12-07", "2026-12-11"),
     ("the week of Dec 7", "2026-12-07", "2026-12-11"),
     ("Monday and Tuesday", "2026-11-30", "2026-12-01"),  # consecutive days joined by "and"
+    ("next week mon-wed off", "2026-11-30", "2026-12-02"),  # the days, in the week named before them
+    ("next week from monday to wednesday", "2026-11-30", "2026-12-02"),
+    ("off next week on thursday", "2026-12-03", "2026-12-03"),
+    ("next week monday and friday", "2026-11-30", "2026-11-30"),  # two separate days: the first
     ("today and tomorrow", "2026-11-27", "2026-11-28"),
     ("book me off xmas week", "2026-12-21", "2026-12-25"),  # the working week around Christmas Day
     ("the week of christmas", "2026-12-21", "2026-12-25"),
@@ -267,6 +271,7 @@ def test_expense_dates_are_past_dates(text: str, expense_date: str) -> None:
     ("software license", "software"), ("SaaS tool", "software"), ("online course", "training"),
     ("conference ticket", "training"), ("a book on Python", "training"), ("Uber Eats lunch", "meals"),
     ("taxi from the hotel", "travel"), ("dinner at the hotel", "meals"), ("conference hotel", "lodging"),
+    ("3 nights at the Hilton", "lodging"), ("two nights in Lisbon", "lodging"), ("dinner 3 nights ago", "meals"),
     ("a gift for a client", None),
 ])
 def test_expense_categories(text: str, category: str | None) -> None:
