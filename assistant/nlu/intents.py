@@ -139,6 +139,12 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
+        if (best is Intent.REQUEST_LEAVE and _patterns()["not_needed"].search(text.casefold())
+                and action_is_plausible(Intent.CANCEL_LEAVE, text)
+                and self._scores_enough(best, probabilities[best_index], similarities[best_index], action_is_evidenced(best, text))):
+            # "I don't need friday off anymore": the days off are the subject, and they are no longer wanted
+            cancel_index = INTENT_ORDER.index(Intent.CANCEL_LEAVE)
+            return IntentPrediction(Intent.CANCEL_LEAVE.value, float(probabilities[best_index] + probabilities[cancel_index]))
         if (best is Intent.REQUEST_LEAVE and runner_up is Intent.CANCEL_LEAVE and action_is_plausible(runner_up, text)
                 and probabilities[runner_index] >= self.thresholds.probability):
             # "drop my pto request for thursday": the leave words pull towards booking, the verb takes it back
@@ -368,6 +374,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
         "taking_back": re.compile(rf"{taking_back}|anymore"),
+        "not_needed": re.compile(
+            r"\b(?:no longer|(?:don'?t|do not|won'?t|will not|not going to)) need\b[^.?!]{0,40}"
+            r"\b(?:off|leave|holiday|vacation|pto|days?)\b"
+            r"|\b(?:off|leave|holiday|vacation|pto)\b[^.?!]{0,30}\b(?:not|no longer) needed\b"),
         # "how do I book leave" starts a booking; "do I need a doctor's note for a sick day" asks about the rules
         "leave_rule_question": re.compile(
             rf"^(?:so |and |hey |hi )?(?:{asks_rule}|do (?:i|we) need to (?:get|bring|show|provide|send)"

@@ -232,6 +232,9 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("I got a parking ticket, how do I pay it", Intent.OUT_OF_SCOPE),  # a fine is not
     ("taking the week of Christmas off", Intent.REQUEST_LEAVE),
     ("vacation 2026-12-28 through 2027-01-01", Intent.REQUEST_LEAVE),
+    ("I don't need friday off anymore", Intent.CANCEL_LEAVE),  # days off no longer needed are taken back
+    ("I no longer need the 14th off", Intent.CANCEL_LEAVE),
+    ("I don't want to lose my vacation days, can I book friday off?", Intent.REQUEST_LEAVE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
