@@ -249,7 +249,12 @@ class OfflineEngine:
         if asking in FREE_TEXT_SLOTS and asking not in new and read is None:
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
-            if turn.state.get("refused") or route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
+            if turn.state.get("refused"):
+                fresh = self._route(turn)
+                if fresh.intent in ("out_of_scope", "help"):  # "no receipt", "hmm": the refused request still stands
+                    return Reply(f"I can't submit it as it is. {turn.state['refused']} {words.CHANGE_OR_CANCEL}", flow.intent)
+                return self._start(turn, fresh)
+            if route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
                 return self._start(turn, self._route(turn))
             question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
             return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)

@@ -139,7 +139,7 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
-        if (best is Intent.REQUEST_LEAVE and _patterns()["not_needed"].search(text.casefold())
+        if (best in (Intent.REQUEST_LEAVE, Intent.LEAVE_BALANCE, Intent.LEAVE_STATUS) and _patterns()["not_needed"].search(text.casefold())
                 and action_is_plausible(Intent.CANCEL_LEAVE, text)
                 and self._scores_enough(best, probabilities[best_index], similarities[best_index], action_is_evidenced(best, text))):
             # "I don't need friday off anymore": the days off are the subject, and they are no longer wanted

@@ -91,6 +91,9 @@ def test_yes_after_a_refusal_repeats_it_and_a_question_still_gets_answered(conta
     assert "A receipt is required" in refused and "/backoffice expense" in refused  # where a receipt can be given
     again = say("yes").text
     assert again.startswith("I can't submit it as it is.") and "A receipt is required" in again
+    for aside in ("no receipt", "I don't have one"):  # not a new, out-of-scope message: the claim stays open
+        kept = say(aside).text
+        assert kept.startswith("I can't submit it as it is.") and "A receipt is required" in kept
     assert "Shall I submit it?" in say("actually it was 20").text  # the claim is still open for a correction
     say("no")
     say("expense a taxi, 30 USD")
