@@ -114,6 +114,13 @@ class OfflineEngine:
             return Reply(words.CANCELLED if had else words.NOTHING_TO_CANCEL)
         if expired and (words.is_yes(turn.text) or words.is_no(turn.text)):
             return Reply(words.EXPIRED)
+        if turn.state.get("offer") == "human_handoff":  # the policies did not cover a question; HR was offered
+            question, turn.state = turn.state.get("question", ""), {}
+            if words.is_yes(turn.text):  # "yes please": the hand-over, about the question asked
+                turn.text = question
+                return self._start(turn, Route(question, "human_handoff", 1.0))
+            if words.is_no(turn.text):
+                return Reply(words.NO_HANDOFF)
         if turn.state.get("stage") == "confirm":
             return self._on_confirm(turn)
         if turn.state.get("stage") == "collect":
@@ -125,7 +132,10 @@ class OfflineEngine:
                     FLOWS.get(route.intent))
         if flow is None:
             turn.state = {}
-            return self._read(turn, route)
+            reply = self._read(turn, route)
+            if reply.intent == "policy_question" and reply.data.get("covered") is False:
+                turn.state = {"offer": "human_handoff", "question": turn.text}  # a "yes" takes up the offer of HR
+            return reply
         said = flow.read_slots(turn.text, None) if flow.read_slots is not None else route.slots
         slots = {**flow.defaults, **self._defaults(flow, turn), **said}
         if flow.intent == "human_handoff":

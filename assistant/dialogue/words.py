@@ -8,7 +8,7 @@ import unicodedata
 YES = re.compile(r"^\s*(y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ahead|do it|please do|submit( it)?|"
                  r"send( it)?|sounds good|looks good|perfect|great|absolutely|definitely|👍|✅)[\s.!]*(please|thanks|thank you)?[\s.!]*$",
                  re.IGNORECASE)
-NO = re.compile(r"^\s*(n|no|nope|nah|don'?t|do not|not now|wrong)[\s.!]*$", re.IGNORECASE)
+NO = re.compile(r"^\s*(n|no|nope|nah|don'?t|do not|not now|wrong|no need)[\s.!,]*(thanks|thank you|thx)?[\s.!]*$", re.IGNORECASE)
 CANCEL = re.compile(r"^\s*(cancel( that| it| this)?|stop|abort|quit|exit|never ?mind|nvm|forget (it|that|about it)|start over|"
                     r"reset|no,? cancel( it)?)[\s.!]*$", re.IGNORECASE)
 
@@ -31,6 +31,7 @@ ENGLISH_ONLY = ("Sorry, I can only read English for now. Please write your reque
 EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Friday off\", or say \"help\"."
 CANCELLED = "OK, I've cancelled that. Nothing was submitted."
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
+NO_HANDOFF = "OK, I won't pass it on. What else can I do for you?"
 EXPIRED = "That earlier request timed out before you confirmed it, so nothing was submitted. Let's start again: what do you need?"
 CHANGE_OR_CANCEL = "You can change the details, or say cancel."
 RECEIPT_HINT = ("In Slack, send me the receipt (a photo or PDF) and I'll add it to this claim, or use the /backoffice expense "

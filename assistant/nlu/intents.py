@@ -61,6 +61,10 @@ class OutOfScopeThresholds:
     # An action whose own words are in the message ("expense", "pto", "vpn") needs less of the regression's
     # confidence: "start a new expense" is a claim even when the policy questions about expenses pull too.
     evidenced_action_probability: float = 0.35
+    # A long message about one thing ("access to salesforce for the Q1 pipeline review") sits far from every short
+    # example; when the action's own words are there and the regression is this sure, a lower similarity will do.
+    sure_evidenced_probability: float = 0.8
+    sure_evidenced_similarity: float = 0.3
     near_example: float = 0.85  # a question this close to one of our examples is answered even if out_of_scope leads
 
 
@@ -162,6 +166,8 @@ class IntentClassifier:
         thresholds = self.thresholds
         if intent in ACTION_INTENTS:
             needed = thresholds.evidenced_action_probability if evidenced else thresholds.action_probability
+            if evidenced and probability >= thresholds.sure_evidenced_probability:
+                return similarity >= thresholds.sure_evidenced_similarity
             return probability >= needed and similarity >= thresholds.action_similarity
         return probability >= thresholds.probability and similarity >= thresholds.similarity
 

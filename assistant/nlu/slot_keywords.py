@@ -10,8 +10,9 @@ from functools import cache
 LEAVE_TYPES = (
     ("parental", r"parental|maternity|paternity|baby|newborn|adoption|adopting|childbirth|birth\s+of"),
     ("other", r"bereavement|funeral|compassionate|jury\s+(?:duty|service)"),
-    ("sick", r"sick|ill|illness|unwell|not\s+feeling\s+well|doctor'?s?|dentist|dental|flu|fever|covid|migraine|"
-             r"hospital|medical|surgery|gp|clinic|injur(?:y|ed)"),
+    ("sick", r"sick|ill|illness|unwell|not\s+feeling\s+(?:well|great|good|myself)|doctor'?s?|dentist|dental|flu|fever|covid|"
+             r"migraine|hospital|medical|surgery|gp|clinic|injur(?:y|ed)|under\s+the\s+weather|throwing\s+up|vomiting|"
+             r"food\s+poisoning|feel(?:ing)?\s+(?:awful|terrible|rough|poorly|horrible|crap|lousy)"),
     ("unpaid", r"unpaid|without\s+pay|no\s+pay"),
     ("annual", r"vacation|vacay|holidays?|pto|time\s+off|days?\s+off|annual|personal\s+days?"),
 )

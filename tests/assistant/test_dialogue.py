@@ -259,6 +259,22 @@ def test_policy_question_is_answered_with_a_citation(container: Container, compa
     assert not reply.wrote
 
 
+def test_yes_to_the_offer_of_hr_hands_the_uncovered_question_over(container: Container, company: Company, tmp_path) -> None:
+    policy = tmp_path / "travel.md"
+    policy.write_text("# Travel\n\n## Hotels\n\nHotel stays are capped at USD 250 per night in most cities.\n", encoding="utf-8")
+    container.knowledge.base.add_file(policy, added_by="test")
+    say = speaker(container, company.requester)
+    assert "don't cover that" in say("what's our policy on bringing dogs to the office?").text
+    offer = say("yes please").text
+    assert "HR" in offer and "bringing dogs to the office" in offer and rows(container, Ticket) == []
+    assert say("yes").wrote
+    [ticket] = rows(container, Ticket)
+    assert "bringing dogs to the office" in ticket.summary
+    assert "don't cover that" in say("is there a policy on office plants?").text
+    assert say("no thanks").text == words.NO_HANDOFF and len(rows(container, Ticket)) == 1
+    assert "outside what I can help with" in say("yes").text  # the offer was answered; a later yes confirms nothing
+
+
 def test_ticket_without_a_problem_description_is_not_opened(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     say("can you open an IT ticket for me")

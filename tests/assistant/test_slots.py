@@ -186,13 +186,15 @@ def test_the_leap_day_reason_names_the_year() -> None:
     ("I have the flu", "sick"), ("parental leave", "parental"), ("maternity leave", "parental"),
     ("paternity leave", "parental"), ("the baby is due", "parental"), ("unpaid leave", "unpaid"),
     ("unpaid vacation", "unpaid"), ("sick day off", "sick"), ("bereavement leave", "other"),
+    ("feeling awful, not coming in", "sick"), ("under the weather today", "sick"),
 ])
 def test_leave_types(text: str, leave_type: str) -> None:
     assert leave(text)["leave_type"] == leave_type
     assert extract_slots(text, intent="leave_balance", today=FRIDAY) == {"leave_type": leave_type}
 
 
-@pytest.mark.parametrize("text", ["I'd like Monday off", "I'll be out tomorrow", "leave balance"])
+@pytest.mark.parametrize("text", ["I'd like Monday off", "I'll be out tomorrow", "leave balance",
+                                  "feel bad about asking, but can I have Monday?"])
 def test_no_leave_type_is_guessed(text: str) -> None:
     assert "leave_type" not in leave(text)
 
