@@ -78,6 +78,11 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("iso", r"\b(?P<year>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})\b"),
         ("numeric", r"(?<![\d.,/])(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})\b(?![.,/]\d)"),
         ("numeric", r"(?<![\d.,/$])(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])(?!\s*(?:days?\b|of\b|hours?\b))"),
+        # day.month. without a year, as written in German-speaking countries ("on 24.11.", "21.12.-23.12."); only
+        # after a word that introduces a date, since "it was 12.50." is an amount
+        ("numeric", r"(?:(?<=\bon )|(?<=\bfrom )|(?<=\bto )|(?<=\buntil )|(?<=\btill )|(?<=\bby )|(?<=\bsince )|(?<=\band )"
+                    r"|(?<=-)|(?<=- )|(?<=\u2013))(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\.(?!\d)"),
+        ("numeric", r"(?<![\d.,/$])(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\.(?=\s*[-\u2013]\s*\d{1,2}\.\d{1,2}\.)"),
         ("month_day", month.format("month") + r"\s+" + day.format("d1") + year),
         ("day_month", day.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
         # the working week around the day, or the one after it ("the week after christmas" is new year's week)

@@ -47,10 +47,11 @@ def _filler() -> tuple[re.Pattern[str], ...]:
     flags = re.IGNORECASE
     return (
         re.compile(r"^\s*(?:hi|hello|hey)\b[\s,!]*", flags),
-        re.compile(r"\b(?:i\s+(?:want|need|would\s+like|'d\s+like)\s+to\s+|please\s+|can\s+you\s+|could\s+you\s+|let\s+me\s+)?"
+        re.compile(r"\b(?:(?:i\s+)?(?:want|need|would\s+like|'d\s+like)\s+to\s+|please\s+|can\s+you\s+|could\s+you\s+|let\s+me\s+)?"
                    r"(?:submit|file|log|add|record|claim|expense|enter)\b(?:\s+(?:an?|my|this|the))?(?:\s+new)?"
                    r"(?:\s+(?:expenses?(?:\s+claim)?|claim|receipt))?(?:\s+(?:for|of)\b)?", flags),
         re.compile(r"\b(?:i\s+)?(?:spent|paid|bought|purchased)\b", flags),
+        re.compile(r"\b(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:reimburse|pay\s+me\s+back)(?:\s+me)?(?:\s+for)?\b", flags),
         re.compile(r"\b(?:receipts?|invoices?)\b", flags),
         re.compile(r"\b(?:please|pls|thanks|thank\s+you|thx)\b", flags),
     )
@@ -83,6 +84,8 @@ def find_merchant(text: str) -> Merchant | None:
         found = _name_from(match["rest"], mixed_case)
         if found:
             name, covered = found
+            if match.group(0).lower().startswith("from") and re.match(r"\s+to\b", text[match.start("rest") + covered:]):
+                continue  # "a train from Paris to Lyon": a route, not where the money went
             spelled = KNOWN_MERCHANTS.get(name.lower(), name)
             return Merchant(spelled[:MAX_MERCHANT_CHARS], (match.start(), match.start("rest") + covered))
     known = merchant_pattern().search(text.lower())

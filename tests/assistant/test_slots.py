@@ -265,6 +265,31 @@ def test_expense_dates_are_past_dates(text: str, expense_date: str) -> None:
     assert slots["expense_date"] == expense_date and "start_date" not in slots
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # day.month. without a year, after a word that introduces a date, as written in German-speaking countries
+    ("please claim CHF 42 dinner with customer at Zeughauskeller on 24.11.",
+     {"expense_date": "2026-11-24", "amount": "42.00", "currency": "CHF", "merchant": "Zeughauskeller",
+      "description": "dinner with customer"}),
+    ("lunch was 12.50.", {"amount": "12.50", "description": "lunch"}),  # a full stop after the amount ends the sentence
+    ("I paid 24.11. for lunch", {"amount": "24.11", "description": "lunch"}),  # no date word before it: an amount
+    ("reimburse me 60 EUR for a train ticket from Paris to Lyon on 21/11",  # a route is no merchant
+     {"expense_date": "2026-11-21", "amount": "60.00", "currency": "EUR", "description": "train ticket from Paris to Lyon"}),
+    ("need to expense a udemy course, 19.99", {"amount": "19.99", "merchant": "Udemy", "description": "udemy course"}),
+])
+def test_expense_slots_written_in_other_ways(text: str, expected: dict[str, str]) -> None:
+    slots = expense(text)
+    assert {key: slots.get(key) for key in expected} == expected
+    assert "merchant" in expected or "merchant" not in slots
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("leave 21.12.-23.12.", "2026-12-21", "2026-12-23"), ("off from 21.12. to 23.12.", "2026-12-21", "2026-12-23"),
+    ("vacation from 21.12. until 2.1.", "2026-12-21", "2027-01-02"),
+])
+def test_leave_dates_written_day_dot_month_dot(text: str, start: str, end: str) -> None:
+    assert dates(leave(text)) == (start, end)
+
+
 @pytest.mark.parametrize(("text", "category"), [
     ("lunch", "meals"), ("dinner with a client", "meals"), ("coffee", "meals"), ("taxi", "travel"),
     ("Uber home", "travel"), ("train ticket", "travel"), ("flight to Berlin", "travel"), ("mileage", "travel"),
