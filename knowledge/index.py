@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -108,8 +109,12 @@ def normalize_audience(raw: str | None) -> str:
 
 
 def document_id(path: Path) -> str:
-    """Derive a stable document id from a file name: 'Time Off.md' -> 'time-off'."""
-    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "document"
+    """Derive a stable document id from a file name: 'Time Off.md' -> 'time-off'.
+
+    Letters of every script are kept ('Congés payés.md' -> 'congés-payés', '休暇規程.md' -> '休暇規程'), so a
+    handbook written in another language does not collapse into one id; whatever else joins the words becomes '-'.
+    """
+    return re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", path.stem).lower()).strip("-") or "document"
 
 
 def _rrf(rankings: Iterable[Sequence[str]], weights: Sequence[float]) -> list[str]:

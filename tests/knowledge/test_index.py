@@ -168,6 +168,19 @@ def test_files_of_the_same_name_in_subfolders_are_separate_documents(kb: Knowled
     assert [f.outcome for f in kb.add_paths([handbook], added_by="admin").files] == [AddOutcome.UNCHANGED] * 3
 
 
+def test_files_named_in_other_scripts_keep_their_own_ids(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write(docs, "Congés payés.md", "# Congés payés\n\nChaque salarié a droit à 25 jours de congés payés par an.\n")
+    write(docs, "休暇規程.md", "# 休暇規程\n\n年次有給休暇は年間20日です。\n")
+    write(docs, "Time Off.md", TIME_OFF)
+    report = kb.add_paths([docs], added_by="admin")
+    assert sorted((f.outcome, f.doc_id) for f in report.files) == [
+        (AddOutcome.ADDED, "congés-payés"), (AddOutcome.ADDED, "time-off"), (AddOutcome.ADDED, "休暇規程")]
+    assert kb.search("congés payés", k=1, mode=SearchMode.KEYWORD)[0].doc_id == "congés-payés"
+    kb.remove("休暇規程")
+    assert {record.doc_id for record in kb.list_documents()} == {"congés-payés", "time-off"}
+
+
 def test_two_files_that_would_share_an_id_are_not_allowed_to_replace_each_other(kb: KnowledgeBase, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     first, second = write(docs, "Time Off.md", TIME_OFF), write(docs, "time-off.txt", "Time off is booked in the portal.")
