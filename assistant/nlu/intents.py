@@ -303,8 +303,8 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
         return True
     if patterns["timing_question"].match(lowered) or patterns["about_others"].match(lowered):
         return False  # "when is my next day off", "who is off next week": questions, not requests
-    if intent is Intent.REQUEST_LEAVE:
-        return bool(patterns["leave_words"].search(lowered))
+    if intent is Intent.REQUEST_LEAVE:  # "time off from social media" is a break from something else
+        return bool(patterns["leave_words"].search(lowered)) and not patterns["break_from_other"].search(lowered)
     if intent is Intent.CANCEL_LEAVE:  # "leave my gym and cancel the membership" takes nothing back from us
         return bool(patterns["leave_words"].search(lowered) and patterns["cancel_words"].search(lowered)
                     and not patterns["other_cancellations"].search(lowered))
@@ -380,6 +380,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
         "taking_back": re.compile(rf"{taking_back}|anymore"),
+        "break_from_other": re.compile(
+            r"\b(?:time off|(?:a )?break|detox|days? off) from (?:the )?(?:social media|screens?|my phone|phones?|the internet"
+            r"|instagram|tiktok|facebook|twitter|news|drinking|alcohol|booze|caffeine|coffee|sugar|dating|gaming|video games"
+            r"|netflix)\b(?!.*\b(?:work|leave|pto|vacation|holiday)\b)"),
         "not_needed": re.compile(
             r"\b(?:no longer|(?:don'?t|do not|won'?t|will not|not going to)) need\b[^.?!]{0,40}"
             r"\b(?:off|leave|holiday|vacation|pto|days?)\b"
