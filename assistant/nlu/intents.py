@@ -383,7 +383,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "break_from_other": re.compile(
             r"\b(?:time off|(?:a )?break|detox|days? off) from (?:the )?(?:social media|screens?|my phone|phones?|the internet"
             r"|instagram|tiktok|facebook|twitter|news|drinking|alcohol|booze|caffeine|coffee|sugar|dating|gaming|video games"
-            r"|netflix)\b(?!.*\b(?:work|leave|pto|vacation|holiday)\b)"),
+            r"|netflix|(?:the )?gym|working out|exercise|running)\b(?!.*\b(?:work|leave|pto|vacation|holiday)\b)"),
         "not_needed": re.compile(
             r"\b(?:no longer|(?:don'?t|do not|won'?t|will not|not going to)) need\b[^.?!]{0,40}"
             r"\b(?:off|leave|holiday|vacation|pto|days?)\b"
@@ -395,7 +395,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "personal_things": re.compile(
             r"\b(?:spotify|netflix|instagram|facebook|tiktok|snapchat|whatsapp|xbox|playstation|ps[45]|nintendo|switch games"
             r"|steam account|disney|hulu|prime video|fortnite|minecraft|tinder|my (?:own|personal|private) (?:phone|laptop|computer|pc|tablet|ipad)"
-            r"|my (?:kid|son|daughter|wife|husband|partner|mum|mom|dad|child|children)(?:'?s)?\b)"),
+            r"|my (?:kid|son|daughter|wife|husband|partner|mum|mom|dad|child|children|grandma|grandpa|grandad|granny|grandmother"
+            r"|grandfather|grandparents|parents|brother|sister|friend|neighbou?r|girlfriend|boyfriend|family)(?:'?s)?\b"
+            r"|online banking|bank account|banking app|credit card)"),
         "question_start": re.compile(r"^(?:what|what's|whats|how|is|are|do|does|did|when|who|why|should|which)\b|polic|\brules?\b|allowed"),
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "
