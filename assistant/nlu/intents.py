@@ -143,10 +143,12 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
-        if (best in (Intent.REQUEST_LEAVE, Intent.LEAVE_BALANCE, Intent.LEAVE_STATUS) and _patterns()["not_needed"].search(text.casefold())
+        lowered = text.casefold()
+        if (best in (Intent.REQUEST_LEAVE, Intent.LEAVE_BALANCE, Intent.LEAVE_STATUS)
+                and (_patterns()["not_needed"].search(lowered) or _patterns()["take_back_first"].match(lowered))
                 and action_is_plausible(Intent.CANCEL_LEAVE, text)
                 and self._scores_enough(best, probabilities[best_index], similarities[best_index], action_is_evidenced(best, text))):
-            # "I don't need friday off anymore": the days off are the subject, and they are no longer wanted
+            # "I don't need friday off anymore", "scratch my leave on friday": the days off are no longer wanted
             cancel_index = INTENT_ORDER.index(Intent.CANCEL_LEAVE)
             return IntentPrediction(Intent.CANCEL_LEAVE.value, float(probabilities[best_index] + probabilities[cancel_index]))
         if (best is Intent.REQUEST_LEAVE and runner_up is Intent.CANCEL_LEAVE and action_is_plausible(runner_up, text)
@@ -334,10 +336,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     desk = r"(?:it |helpdesk |help desk |support |service ?desk )"
     ticket = rf"(?:{desk}?(?:ticket|incident)|{desk}case)"  # "open a case of wine" is not an IT case
     priority = r"(?:(?:(?:low|normal|medium|high|top|urgent)[- ]prio(?:rity)?|urgent|quick|p[1-4]) )"
-    taking_back = r"cancel|cancle|withdraw|scrap|remove|undo|delete|revoke|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
+    taking_back = r"cancel|cancle|withdraw|scrap|scratch|remove|undo|delete|revoke|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
     asks_rule = r"what happens (?:if|when|to)|do (?:i|we) need (?:a|an|the)"  # a question about the rules, not a request
     # the words of an expense claim, and amounts written with a currency
-    claiming = r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|money back|[$£€¥₹]"
+    claiming = (r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|money back|[$£€¥₹]"
+                r"|\b(?:submit|file|hand in|send in) (?:my |a |the |this |our )?(?:[\w-]+ )?(?:bill|invoice)s?\b")
     currency_words = r"\d ?(?:dollars?|euros?|pounds?|quid|bucks|francs?|yen|rupees?)\b"
     return {
         "link": re.compile(r"<(?:https?://|mailto:)[^>|]*(?:\|(?P<label>[^>]*))?>"),
@@ -369,13 +372,15 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         # a fine is paid, not claimed; a train or plane ticket bought for work is an expense
         "fines": re.compile(r"\b(?:parking|speeding|traffic|penalty) (?:tickets?|fines?|notices?|charges?)\b|\bfined\b|\ba fine\b"),
         "other_approvals": re.compile(r"\b(?:friend|pull|merge|follow|connection|join) requests?\b|\b(?:pr|mr)\b|github|gitlab"
-                                      r"|facebook|linkedin|instagram|discord|mortgage|\bloan|\bvisa\b|\bhoa\b|landlord|planning permission"),
+                                      r"|facebook|linkedin|instagram|discord|mortgage|\bloan|\bvisa\b|\bhoa\b|landlord|planning permission"
+                                      r"|\binvit|\bmeeting\b|calendar|\bcookies?\b"),
         "other_statuses": re.compile(r"\b(?:order|delivery|parcel|package|shipment|flight|prescription|passport|visa|mortgage|loan"
                                      r"|tax refund|amazon|ebay)\b"),
         "other_claims": re.compile(r"insurance|insurer|warranty|compensation|\btax(?:es)?\b|deduct|\birs\b|hmrc|lottery|prize|council"
                                    r"|unemployment|lawsuit|small claims|settlement"),
         "other_cancellations": re.compile(r"membership|subscription|\bgym\b|netflix|spotify|\border\b|reservation|\bflight"
-                                          r"|appointment|meeting|contract|phone plan|credit card|\bdebit card"),
+                                          r"|appointment|meeting|contract|phone plan|credit card|\bdebit card"
+                                          r"|(?:party|event|mailing|distribution|guest) list|\binvit"),
         "leave_notice": re.compile(
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
@@ -384,6 +389,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\b(?:time off|(?:a )?break|detox|days? off) from (?:the )?(?:social media|screens?|my phone|phones?|the internet"
             r"|instagram|tiktok|facebook|twitter|news|drinking|alcohol|booze|caffeine|coffee|sugar|dating|gaming|video games"
             r"|netflix|(?:the )?gym|working out|exercise|running)\b(?!.*\b(?:work|leave|pto|vacation|holiday)\b)"),
+        "take_back_first": re.compile(r"^(?:please |pls |can you |could you )?(?:cancel|cancle|withdraw|scrap|scratch|drop"
+                                      r"|remove|delete|revoke|undo|pull)\b"),
         "not_needed": re.compile(
             r"\b(?:no longer|(?:don'?t|do not|won'?t|will not|not going to)) need\b[^.?!]{0,40}"
             r"\b(?:off|leave|holiday|vacation|pto|days?)\b"

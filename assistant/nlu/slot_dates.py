@@ -98,7 +98,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("week_of", r"\b(?:the\s+)?week\s+(?:of|starting|beginning|commencing)\b"),
         ("weekday", r"\b(?:(?P<mod>this|next|last|coming|past|previous)\s+)?(?P<wd>" + weekday + r")\b\.?"),
         ("relative", r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\b(?:the\s+)?day\s+before\s+yesterday\b|\btoday\b|"
-                     r"\btonight\b|\btomorrow\b|\btmrw?\b|\byesterday\b|\blast\s+night\b|\bthis\s+(?:morning|afternoon|evening)\b"),
+                     r"\btonight\b|\btomorrow\b|\btmrw?\b|\btmw\b|\b2moro\b|\b2morrow\b|\btomoz\b|\byesterday\b|\byday\b|\blast\s+night\b|\bthis\s+(?:morning|afternoon|evening)\b"),
         ("ordinal", r"\b(?:the\s+)?(?P<d1>\d{1,2})(?:st|nd|rd|th)\b"),
     ]
     return [(kind, re.compile(pattern)) for kind, pattern in table]
@@ -167,8 +167,9 @@ def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
     if kind == "weekday":
         modifier = WEEKDAY_MODIFIERS.get(groups["mod"] or "", "")
         return Mention(*match.span(), WeekdaySpec(WEEKDAYS[groups["wd"]], modifier))
-    days = 2 if "after tomorrow" in text else -2 if "before yesterday" in text else \
-        1 if "tom" in text or text.startswith("tmr") else -1 if "yesterday" in text or "last" in text else 0
+    tomorrow = "tom" in text or text.startswith(("tmr", "tmw", "2mo"))
+    yesterday = "yesterday" in text or "yday" in text or "last" in text
+    days = 2 if "after tomorrow" in text else -2 if "before yesterday" in text else 1 if tomorrow else -1 if yesterday else 0
     return Mention(*match.span(), RelativeDays(days))
 
 

@@ -49,7 +49,8 @@ def _filler() -> tuple[re.Pattern[str], ...]:
         re.compile(r"^\s*(?:hi|hello|hey)\b[\s,!]*", flags),
         re.compile(r"\b(?:(?:i\s+)?(?:want|need|would\s+like|'d\s+like)\s+to\s+|please\s+|can\s+you\s+|could\s+you\s+|let\s+me\s+)?"
                    r"(?:submit|file|log|add|record|claim|expense|enter)\b(?:\s+(?:an?|my|this|the))?(?:\s+new)?"
-                   r"(?:\s+(?:expenses?(?:\s+claim)?|claim|receipt))?(?:\s+(?:for|of)\b)?", flags),
+                   r"(?:\s+(?:expenses?(?:\s+(?:claim|report))?|claim|report|receipt))?(?:\s+(?:for|of)\b)?", flags),
+        re.compile(r"\b(?:i\s+)?(?:got|have|here'?s|here\s+is|attached)\s+(?:a|the|my)\s+(?:receipt|invoice)s?\s+(?:for|from)\b", flags),
         re.compile(r"\b(?:i\s+)?(?:spent|paid|bought|purchased)\b", flags),
         re.compile(r"\b(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:reimburse|pay\s+me\s+back)(?:\s+me)?(?:\s+for)?\b", flags),
         re.compile(r"\b(?:receipts?|invoices?)\b", flags),

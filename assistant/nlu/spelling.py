@@ -24,6 +24,11 @@ _WORD = re.compile(r"[^\W\d_]+")
 SPLIT_WORDS = {"pass word": "password", "pass words": "passwords", "user name": "username", "lap top": "laptop",
                "lap tops": "laptops", "e mail": "email", "e mails": "emails", "wi fi": "wifi", "head set": "headset",
                "key board": "keyboard", "re imburse": "reimburse", "re imbursement": "reimbursement"}
+# Chat short forms of words the intents turn on ("can i get tmrw off"), written out before classifying.
+SHORT_FORMS = {"tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
+               "tomoz": "tomorrow", "yday": "yesterday", "tdy": "today", "wk": "week", "wks": "weeks", "mgr": "manager",
+               "appt": "appointment", "acct": "account", "pwd": "password", "hrs": "hours"}
+_SHORT = re.compile(r"(?<![\w'])(" + "|".join(SHORT_FORMS) + r")(?![\w'])", re.IGNORECASE)
 _SPLIT = re.compile(r"\b(" + "|".join(re.escape(split).replace(r"\ ", r"[\s-]+") for split in SPLIT_WORDS) + r")\b",
                     re.IGNORECASE)
 
@@ -31,6 +36,7 @@ _SPLIT = re.compile(r"\b(" + "|".join(re.escape(split).replace(r"\ ", r"[\s-]+")
 def correct_spelling(text: str, known_words: frozenset[str] | None = None) -> str:
     """Return text with each misspelt domain word replaced by the word it was meant to be."""
     text = _SPLIT.sub(lambda match: SPLIT_WORDS[" ".join(re.split(r"[\s-]+", match.group().casefold()))], text)
+    text = _SHORT.sub(lambda match: SHORT_FORMS[match.group().casefold()], text)
     known = vocabulary_words() if known_words is None else known_words
     if not known:
         return text

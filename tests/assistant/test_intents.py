@@ -237,7 +237,12 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("I don't need those days off anymore", Intent.CANCEL_LEAVE),
     ("I need access to salesforce for the Q1 pipeline review", Intent.CREATE_TICKET),  # long, far from every example
     ("I need some time off from instagram", Intent.OUT_OF_SCOPE),  # a break from something else
-    ("a break from my phone would be nice, can I take friday off as leave", Intent.REQUEST_LEAVE),  # balance words win the guess; the days are unwanted
+    ("a break from my phone would be nice, can I take friday off as leave", Intent.REQUEST_LEAVE),
+    ("can i get tmrw off", Intent.REQUEST_LEAVE),  # chat short forms are written out
+    ("scratch my leave on friday", Intent.CANCEL_LEAVE),  # a taking-back verb first
+    ("can i submit my hotel bill from the london trip", Intent.SUBMIT_EXPENSE),  # a bill handed in is a claim
+    ("remove me from the holiday party list", Intent.OUT_OF_SCOPE),  # holiday words, but no leave
+    ("decline the holiday party invite", Intent.OUT_OF_SCOPE),  # balance words win the guess; the days are unwanted
     ("I don't want to lose my vacation days, can I book friday off?", Intent.REQUEST_LEAVE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:

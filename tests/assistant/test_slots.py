@@ -86,6 +86,7 @@ def test_single_days_of_leave_resolve_against_today(text: str, start: str, end: 
     ("the week of Dec 7", "2026-12-07", "2026-12-11"),
     ("Monday and Tuesday", "2026-11-30", "2026-12-01"),  # consecutive days joined by "and"
     ("next week mon-wed off", "2026-11-30", "2026-12-02"),  # the days, in the week named before them
+    ("2moro off", "2026-11-28", "2026-11-28"), ("tmw pls", "2026-11-28", "2026-11-28"),  # chat short forms
     ("next week from monday to wednesday", "2026-11-30", "2026-12-02"),
     ("off next week on thursday", "2026-12-03", "2026-12-03"),
     ("next week monday and friday", "2026-11-30", "2026-11-30"),  # two separate days: the first
@@ -275,6 +276,8 @@ def test_expense_dates_are_past_dates(text: str, expense_date: str) -> None:
     ("reimburse me 60 EUR for a train ticket from Paris to Lyon on 21/11",  # a route is no merchant
      {"expense_date": "2026-11-21", "amount": "60.00", "currency": "EUR", "description": "train ticket from Paris to Lyon"}),
     ("need to expense a udemy course, 19.99", {"amount": "19.99", "merchant": "Udemy", "description": "udemy course"}),
+    ("expense report for client dinner $85", {"amount": "85.00", "description": "client dinner"}),
+    ("got a receipt for a taxi, 32 eur, need to claim it", {"amount": "32.00", "description": "taxi"}),
 ])
 def test_expense_slots_written_in_other_ways(text: str, expected: dict[str, str]) -> None:
     slots = expense(text)

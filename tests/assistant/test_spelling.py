@@ -20,6 +20,14 @@ def test_one_slip_from_a_domain_word_is_put_right(text: str, expected: str) -> N
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("can i get tmrw off", "can i get tomorrow off"), ("off yday", "off yesterday"), ("ask my mgr", "ask my manager"),
+    ("tmrwland", "tmrwland"),  # only whole words
+])
+def test_chat_short_forms_are_written_out(text: str, expected: str) -> None:
+    assert correct_spelling(text, frozenset()) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("I forgot my pass word", "I forgot my password"),
     ("change my Pass  Word please", "change my password please"),
     ("my lap-top broke", "my laptop broke"),
