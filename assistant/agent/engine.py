@@ -51,8 +51,7 @@ CAPPED = ("Sorry, I stopped after {calls} steps without an answer; nothing was c
 # Graph steps per model call: the middlewares' hooks, the model and the tools. The model call limit is what ends a
 # looping turn; the graph's recursion limit sits above it and is only a backstop.
 STEPS_PER_MODEL_CALL = 8
-
-
+# Why the offline engine answered, in the degraded note: "(The AI assistant {reason}, so ...)".
 UNAVAILABLE = "is unavailable right now"
 UNUSABLE = "sent a reply that could not be used"
 
