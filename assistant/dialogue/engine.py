@@ -316,11 +316,12 @@ class OfflineEngine:
 
     @staticmethod
     def _merge(old: Slots, new: Slots, text: str) -> Slots:
-        """Apply a correction: a single new date replaces the end ("until Friday"), the start ("from Monday") or both."""
+        """Apply a correction: a single new date replaces the end ("until Friday", "to the 23rd"), the start ("from Monday")
+        or both ("make it Friday")."""
         merged = dict(old)
         if "start_date" in new and new.get("end_date", new["start_date"]) == new["start_date"] and old.get("start_date"):
             lowered = text.lower()
-            if re.search(r"\b(until|till|til|through|thru|end|ending)\b", lowered):
+            if re.search(r"\b(until|till|til|through|thru|end|ending)\b|^\s*(?:and\s+|then\s+)?to\b", lowered):
                 merged["end_date"] = new["start_date"]
                 new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
             elif re.search(r"\b(from|start|starting)\b", lowered):

@@ -144,6 +144,10 @@ class IntentClassifier:
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
         lowered = text.casefold()
+        if best is Intent.PENDING_APPROVALS and _patterns()["own_requests"].search(lowered) \
+                and not _patterns()["deciding_words"].search(lowered):
+            # "show my requests": the ones I made (my leave requests), not the ones waiting for my decision
+            return IntentPrediction(Intent.LEAVE_STATUS.value, float(probabilities[best_index]))
         if (best in (Intent.REQUEST_LEAVE, Intent.LEAVE_BALANCE, Intent.LEAVE_STATUS)
                 and (_patterns()["not_needed"].search(lowered) or _patterns()["take_back_first"].match(lowered))
                 and action_is_plausible(Intent.CANCEL_LEAVE, text)
@@ -391,6 +395,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|netflix|(?:the )?gym|working out|exercise|running)\b(?!.*\b(?:work|leave|pto|vacation|holiday)\b)"),
         "take_back_first": re.compile(r"^(?:please |pls |can you |could you )?(?:cancel|cancle|withdraw|scrap|scratch|drop"
                                       r"|remove|delete|revoke|undo|pull)\b"),
+        "own_requests": re.compile(r"\bmy (?:own |open |pending |recent |latest |current |last )?(?:leave |time[- ]off )?requests?\b"
+                                   r"|\bwhat (?:did|have) i (?:ask(?:ed)? for|request(?:ed)?)\b"),
+        "deciding_words": re.compile(r"approv|sign[- ]?off|decide|decision|waiting (?:on|for) me|\bteam\b|\breports\b|review"),
         "not_needed": re.compile(
             r"\b(?:no longer|(?:don'?t|do not|won'?t|will not|not going to)) need\b[^.?!]{0,40}"
             r"\b(?:off|leave|holiday|vacation|pto|days?)\b"

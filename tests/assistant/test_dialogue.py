@@ -71,6 +71,15 @@ def test_a_question_while_confirming_is_answered_and_the_request_still_waits_for
     assert len(rows(container, Ticket)) == 1
 
 
+def test_to_a_later_day_after_a_single_day_extends_it_to_a_range(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Which dates" in say("I want to book vacation").text
+    assert "Mon 21 Dec 2026, 1 working day" in say("from the 21st").text
+    assert "Mon 21 Dec 2026 to Wed 23 Dec 2026, 3 working days" in say("to the 23rd").text
+    assert "Mon 21 Dec 2026 to Thu 24 Dec 2026" in say("until the 24th").text
+    assert "Tue 22 Dec 2026, 1 working day" in say("change it to the 22nd").text  # not "to ..." first: the whole request
+
+
 def test_no_while_collecting_or_after_a_refusal_cancels(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "Which dates" in say("I'm not feeling well, won't be in").text

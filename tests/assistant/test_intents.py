@@ -242,7 +242,9 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("scratch my leave on friday", Intent.CANCEL_LEAVE),  # a taking-back verb first
     ("can i submit my hotel bill from the london trip", Intent.SUBMIT_EXPENSE),  # a bill handed in is a claim
     ("remove me from the holiday party list", Intent.OUT_OF_SCOPE),  # holiday words, but no leave
-    ("decline the holiday party invite", Intent.OUT_OF_SCOPE),  # balance words win the guess; the days are unwanted
+    ("decline the holiday party invite", Intent.OUT_OF_SCOPE),
+    ("show my requests", Intent.LEAVE_STATUS),  # the ones I made, not the ones waiting for my decision
+    ("show requests waiting for my approval", Intent.PENDING_APPROVALS),  # balance words win the guess; the days are unwanted
     ("I don't want to lose my vacation days, can I book friday off?", Intent.REQUEST_LEAVE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
