@@ -237,7 +237,7 @@ class OfflineEngine:
             turn.state = {}  # "no" to "which dates?" or after a refusal: the person does not want to go on
             return Reply(words.CANCELLED, flow.intent)
         if words.is_yes(turn.text) and turn.state.get("refused"):
-            return Reply(f"I can't submit it as it is. {turn.state['refused']} {words.CHANGE_OR_CANCEL}", flow.intent)
+            return self._still_refused(turn, flow)
         route = self._route(turn, flow.intent)
         asking = turn.state.get("asking")
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
@@ -260,16 +260,20 @@ class OfflineEngine:
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
             if turn.state.get("refused"):
-                fresh = self._route(turn)
-                if fresh.intent in ("out_of_scope", "help"):  # "no receipt", "hmm": the refused request still stands
-                    return Reply(f"I can't submit it as it is. {turn.state['refused']} {words.CHANGE_OR_CANCEL}", flow.intent)
-                return self._start(turn, fresh)
+                if route.intent in ("out_of_scope", "help"):  # "no receipt", "hmm": the refused request still stands
+                    return self._still_refused(turn, flow)
+                return self._start(turn, self._route(turn))
             if route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
                 return self._start(turn, self._route(turn))
             question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
             return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
         return self._advance(turn, flow)
+
+    @staticmethod
+    def _still_refused(turn: Turn, flow: Flow) -> Reply:
+        """Repeat why the request in progress cannot go in as it is; it stays open for a correction."""
+        return Reply(f"I can't submit it as it is. {turn.state['refused']} {words.CHANGE_OR_CANCEL}", flow.intent)
 
     def _on_confirm(self, turn: Turn) -> Reply:
         flow = FLOWS[turn.state["intent"]]
