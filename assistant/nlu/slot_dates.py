@@ -37,6 +37,9 @@ NUMBER_WORDS = {
 HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "boxing day": (12, 26), "xmas eve": (12, 24),
             "xmas day": (12, 25), "christmas": (12, 25), "xmas": (12, 25),
             "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1)}
+# Chat short forms of relative days, read as the word they stand for (the intents read them written out, too).
+DAY_SHORT_FORMS = {"tmr": "tomorrow", "tmrw": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
+                   "tomoz": "tomorrow", "yday": "yesterday"}
 WEEK_WORDS = {"this": 0, "current": 0, "next": 1, "coming": 1, "following": 1, "last": -1, "previous": -1, "past": -1}
 WEEKDAY_MODIFIERS = {"this": "this", "coming": "this", "next": "next", "last": "last", "past": "last", "previous": "last"}
 
@@ -72,6 +75,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
     holidays = "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True))
+    short_days = "|".join(DAY_SHORT_FORMS)
+    day_dot_month = r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\."
     table = [
         ("month_first_range", month.format("month") + r"\s+" + day.format("d1") + to + day.format("d2") + year),
         ("day_first_range", day.format("d1") + to + day.format("d2") + r"\s+(?:of\s+)?" + month.format("month") + year),
@@ -81,8 +86,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         # day.month. without a year, as written in German-speaking countries ("on 24.11.", "21.12.-23.12."); only
         # after a word that introduces a date, since "it was 12.50." is an amount
         ("numeric", r"(?:(?<=\bon )|(?<=\bfrom )|(?<=\bto )|(?<=\buntil )|(?<=\btill )|(?<=\bby )|(?<=\bsince )|(?<=\band )"
-                    r"|(?<=-)|(?<=- )|(?<=\u2013))(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\.(?!\d)"),
-        ("numeric", r"(?<![\d.,/$])(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\.(?=\s*[-\u2013]\s*\d{1,2}\.\d{1,2}\.)"),
+                    r"|(?<=-)|(?<=- )|(?<=\u2013))" + day_dot_month + r"(?!\d)"),
+        ("numeric", r"(?<![\d.,/$])" + day_dot_month + r"(?=\s*[-\u2013]\s*\d{1,2}\.\d{1,2}\.)"),
         ("month_day", month.format("month") + r"\s+" + day.format("d1") + year),
         ("day_month", day.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
         # the working week around the day, or the one after it ("the week after christmas" is new year's week)
@@ -98,7 +103,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("week_of", r"\b(?:the\s+)?week\s+(?:of|starting|beginning|commencing)\b"),
         ("weekday", r"\b(?:(?P<mod>this|next|last|coming|past|previous)\s+)?(?P<wd>" + weekday + r")\b\.?"),
         ("relative", r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\b(?:the\s+)?day\s+before\s+yesterday\b|\btoday\b|"
-                     r"\btonight\b|\btomorrow\b|\btmrw?\b|\btmw\b|\b2moro\b|\b2morrow\b|\btomoz\b|\byesterday\b|\byday\b|\blast\s+night\b|\bthis\s+(?:morning|afternoon|evening)\b"),
+                     r"\btonight\b|\btomorrow\b|\byesterday\b|\blast\s+night\b|\bthis\s+(?:morning|afternoon|evening)\b"
+                     rf"|\b(?:{short_days})\b"),
         ("ordinal", r"\b(?:the\s+)?(?P<d1>\d{1,2})(?:st|nd|rd|th)\b"),
     ]
     return [(kind, re.compile(pattern)) for kind, pattern in table]
@@ -167,9 +173,9 @@ def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
     if kind == "weekday":
         modifier = WEEKDAY_MODIFIERS.get(groups["mod"] or "", "")
         return Mention(*match.span(), WeekdaySpec(WEEKDAYS[groups["wd"]], modifier))
-    tomorrow = "tom" in text or text.startswith(("tmr", "tmw", "2mo"))
-    yesterday = "yesterday" in text or "yday" in text or "last" in text
-    days = 2 if "after tomorrow" in text else -2 if "before yesterday" in text else 1 if tomorrow else -1 if yesterday else 0
+    said = DAY_SHORT_FORMS.get(text, text)
+    days = 2 if "after tomorrow" in said else -2 if "before yesterday" in said else \
+        1 if "tom" in said else -1 if "yesterday" in said or "last" in said else 0
     return Mention(*match.span(), RelativeDays(days))
 
 

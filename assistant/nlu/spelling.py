@@ -11,6 +11,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+from assistant.nlu.slot_dates import DAY_SHORT_FORMS
+
 DOMAIN_WORDS = frozenset("""
     absence access account allowance annual approval approve approved approver balance bereavement booking broken
     cancel cancelled charger claim claims computer entitlement expense expenses headset holiday holidays install
@@ -25,9 +27,8 @@ SPLIT_WORDS = {"pass word": "password", "pass words": "passwords", "user name": 
                "lap tops": "laptops", "e mail": "email", "e mails": "emails", "wi fi": "wifi", "head set": "headset",
                "key board": "keyboard", "re imburse": "reimburse", "re imbursement": "reimbursement"}
 # Chat short forms of words the intents turn on ("can i get tmrw off"), written out before classifying.
-SHORT_FORMS = {"tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
-               "tomoz": "tomorrow", "yday": "yesterday", "tdy": "today", "wk": "week", "wks": "weeks", "mgr": "manager",
-               "appt": "appointment", "acct": "account", "pwd": "password", "hrs": "hours"}
+SHORT_FORMS = {**DAY_SHORT_FORMS, "tdy": "today", "wk": "week", "wks": "weeks", "mgr": "manager", "appt": "appointment",
+               "acct": "account", "pwd": "password", "hrs": "hours"}
 _SHORT = re.compile(r"(?<![\w'])(" + "|".join(SHORT_FORMS) + r")(?![\w'])", re.IGNORECASE)
 _SPLIT = re.compile(r"\b(" + "|".join(re.escape(split).replace(r"\ ", r"[\s-]+") for split in SPLIT_WORDS) + r")\b",
                     re.IGNORECASE)
