@@ -138,12 +138,12 @@ class IntentClassifier:
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
-        if ((best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(text.casefold()))
-                or (best is Intent.REQUEST_LEAVE and _patterns()["leave_rule_question"].match(text.casefold()))):
+        lowered = text.casefold()
+        if ((best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(lowered))
+                or (best is Intent.REQUEST_LEAVE and _patterns()["leave_rule_question"].match(lowered))):
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
-        lowered = text.casefold()
         if best is Intent.PENDING_APPROVALS and _patterns()["own_requests"].search(lowered) \
                 and not _patterns()["deciding_words"].search(lowered):
             # "show my requests": the ones I made (my leave requests), not the ones waiting for my decision
@@ -340,7 +340,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     desk = r"(?:it |helpdesk |help desk |support |service ?desk )"
     ticket = rf"(?:{desk}?(?:ticket|incident)|{desk}case)"  # "open a case of wine" is not an IT case
     priority = r"(?:(?:(?:low|normal|medium|high|top|urgent)[- ]prio(?:rity)?|urgent|quick|p[1-4]) )"
-    taking_back = r"cancel|cancle|withdraw|scrap|scratch|remove|undo|delete|revoke|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
+    take_back_verbs = r"cancel|cancle|withdraw|scrap|scratch|remove|undo|delete|revoke"
+    taking_back = rf"{take_back_verbs}|no longer|(?:n't|not|never) (?:need|want)|changed my mind"
     asks_rule = r"what happens (?:if|when|to)|do (?:i|we) need (?:a|an|the)"  # a question about the rules, not a request
     # the words of an expense claim, and amounts written with a currency
     claiming = (r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|money back|[$£€¥₹]"
@@ -393,8 +394,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\b(?:time off|(?:a )?break|detox|days? off) from (?:the )?(?:social media|screens?|my phone|phones?|the internet"
             r"|instagram|tiktok|facebook|twitter|news|drinking|alcohol|booze|caffeine|coffee|sugar|dating|gaming|video games"
             r"|netflix|(?:the )?gym|working out|exercise|running)\b(?!.*\b(?:work|leave|pto|vacation|holiday)\b)"),
-        "take_back_first": re.compile(r"^(?:please |pls |can you |could you )?(?:cancel|cancle|withdraw|scrap|scratch|drop"
-                                      r"|remove|delete|revoke|undo|pull)\b"),
+        "take_back_first": re.compile(rf"^(?:please |pls |can you |could you )?(?:{take_back_verbs}|drop|pull)\b"),
         "own_requests": re.compile(r"\bmy (?:own |open |pending |recent |latest |current |last )?(?:leave |time[- ]off )?requests?\b"
                                    r"|\bwhat (?:did|have) i (?:ask(?:ed)? for|request(?:ed)?)\b"),
         "deciding_words": re.compile(r"approv|sign[- ]?off|decide|decision|waiting (?:on|for) me|\bteam\b|\breports\b|review"),
