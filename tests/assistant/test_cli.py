@@ -110,6 +110,18 @@ class Cli:
         self.ok("people", "import", write_people_csv(self.home))
 
 
+def fail_on_boom(monkeypatch: pytest.MonkeyPatch, owner: type, method: str) -> None:
+    """Make owner.method raise an unexpected error (a bug) when its text argument holds 'boom', and work otherwise."""
+    real = getattr(owner, method)
+
+    def failing(self: Any, text: str, **options: Any) -> Any:
+        if "boom" in text:
+            raise RuntimeError("a bug")
+        return real(self, text, **options)
+
+    monkeypatch.setattr(owner, method, failing)
+
+
 @pytest.fixture
 def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Return a CLI bound to this test's database, with the test folder as BACKOFFICE_HOME."""

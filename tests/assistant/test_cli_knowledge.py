@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from knowledge.index import KnowledgeBase
-from tests.assistant.test_cli import EMPLOYEE, HR, MANAGER, Cli, flat, write_people_csv
+from tests.assistant.test_cli import EMPLOYEE, HR, MANAGER, Cli, fail_on_boom, flat, write_people_csv
 from tests.knowledge.document_files import (HR_CASES, INVESTIGATION_QUESTION, LAPTOPS, MANAGER_HANDBOOK, RAISE_QUESTION, TIME_OFF,
                                            pdf_bytes)
 
@@ -199,14 +199,7 @@ def test_a_search_line_that_fails_gets_its_reason_and_the_batch_goes_on(cli: Cli
     docs = cli.home / "docs"
     write(docs, "laptops.md", LAPTOPS)
     add_json(cli, docs, exit_code=0)
-    real_search = KnowledgeBase.search
-
-    def search(self: KnowledgeBase, query: str, **options: Any) -> Any:
-        if "boom" in query:
-            raise RuntimeError("a bug")
-        return real_search(self, query, **options)
-
-    monkeypatch.setattr(KnowledgeBase, "search", search)
+    fail_on_boom(monkeypatch, KnowledgeBase, "search")
     lines = [json.dumps({"query": query}) for query in ("broken laptop screen", "boom", "new starter laptop")]
     answers = [json.loads(line) for line in cli.ok("kb", "search", "--jsonl", input="\n".join(lines)).stdout.splitlines()]
     assert [answer["query"] for answer in answers] == ["broken laptop screen", "boom", "new starter laptop"]

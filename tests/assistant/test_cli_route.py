@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from assistant.nlu.router import Router
-from tests.assistant.test_cli import Cli
+from tests.assistant.test_cli import Cli, fail_on_boom
 
 
 @pytest.fixture
@@ -47,14 +46,7 @@ def test_route_jsonl_answers_every_line_once_in_order(cli: Cli) -> None:
 
 
 def test_a_line_that_fails_gets_its_reason_and_the_batch_goes_on(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_route = Router.route
-
-    def route(self: Router, text: str, **options: Any) -> Any:
-        if "boom" in text:
-            raise RuntimeError("a bug")
-        return real_route(self, text, **options)
-
-    monkeypatch.setattr(Router, "route", route)
+    fail_on_boom(monkeypatch, Router, "route")
     lines = [json.dumps({"text": text}) for text in ("how many vacation days do I have left?", "boom", "open a ticket")]
     answers = [json.loads(line) for line in cli.ok("route", "--jsonl", input="\n".join(lines)).stdout.splitlines()]
     assert [answer["intent"] for answer in answers] == ["leave_balance", None, "create_ticket"]
