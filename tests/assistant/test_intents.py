@@ -263,6 +263,26 @@ def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClass
     "my grandad's pc keeps freezing",  # family members' devices, private banking, breaks from the gym
     "I need access to my online banking",
     "I need 3 days off from the gym",
+    "please freeze my account right away, I think my wallet was stolen",  # banking: a frozen account, a card, a transfer
+    "my card got declined at the supermarket",
+    "I lost my card on the bus",
+    "transfer 300 from my current account to savings",
+    "there's a transaction on my account I don't recognise",
+    "the airline lost my suitcase",
+    "go back to your factory settings",  # the assistant's own settings are no helpdesk job
+    "reset to the default settings please",
+    "set an alarm to go off at 6 tomorrow",  # "off" and "leave" that are no time off
+    "take the dentist off my calendar for friday",
+    "book a hotel in Leeds, arriving the 3rd and leaving the 5th",
+    "what's my checking account balance",  # balances that are not leave
+    "how much fuel is left in the tank",
+    "how long have you been running",
+    "has my credit card application been approved",  # statuses kept elsewhere
+    "is my table reservation for tonight confirmed",
+    "any news on flight QF12",
+    "what's on my reminders list",
+    "what's the exchange rate from dollars to yen",  # a rate or a household bill is no claim
+    "when is the water bill due",
 ])
 def test_requests_and_statuses_from_other_parts_of_life_are_not_ours(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text).intent not in (*ACTION_INTENTS, Intent.PENDING_APPROVALS, Intent.LEAVE_STATUS,
