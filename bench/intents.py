@@ -3,7 +3,10 @@
     .venv/bin/python bench/intents.py [CLINC_JSON [RASA_JSON]] [--split val|train] [--show-errors] [--json]
 
 CLINC_JSON and RASA_JSON default to ../shared/data/intents/clinc150_work_train_val.json and
-../shared/data/intents/rasa_helpdesk_half.json (next to the project's root).
+../shared/data/intents/rasa_helpdesk_half.json (next to the project's root). CLINC_JSON may also be CLINC's own
+data/data_full.json (github.com/clinc/oos-eval): then the test split can be scored too, and the lines of the nine
+other domains (banking, credit cards, travel, kitchen, home, auto, utility, small talk, meta) are scored as what a
+back-office assistant must not act on: the share routed out_of_scope and the false-action rate among them.
 
 Labels are mapped as ../shared/data/README.md says. CLINC: pto_request -> request_leave; pto_balance, pto_used ->
 leave_balance; pto_request_status -> leave_status; next_holiday -> policy_question; payday, direct_deposit, w2,
@@ -62,6 +65,7 @@ RASA_LABELS: dict[str, frozenset[str]] = {
     "out_of_scope": frozenset({Intent.OUT_OF_SCOPE}),
 }
 ACTIONS = frozenset(intent.value for intent in ACTION_INTENTS)
+WORK_LABELS = frozenset(CLINC_LABELS) - {"oos"}
 
 
 @dataclass
@@ -106,10 +110,15 @@ class Scored:
                 if label in mapping and predicted not in mapping[label]]
 
 
-def load_clinc(path: Path, split: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """Return (work-domain lines, out-of-scope lines) of one split."""
+def load_clinc(path: Path, split: str) -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
+    """Return (work-domain lines, out-of-scope lines, other-domain lines) of one split."""
     document = json.loads(path.read_text(encoding="utf-8"))
-    return document["work"][split], document["oos"][split]
+    if "work" in document:  # the shared file holds the work domain and the out-of-scope lines only
+        return document["work"][split], document["oos"][split], []
+    lines = [{"text": text, "intent": label} for text, label in document[split]]  # data_full.json: [text, label] pairs
+    return ([line for line in lines if line["intent"] in WORK_LABELS],
+            [{"text": text, "intent": "oos"} for text, _ in document[f"oos_{split}"]],
+            [line for line in lines if line["intent"] not in WORK_LABELS])
 
 
 def load_rasa(path: Path) -> list[dict[str, str]]:
@@ -144,6 +153,7 @@ class Measured:
     split: str
     clinc: Scored
     rasa: Scored
+    other: Scored  # CLINC's other nine domains, when the file has them
     work_labels: set[str]
     examples: int
     prepare_seconds: float
@@ -156,13 +166,15 @@ def measure(clinc_path: Path, rasa_path: Path, split: str) -> Measured:
     started = time.perf_counter()
     classifier.prepare()
     prepare_seconds = time.perf_counter() - started
-    work, out_of_scope = load_clinc(clinc_path, split)
-    clinc, rasa = Scored(), Scored()
+    work, out_of_scope, other_domains = load_clinc(clinc_path, split)
+    clinc, rasa, other = Scored(), Scored(), Scored()
     classify(classifier, work, clinc)
     classify(classifier, out_of_scope, clinc)
     classify(classifier, load_rasa(rasa_path), rasa)
+    if other_domains:
+        classify(classifier, other_domains, other)
     timings = latency(classifier, [line["text"] for line in work + out_of_scope])
-    return Measured(split=split, clinc=clinc, rasa=rasa, work_labels={line["intent"] for line in work},
+    return Measured(split=split, clinc=clinc, rasa=rasa, other=other, work_labels={line["intent"] for line in work},
                     examples=len(classifier.examples.texts), prepare_seconds=prepare_seconds, timings=timings)
 
 
@@ -179,6 +191,9 @@ def figures(run: Measured) -> dict[str, Any]:
     rasa_recall, rasa_recalled, rasa_oos_lines = rasa.share({"out_of_scope"}, {Intent.OUT_OF_SCOPE.value})
     no_action_labels = {label for _, label, _ in rasa.rows} - {"password_reset", "problem_email", "open_incident"}
     rasa_false_action, rasa_false_actions, rasa_no_action_lines = rasa.share(no_action_labels, set(ACTIONS))
+    other_labels = {label for _, label, _ in run.other.rows}
+    other_recall, _, other_lines = run.other.share(other_labels, {Intent.OUT_OF_SCOPE.value})
+    other_false_action, other_false_actions, _ = run.other.share(other_labels, set(ACTIONS))
     return {
         "examples": run.examples, "prepare_seconds": round(run.prepare_seconds, 2), "split": run.split,
         "clinc_in_scope_accuracy": round(in_scope, 4), "clinc_in_scope_lines": in_scope_lines,
@@ -193,6 +208,8 @@ def figures(run: Measured) -> dict[str, Any]:
         "rasa_oos_recall": round(rasa_recall, 4), "rasa_oos_recalled": rasa_recalled, "rasa_oos_lines": rasa_oos_lines,
         "rasa_false_action_rate": round(rasa_false_action, 4), "rasa_false_actions": rasa_false_actions,
         "rasa_no_action_lines": rasa_no_action_lines,
+        "other_domain_lines": other_lines, "other_domain_oos_share": round(other_recall, 4),
+        "other_domain_false_action_rate": round(other_false_action, 4), "other_domain_false_actions": other_false_actions,
         "latency_p50_ms": round(run.timings["p50_ms"], 2), "latency_p99_ms": round(run.timings["p99_ms"], 2),
         "latency_calls": run.timings["calls"],
     }
@@ -219,6 +236,15 @@ def print_report(run: Measured, numbers: dict[str, Any], show_errors: bool) -> N
     print(f"  false-action rate          {n['rasa_false_action_rate']:.3f}   "
           f"({n['rasa_false_actions']}/{n['rasa_no_action_lines']} lines that ask for no action)")
     print("\n".join(run.rasa.confusion(RASA_LABELS)))
+    if n["other_domain_lines"]:
+        print(f"\nCLINC150 other nine domains, {n['split']} split ({n['other_domain_lines']} lines nobody here should act on)")
+        print(f"  routed out_of_scope        {n['other_domain_oos_share']:.3f}")
+        print(f"  false-action rate          {n['other_domain_false_action_rate']:.4f}   "
+              f"({n['other_domain_false_actions']}/{n['other_domain_lines']})")
+        routed = Counter(label for _, label, predicted in run.other.rows if predicted != Intent.OUT_OF_SCOPE.value)
+        print("  labels most often routed elsewhere: " + ", ".join(f"{label} {count}" for label, count in routed.most_common(8)))
+        acted = Counter(f"{label}->{predicted}" for _, label, predicted in run.other.rows if predicted in ACTIONS)
+        print("  false actions by label: " + (", ".join(f"{pair} {count}" for pair, count in acted.most_common(8)) or "none"))
     print(f"\nlatency of one classify() call: p50 {n['latency_p50_ms']:.1f} ms, p99 {n['latency_p99_ms']:.1f} ms "
           f"({n['latency_calls']} calls)")
     if show_errors:
@@ -231,7 +257,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clinc", nargs="?", type=Path, default=SHARED_INTENTS / "clinc150_work_train_val.json")
     parser.add_argument("rasa", nargs="?", type=Path, default=SHARED_INTENTS / "rasa_helpdesk_half.json")
-    parser.add_argument("--split", choices=["val", "train"], default="val", help="CLINC split to score (tune on train)")
+    parser.add_argument("--split", choices=["val", "train", "test"], default="val",
+                        help="CLINC split to score (tune on train; test only in CLINC's own data_full.json)")
     parser.add_argument("--show-errors", action="store_true", help="print every misclassified line")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     arguments = parser.parse_args()
@@ -239,7 +266,11 @@ def main() -> int:
         if not path.is_file():
             print(f"{path} not found (the shared data sits at ../shared/data next to the project)", file=sys.stderr)
             return 2
-    run = measure(arguments.clinc, arguments.rasa, arguments.split)
+    try:
+        run = measure(arguments.clinc, arguments.rasa, arguments.split)
+    except KeyError as missing:
+        print(f"{arguments.clinc} has no {missing} split", file=sys.stderr)
+        return 2
     numbers = figures(run)
     if arguments.json:
         print(json.dumps(numbers))

@@ -283,6 +283,8 @@ def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClass
     "what's on my reminders list",
     "what's the exchange rate from dollars to yen",  # a rate or a household bill is no claim
     "when is the water bill due",
+    "remind me to book my vacation days before march",  # a reminder about leave books none
+    "how much have I spent on takeaways this month",
 ])
 def test_requests_and_statuses_from_other_parts_of_life_are_not_ours(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text).intent not in (*ACTION_INTENTS, Intent.PENDING_APPROVALS, Intent.LEAVE_STATUS,
