@@ -16,6 +16,7 @@ from assistant.dialogue.reads import answer_read
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text, is_refusal
 from assistant.nlu.router import Route, Router
+from assistant.nlu.slot_dates import last_day_of
 from assistant.receipt_note import take_receipt_note
 from tools.conversations.service import get_conversation_state, record_conversation_state
 from tools.db import run_in_transaction, utcnow
@@ -256,6 +257,10 @@ class OfflineEngine:
                 # after a refusal, "I need Dec 24 off" is a new request, not a change to the refused one: nothing of
                 # the refused request (its leave type, a half day) carries over; "actually make it Dec 23" does change it
                 return self._start(turn, route)
+        if asking == "end_date" and turn.state["slots"].get("start_date"):  # "until when?": a day, a duration or "just that day"
+            start = date.fromisoformat(turn.state["slots"]["start_date"])
+            last = last_day_of(turn.text, start=start)
+            new = {"end_date": last.isoformat()} if last is not None else {k: v for k, v in new.items() if k != "start_date"}
         if asking in FREE_TEXT_SLOTS and asking not in new and read is None:
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
@@ -263,8 +268,9 @@ class OfflineEngine:
                 if route.intent in ("out_of_scope", "help"):  # "no receipt", "hmm": the refused request still stands
                     return self._still_refused(turn, flow)
                 return self._start(turn, self._route(turn))
-            if route.intent != flow.intent and route.confidence >= SWITCH_CONFIDENCE:
+            if route.intent not in (flow.intent, "out_of_scope") and route.confidence >= SWITCH_CONFIDENCE:
                 return self._start(turn, self._route(turn))
+            # nothing of this request and nothing else we do ("blah", "what's the weather"): ask again, the request stays
             question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
             return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
@@ -337,9 +343,7 @@ class OfflineEngine:
                 merged.pop("half_day", None)
         if new.get("start_date") and new.get("end_date", new["start_date"]) != new["start_date"]:
             merged.pop("half_day", None)  # a range of days is never a half day
-        merged.update(new)
-        if "start_date" in merged and "end_date" not in merged:
-            merged["end_date"] = merged["start_date"]
+        merged.update(new)  # a start with no end is asked about ("until when?"), not booked as one day
         return merged
 
 

@@ -77,6 +77,11 @@ def _leave_args(slots: Slots) -> dict[str, Any]:
     return args
 
 
+def _leave_end_needed(slots: Slots) -> tuple[str, ...]:
+    """A start with no end ("from Jan 18", "maternity leave starting 1 Feb") asks for the end instead of booking one day."""
+    return ("end_date",) if slots.get("start_date") and not slots.get("end_date") and not slots.get("half_day") else ()
+
+
 def _leave_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     period = _day(preview["start_date"]) if preview["start_date"] == preview["end_date"] else \
         f"{_day(preview['start_date'])} to {_day(preview['end_date'])}"
@@ -191,8 +196,10 @@ FLOWS: dict[str, Flow] = {
     flow.key: flow
     for flow in (
         Flow("request_leave", "request_leave", ("start_date",),
-             {"start_date": "Which dates would you like off? (e.g. \"Dec 14-18\" or \"next Friday\")"},
-             _leave_args, _leave_confirm, preview_tool="preview_leave_request", defaults={"leave_type": "annual"}),
+             {"start_date": "Which dates would you like off? (e.g. \"Dec 14-18\" or \"next Friday\")",
+              "end_date": "Until when? Tell me your last day off (e.g. \"Jan 29\" or \"for a week\"), or say \"just that day\"."},
+             _leave_args, _leave_confirm, preview_tool="preview_leave_request", defaults={"leave_type": "annual"},
+             more_required=_leave_end_needed),
         Flow("submit_expense", "submit_expense", ("amount", "category", "merchant"),
              {"amount": "How much was it, and in which currency? (e.g. \"$45.20\" or \"30 EUR\")",
               "category": "What kind of expense is it? (meals, travel, lodging, equipment, software, training or other)",

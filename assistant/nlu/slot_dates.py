@@ -4,7 +4,9 @@ Numeric dates are day first (11/01/2027 is 11 January 2027, as in most of the wo
 unless the second number cannot be a month (12/25/2026 is 25 December); with `day_first=False` they are month
 first unless the first number cannot be a month. Both numbers above 12 is an invalid date.
 Durations: "for 3 days" counts calendar days, "for 3 working days" weekdays; "for a week" ends six days later,
-but on the Friday when that would be a weekend. "from X" or "starting X" with no end gives only a start.
+but on the Friday when that would be a weekend. "from X" or "starting X" with no end gives only a start, and so
+does "X to" an end that cannot be read ("jan 21 to the beginning of february"): the end is asked for, not guessed.
+Days of the month may be written out ("july second and third", "the ninth of august", "april twenty").
 """
 
 from __future__ import annotations
@@ -36,7 +38,25 @@ NUMBER_WORDS = {
 }
 HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "boxing day": (12, 26), "xmas eve": (12, 24),
             "xmas day": (12, 25), "christmas": (12, 25), "xmas": (12, 25),
-            "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1)}
+            "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1),
+            "new year's": (1, 1), "new years": (1, 1)}
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_UNIT_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+# Days of the month written out, as people type what they would say: "july second", "the ninth of august", "april twenty"
+DAY_ORDINAL_WORDS = {
+    **{word: number for number, word in enumerate(_UNIT_ORDINALS, 1)},
+    **{teen + "th": number for number, teen in enumerate(_TEENS, 10) if teen != "twelve"},
+    "twelfth": 12, "twentieth": 20, "thirtieth": 30,
+    **{f"twenty{joint}{word}": 20 + number for number, word in enumerate(_UNIT_ORDINALS, 1) for joint in (" ", "-")},
+    "thirty first": 31, "thirty-first": 31,
+}
+DAY_CARDINAL_WORDS = {
+    **{word: number for number, word in enumerate(_UNITS, 1)}, **{word: number for number, word in enumerate(_TEENS, 10)},
+    "twenty": 20, "thirty": 30, "thirty one": 31, "thirty-one": 31,
+    **{f"twenty{joint}{word}": 20 + number for number, word in enumerate(_UNITS, 1) for joint in (" ", "-")},
+}
+DAY_WORDS = {**DAY_CARDINAL_WORDS, **DAY_ORDINAL_WORDS}
 # Chat short forms of relative days, read as the word they stand for (the intents read them written out, too).
 DAY_SHORT_FORMS = {"tmr": "tomorrow", "tmrw": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow",
                    "tomoz": "tomorrow", "yday": "yesterday"}
@@ -71,6 +91,12 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     month = r"(?P<{0}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
     weekday = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
     day = r"(?:the\s+)?(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    # a day written out counts where a date can end: "july second and third", not "may one day" or "the second half"
+    word_end = r"(?=\s*(?:$|[.,;:!?)]|-(?![a-z])|\d{{4}}|(?:to|till|til|until|through|thru|and|or|for|off|please|pls|of)\b))"
+    ordinals = "|".join(sorted((re.escape(word) for word in DAY_ORDINAL_WORDS), key=len, reverse=True))
+    cardinals = "|".join(sorted((re.escape(word) for word in DAY_WORDS), key=len, reverse=True))
+    day_after_month = r"(?:the\s+)?(?P<{0}>\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + cardinals + r")\b" + word_end + ")"
+    day_before_month = r"(?:the\s+)?(?P<{0}>\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + ordinals + r")\b)"
     year = r"(?:,?\s+(?P<year>\d{4})\b)?"
     to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
@@ -78,8 +104,10 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     short_days = "|".join(DAY_SHORT_FORMS)
     day_dot_month = r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\."
     table = [
-        ("month_first_range", month.format("month") + r"\s+" + day.format("d1") + to + day.format("d2") + year),
-        ("day_first_range", day.format("d1") + to + day.format("d2") + r"\s+(?:of\s+)?" + month.format("month") + year),
+        ("month_first_range", month.format("month") + r"\s+" + day_after_month.format("d1") + to
+         + day_after_month.format("d2") + year),
+        ("day_first_range", day_before_month.format("d1") + to + day_before_month.format("d2") + r"\s+(?:of\s+)?"
+         + month.format("month") + year),
         ("iso", r"\b(?P<year>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})\b"),
         ("numeric", r"(?<![\d.,/])(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})\b(?![.,/]\d)"),
         ("numeric", r"(?<![\d.,/$])(?P<a>\d{1,2})/(?P<b>\d{1,2})\b(?![/\d])(?!\s*(?:days?\b|of\b|hours?\b))"),
@@ -88,8 +116,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("numeric", r"(?:(?<=\bon )|(?<=\bfrom )|(?<=\bto )|(?<=\buntil )|(?<=\btill )|(?<=\bby )|(?<=\bsince )|(?<=\band )"
                     r"|(?<=-)|(?<=- )|(?<=\u2013))" + day_dot_month + r"(?!\d)"),
         ("numeric", r"(?<![\d.,/$])" + day_dot_month + r"(?=\s*[-\u2013]\s*\d{1,2}\.\d{1,2}\.)"),
-        ("month_day", month.format("month") + r"\s+" + day.format("d1") + year),
-        ("day_month", day.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
+        ("month_day", month.format("month") + r"\s+" + day_after_month.format("d1") + year),
+        ("day_month", day_before_month.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
         # the working week around the day, or the one after it ("the week after christmas" is new year's week)
         ("holiday_week", r"\b(?:the\s+)?(?:(?P<after>week\s+after)\s+)?(?P<name>christmas|xmas)(?(after)|\s+week)\b"),
         ("holiday", r"\b(?P<name>" + holidays + r")\b"),
@@ -106,6 +134,8 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
                      r"\btonight\b|\btomorrow\b|\byesterday\b|\blast\s+night\b|\bthis\s+(?:morning|afternoon|evening)\b"
                      rf"|\b(?:{short_days})\b"),
         ("ordinal", r"\b(?:the\s+)?(?P<d1>\d{1,2})(?:st|nd|rd|th)\b"),
+        ("ordinal", r"(?:\bthe\s+|(?<=\band )|(?<=\bto )|(?<=\bthrough )|(?<=\buntil )|(?<=\btill )|(?<=-)|(?<=- ))"
+                    r"(?P<d1>" + ordinals + r")\b" + word_end),
     ]
     return [(kind, re.compile(pattern)) for kind, pattern in table]
 
@@ -119,6 +149,11 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "connector": re.compile(r"\s*(?:,\s*)?(?:-|to|till|til|until|through|thru|and|up\s+to)\s*(?:the\s+|on\s+)?"),
         "open_start": re.compile(r"\b(?:from|starting(?:\s+on|\s+from)?|beginning|as\s+of|effective)\s*$"),
         "between": re.compile(r"\bbetween\s*$"),
+        "same_day": re.compile(r"\b(?:just|only) (?:that|the one|one|the|a single) day\b|\b(?:that|the same|one|a single) day only\b"
+                               r"|\bsame day\b|^\W*(?:just |only )?(?:that day|one day|1 day)\W*$"),
+        # an end that is there but cannot be read: "jan 21 to the beginning of february", "until easter"
+        "unread_end": re.compile(r"\s*(?:-|to|till|til|until|through|thru)\s+(?:the\s+)?(?:beginning|start|end|middle|mid|early|late"
+                                 r"|easter|thanksgiving|black friday|labou?r day|memorial day)\b"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
         # between a week and the days in it: "next week mon-wed", "next week: from monday to wednesday"
         "week_lead": re.compile(r"[\s,:]*(?:(?:from|on)\s+)?(?:the\s+)?"),
@@ -130,6 +165,12 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
 
 def _number(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def _day(written: str) -> int:
+    """The day of the month in "24", "24th", "twenty-fourth" or "twenty four"."""
+    digits = written.rstrip("stndrh")
+    return int(digits) if digits.isdigit() else DAY_WORDS[" ".join(written.split())]
 
 
 def _numeric(match: re.Match[str], day_first: bool) -> Spec:
@@ -150,13 +191,13 @@ def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
     year = int(groups["year"]) if groups.get("year") else None
     if kind in ("month_first_range", "day_first_range"):
         month = MONTHS[groups["month"]]
-        first, last = CalendarDay(int(groups["d1"]), month, year), CalendarDay(int(groups["d2"]), month, year)
+        first, last = CalendarDay(_day(groups["d1"]), month, year), CalendarDay(_day(groups["d2"]), month, year)
         return Mention(*match.span(), first, last)
     if kind in ("iso", "numeric"):
         return Mention(*match.span(), _numeric(match, day_first))
     if kind in ("month_day", "day_month", "ordinal"):
         written_month = MONTHS[groups["month"]] if groups.get("month") else None
-        return Mention(*match.span(), CalendarDay(int(groups["d1"]), written_month, year))
+        return Mention(*match.span(), CalendarDay(_day(groups["d1"]), written_month, year))
     if kind in ("holiday", "holiday_week"):
         month, day = HOLIDAYS["new year's day" if groups.get("after") else groups["name"]]
         return Mention(*match.span(), CalendarDay(day, month), marker="whole_week" if kind == "holiday_week" else "")
@@ -341,9 +382,26 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
                     return DateFinding(start, add_duration(start, count, unit), spans=spans)
                 except OverflowError:
                     return DateFinding(invalid="that date is too far away", spans=spans)
-        if helpers["open_start"].search(text[max(0, segment.start - 20):segment.start]):
+        if (helpers["open_start"].search(text[max(0, segment.start - 20):segment.start])
+                or helpers["unread_end"].match(text, segment.end)):  # the end is asked for, never guessed
             return DateFinding(start, None, open_ended=True, spans=spans)
     return DateFinding(start, end, spans=spans)
+
+
+def last_day_of(text: str, *, start: date, day_first: bool = True) -> date | None:
+    """Read the answer to "until when?" for leave beginning on `start`: a day ("Jan 29", "the 29th"), a duration
+    from the start ("for a week", "3 working days") or "just that day"; None when the text says none of them."""
+    lowered = text.lower()
+    if _helper_patterns()["same_day"].search(lowered):
+        return start
+    finding = find_dates(lowered, today=start, direction="future", day_first=day_first)  # "the 29th" after the start
+    if finding.start is not None:
+        return finding.end or finding.start
+    duration = _helper_patterns()["duration"].search(lowered)
+    if duration is not None and 1 <= (count := _number(duration["count"])) <= 366:
+        unit = "working" if duration["working"] else "week" if duration["unit"].startswith("week") else "day"
+        return add_duration(start, count, unit)
+    return None
 
 
 def _validate(spec: Spec) -> None:

@@ -188,8 +188,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     return {
         "annual_words": re.compile(r"\b(?:annual|vacation|vacay|holidays?)\b"),
         "past_tense": re.compile(r"\b(?:was|were|had|been|went|got|missed|stayed)\b"),
-        "am": re.compile(r"\b(?:morning|a\.m\.|first\s+half)\b|\bhalf[- ]?day\s*\(?am\b|\bam\s+only\b"),
-        "pm": re.compile(r"\b(?:afternoon|p\.m\.|second\s+half)\b|\bhalf[- ]?day\s*\(?pm\b|\bpm\s+only\b|(?<=\d)\s?pm\b"),
+        # "the second half of the day" is an afternoon; "the second half of january" is no half day
+        "am": re.compile(r"\b(?:morning|a\.m\.|first\s+half(?!\s+of\s+(?!the\s+day)))\b|\bhalf[- ]?day\s*\(?am\b|\bam\s+only\b"),
+        "pm": re.compile(r"\b(?:afternoon|p\.m\.|second\s+half(?!\s+of\s+(?!the\s+day)))\b|\bhalf[- ]?day\s*\(?pm\b"
+                         r"|\bpm\s+only\b|(?<=\d)\s?pm\b"),
         "keyword_id": re.compile(rf"\b(?P<keyword>{keywords})\s*(?:#|no\.?|nr\.?|number|num\.?|id)?\s*[:#-]?\s*"
                                  r"(?P<id>\d{1,9})\b"),
         "hash_id": re.compile(r"(?<![\w&])#\s?(?P<id>\d{1,9})\b"),

@@ -71,10 +71,27 @@ def test_a_question_while_confirming_is_answered_and_the_request_still_waits_for
     assert len(rows(container, Ticket)) == 1
 
 
+@pytest.mark.parametrize(("answer", "period"), [
+    ("jan 29", "Tue 19 Jan 2027 to Fri 29 Jan 2027"),
+    ("for 3 working days", "Tue 19 Jan 2027 to Thu 21 Jan 2027"),  # counted from the start
+    ("the 20th", "Tue 19 Jan 2027 to Wed 20 Jan 2027"),  # a day after the start, not this December's
+    ("just that day", "Tue 19 Jan 2027, 1 working day"),
+])
+def test_a_start_without_an_end_asks_until_when(container: Container, company: Company, answer: str, period: str) -> None:
+    say = speaker(container, company.requester)
+    assert "Until when?" in say("annual leave from jan 19 until the beginning of february").text  # an end it cannot read
+    assert "Sorry, I didn't catch that. Until when?" in say("blah").text  # nothing of ours: asked again, the request stays
+    assert period in say(answer).text
+    assert rows(container, LeaveRequest) == []
+    assert "(request #1)" in say("yes").text
+    [request] = rows(container, LeaveRequest)
+    assert request.start_date.isoformat() == "2027-01-19"
+
+
 def test_to_a_later_day_after_a_single_day_extends_it_to_a_range(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "Which dates" in say("I want to book vacation").text
-    assert "Mon 21 Dec 2026, 1 working day" in say("from the 21st").text
+    assert "Until when?" in say("from the 21st").text  # a start alone is not booked as one day
     assert "Mon 21 Dec 2026 to Wed 23 Dec 2026, 3 working days" in say("to the 23rd").text
     assert "Mon 21 Dec 2026 to Thu 24 Dec 2026" in say("until the 24th").text
     assert "Tue 22 Dec 2026, 1 working day" in say("change it to the 22nd").text  # not "to ..." first: the whole request

@@ -121,6 +121,32 @@ def test_separate_days_are_not_turned_into_a_range() -> None:
     assert dates(leave("Monday and Friday")) == ("2026-11-30", "2026-11-30")
 
 
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("can I have july second and third off", "2027-07-02", "2027-07-03"),  # days of the month written out
+    ("the ninth and the tenth of august", "2027-08-09", "2027-08-10"),
+    ("april twenty through may two", "2027-04-20", "2027-05-02"),
+    ("march twenty-first to twenty-third", "2027-03-21", "2027-03-23"),
+    ("from the first to the ninth", "2026-12-01", "2026-12-09"),
+    ("tomorrow to the twentieth", "2026-11-28", "2026-12-20"),
+    ("dec 28 to new years", "2026-12-28", "2027-01-01"),
+    ("on the twenty first of june", "2027-06-21", "2027-06-21"),
+])
+def test_days_written_out_in_words(text: str, start: str, end: str) -> None:
+    assert dates(leave(text)) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["I may one day want a sabbatical", "the second half of january off",
+                                  "the third floor printer is down", "first thing tomorrow"])
+def test_ordinary_uses_of_number_words_are_no_day(text: str) -> None:
+    slots = leave(text)
+    assert "half_day" not in slots and slots.get("start_date") in (None, "2026-11-28"), slots
+
+
+@pytest.mark.parametrize("text", ["jan 21 to the beginning of february", "leave from jan 21 until the end of the month"])
+def test_an_end_that_cannot_be_read_is_asked_for_not_guessed(text: str) -> None:
+    assert dates(leave(text)) == ("2027-01-21", None)
+
+
 @pytest.mark.parametrize(("text", "today", "start"), [
     ("I was sick on Monday", TUESDAY, "2026-02-09"),  # past tense: the last Monday
     ("I was off sick last Wednesday", FRIDAY, "2026-11-25"),
