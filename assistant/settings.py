@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     engine: str = Field("auto", alias="BACKOFFICE_ENGINE")
     llm_timeout_seconds: float = Field(30.0, alias="BACKOFFICE_LLM_TIMEOUT")
     llm_max_retries: int = Field(2, alias="BACKOFFICE_LLM_MAX_RETRIES")
+    llm_turn_timeout_seconds: float = Field(45.0, alias="BACKOFFICE_LLM_TURN_TIMEOUT")
     llm_max_model_calls: int = Field(6, alias="BACKOFFICE_LLM_MAX_CALLS")
     llm_history_messages: int = Field(40, alias="BACKOFFICE_LLM_HISTORY")
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")

@@ -29,6 +29,8 @@ def build_registry() -> dict[str, ToolSpec]:
         ToolSpec("get_expense", expenses.get_expense, expenses.ClaimIdArgs, writes=False),
         ToolSpec("mark_expense_reimbursed", expenses.mark_expense_reimbursed, expenses.ClaimIdArgs, writes=True,
                  roles=frozenset({Role.FINANCE})),
+        ToolSpec("preview_reimbursement", expenses.preview_reimbursement, expenses.ClaimIdArgs, writes=False,
+                 roles=frozenset({Role.FINANCE})),
         ToolSpec("create_ticket", helpdesk.create_ticket, helpdesk.CreateTicketArgs, writes=True),
         ToolSpec("request_human_handoff", helpdesk.request_human_handoff, helpdesk.HumanHandoffArgs, writes=True),
         ToolSpec("list_my_tickets", helpdesk.list_my_tickets, helpdesk.ListTicketsArgs, writes=False),

@@ -9,7 +9,9 @@ fails (timeouts, 429 or 5xx after retries, connection errors), the offline engin
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ from langchain_openai import ChatOpenAI
 from langgraph.errors import GraphRecursionError
 
 from assistant.agent.memory import bounded, dump_messages, load_messages
-from assistant.agent.readback import PendingWrite
+from assistant.agent.readback import WRITE_NAMES, PendingWrite
 from assistant.agent.tools import StopAtPendingWrite, TurnTools
 from assistant.dialogue import words
 from assistant.dialogue.engine import OfflineEngine, run_confirmed
@@ -54,6 +56,13 @@ STEPS_PER_MODEL_CALL = 8
 # Why the offline engine answered, in the degraded note: "(The AI assistant {reason}, so ...)".
 UNAVAILABLE = "is unavailable right now"
 UNUSABLE = "sent a reply that could not be used"
+TOO_SLOW = "took too long to answer"
+CUT_OFF = "(My answer was cut short; ask again if you need the rest.)"
+DEFERRED = "(One change at a time: after this, ask me again for {what}.)"
+
+
+class TurnTooSlow(Exception):
+    """The turn's model calls, with their retries, ran past the turn's time budget."""
 
 
 class UnusableReply(Exception):
@@ -75,6 +84,9 @@ class RejectUnusableReplies(AgentMiddleware):  # type: ignore[type-arg]
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:  # JSONDecodeError is a ValueError
             raise UnusableReply(f"{type(error).__name__}: {error}") from error
         for message in getattr(response, "result", None) or []:
+            for call in getattr(message, "tool_calls", None) or []:
+                if not call.get("id"):  # some servers send tool calls without ids; the tool results must name them
+                    call["id"] = f"call_{uuid.uuid4().hex[:24]}"
             if isinstance(message, AIMessage) and not message.tool_calls and (
                     message.invalid_tool_calls or not (isinstance(message.content, str) and message.content.strip())):
                 raise UnusableReply("broken tool calls" if message.invalid_tool_calls else "an empty reply")
@@ -89,6 +101,7 @@ class AgentLimits:
     history_messages: int = 40
     timeout_seconds: float = 30.0
     max_retries: int = 2
+    turn_seconds: float = 45.0  # the whole turn: past it, the offline engine answers
 
 
 @dataclass
@@ -189,6 +202,9 @@ class LlmEngine:
         except UnusableReply as error:
             log.warning("LLM reply unusable (%s); answering with the offline engine", error)
             return self._degraded(key, actor_id, text, now, said, note=UNUSABLE)
+        except TurnTooSlow:
+            log.warning("LLM turn took over %.0f s; answering with the offline engine", self.limits.turn_seconds)
+            return self._degraded(key, actor_id, text, now, said, note=TOO_SLOW)
         except Exception as error:  # noqa: BLE001 - a fault of ours: logged with an id the person sees
             return Reply(error_text(error)), None, [said]
         return reply, pending, [said, *new]
@@ -203,13 +219,16 @@ class LlmEngine:
         messages = [*history, HumanMessage(text)]
         config = {"callbacks": [meter], "recursion_limit": STEPS_PER_MODEL_CALL * (self.limits.model_calls + 1)}
         try:
-            new = list(agent.invoke({"messages": messages}, config=config)["messages"][len(messages):])
+            new = self._invoke(agent, messages, config)[len(messages):]
             capped = False
         except (ModelCallLimitExceededError, GraphRecursionError):  # the model kept calling tools: stop with a reason
             new, capped = [], True
         meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls), "capped": capped}
         if turn_tools.pending is not None:
             answer = turn_tools.pending.readback
+            deferred = [WRITE_NAMES.get(tool, tool.replace("_", " ")) for tool in dict.fromkeys(turn_tools.deferred)]
+            if deferred:  # a second change in the same reply is not dropped in silence
+                answer = f"{answer}\n{DEFERRED.format(what=' and '.join(deferred))}"
             return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
         if capped:  # writes only ever wait for a yes, so nothing was written
             answer = CAPPED.format(calls=meter.calls)
@@ -218,7 +237,29 @@ class LlmEngine:
         if answer is None:
             answer = NO_ANSWER
             new.append(AIMessage(answer))
+        elif new and new[-1].response_metadata.get("finish_reason") == "length":
+            answer = f"{answer}…\n{CUT_OFF}"
         return Reply(answer, meta=meta), None, new
+
+    def _invoke(self, agent: Any, messages: list[BaseMessage], config: dict[str, Any]) -> list[BaseMessage]:
+        """Run the agent within the turn's time budget; a turn past it raises TurnTooSlow (the worker is left to
+        finish on its own: writes only ever wait for a yes, so what it still does changes nothing)."""
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["messages"] = list(agent.invoke({"messages": messages}, config=config)["messages"])
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=work, name="llm-turn", daemon=True)
+        worker.start()
+        worker.join(self.limits.turn_seconds)
+        if worker.is_alive():
+            raise TurnTooSlow(f"over {self.limits.turn_seconds:.0f} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["messages"]
 
     def _degraded(self, key: str, actor_id: int, text: str, now: datetime, said: HumanMessage,
                   *, note: str | None) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
@@ -255,7 +296,8 @@ def build_llm_engine(container: Container) -> LlmEngine:
     """Build the LLM engine from the container's settings, with its offline engine as the fallback."""
     settings = container.settings
     limits = AgentLimits(model_calls=settings.llm_max_model_calls, history_messages=settings.llm_history_messages,
-                         timeout_seconds=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries)
+                         timeout_seconds=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries,
+                         turn_seconds=settings.llm_turn_timeout_seconds)
     return LlmEngine(pipeline=container.pipeline, session_factory=container.session_factory,
                      model=build_chat_model(settings, limits), offline=container.offline_engine, limits=limits,
                      ttl=timedelta(minutes=settings.conversation_ttl_minutes))

@@ -9,6 +9,19 @@ from assistant.dialogue.flows import FLOWS, Flow
 
 # Tools that change something: the agent never runs them itself, it reads them back and waits for a yes.
 PREVIEWS: dict[str, Flow] = {flow.tool: flow for flow in FLOWS.values()}
+# Writes the offline engine has no flow for, with the read tool that checks them before the read-back.
+OTHER_PREVIEWS = {"mark_expense_reimbursed": "preview_reimbursement"}
+# What a write is called when the person is told it has to wait for the one being confirmed.
+WRITE_NAMES = {"request_leave": "the leave request", "cancel_leave": "the cancellation", "submit_expense": "the expense claim",
+               "create_ticket": "the ticket", "request_system_access": "the access request", "comment_on_ticket": "the comment",
+               "decide_approval": "the other decision", "request_human_handoff": "the hand-over to a person",
+               "mark_expense_reimbursed": "the other payout"}
+
+
+def preview_tool(tool: str) -> str | None:
+    """Return the read tool that checks a write and computes its read-back facts, if it has one."""
+    flow = PREVIEWS.get(tool)
+    return flow.preview_tool if flow is not None else OTHER_PREVIEWS.get(tool)
 
 
 @dataclass(frozen=True)
@@ -37,5 +50,7 @@ def readback_text(tool: str, args: dict[str, Any], preview: dict[str, Any]) -> s
     if flow is not None:
         return flow.confirm_text({key: str(value) for key, value in args.items()}, preview)
     if tool == "mark_expense_reimbursed":
-        return f"Mark expense claim #{args['claim_id']} as reimbursed? Shall I record it?"
+        whose = (f" ({preview['employee']}: {preview['amount']} {preview['currency']} at {preview['merchant']})"
+                 if preview.get("employee") else "")
+        return f"Mark expense claim #{args['claim_id']}{whose} as reimbursed? Shall I record it?"
     return f"Run {tool} with {args}? Shall I go ahead?"

@@ -6,6 +6,7 @@ are validated, authorized and previewed, then parked as the turn's pending write
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 from dataclasses import dataclass, field
@@ -15,16 +16,17 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, hook_config
 from langchain_core.tools import BaseTool, StructuredTool
 
-from assistant.agent.readback import PREVIEWS, PendingWrite, readback_text
+from assistant.agent.readback import PendingWrite, preview_tool, readback_text
 from assistant.errors import error_text
 from prompts import render
 from tools.people.models import Role
-from tools.pipeline import Pipeline, ToolSpec
+from tools.pipeline import Pipeline, ToolSpec, validate_args, validation_message
 
 # Internal helpers of the engines (previews for the read-backs), not actions a person asks for.
 HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense", "preview_system_access", "preview_decision",
-                          "preview_comment"})
+                          "preview_comment", "preview_reimbursement"})
 MAX_RESULT_CHARS = 6000
+MAX_TOOL_CALLS = 12  # per turn: a model that asks for forty lookups at once gets the first twelve
 
 
 @dataclass
@@ -37,6 +39,7 @@ class TurnTools:
     now: datetime
     pending: PendingWrite | None = None
     calls: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # writes asked for while another one waits for its yes
     _parking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def build(self) -> list[BaseTool]:
@@ -48,13 +51,18 @@ class TurnTools:
         def call(**kwargs: Any) -> str:
             return self.call(spec, kwargs)
 
-        return StructuredTool.from_function(func=call, name=spec.name, description=spec.description, args_schema=spec.args_model)
+        # Arguments the schema refuses ("deny" without a reason) go back to the model as a refusal it can act on.
+        return StructuredTool.from_function(func=call, name=spec.name, description=inspect.cleandoc(spec.description),
+                                            args_schema=spec.args_model,
+                                            handle_validation_error=lambda error: f"REFUSED: {validation_message(error)}")
 
     def call(self, spec: ToolSpec, raw: dict[str, Any]) -> str:
         """Run a read, or park a write for confirmation; return what the model reads."""
         self.calls.append(spec.name)
+        if len(self.calls) > MAX_TOOL_CALLS:
+            return f"REFUSED: more than {MAX_TOOL_CALLS} tool calls in one turn; answer with what you have."
         try:
-            args = spec.args_model.model_validate(raw).model_dump(mode="json")
+            args = validate_args(spec, raw).model_dump(mode="json")
             if spec.writes:
                 return self._park(spec, args)
             result = self.pipeline.run(spec.name, args, actor_id=self.actor_id, now=self.now)
@@ -67,12 +75,13 @@ class TurnTools:
     def _park(self, spec: ToolSpec, args: dict[str, Any]) -> str:
         with self._parking:  # the model may call several tools at once; they run in parallel threads
             if self.pending is not None:
+                self.deferred.append(spec.name)  # the person is told it waits, see LlmEngine
                 return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
             self.pipeline.check(spec.name, args, actor_id=self.actor_id)
-            flow = PREVIEWS.get(spec.name)
+            checker = preview_tool(spec.name)
             preview: dict[str, Any] = {}
-            if flow is not None and flow.preview_tool is not None:
-                preview = self.pipeline.run(flow.preview_tool, args, actor_id=self.actor_id, now=self.now).data
+            if checker is not None:  # refusals come now, before the read-back, not after the yes
+                preview = self.pipeline.run(checker, args, actor_id=self.actor_id, now=self.now).data
             self.pending = PendingWrite(spec.name, args, readback_text(spec.name, args, preview))
             return f"NOT DONE YET. The person was shown this and must answer yes first: {self.pending.readback}"
 

@@ -184,7 +184,12 @@ def test_finance_cannot_record_the_payout_of_their_own_claim(container: Containe
     claim = run(container, "submit_expense", {"amount": "20.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-20",
                                                "merchant": "Deli"}, company.finance)
     run(container, "decide_approval", {"approval_id": claim["approval_id"], "decision": "approve"}, company.ceo)
-    with pytest.raises(ToolError) as refused:
-        run(container, "mark_expense_reimbursed", {"claim_id": claim["claim_id"]}, company.finance)
-    assert refused.value.code == ErrorCode.FORBIDDEN
+    for tool in ("preview_reimbursement", "mark_expense_reimbursed"):  # the check refuses before any read-back, too
+        with pytest.raises(ToolError) as refused:
+            run(container, tool, {"claim_id": claim["claim_id"]}, company.finance)
+        assert refused.value.code == ErrorCode.FORBIDDEN
+    preview = run(container, "preview_reimbursement", {"claim_id": claim["claim_id"]}, second_finance)
+    assert preview["employee"] and preview["amount"] == "20.00" and preview["status"] == "approved"  # nothing changed yet
     assert run(container, "mark_expense_reimbursed", {"claim_id": claim["claim_id"]}, second_finance)["status"] == "reimbursed"
+    with pytest.raises(ToolError):  # once paid out, it cannot be paid out again
+        run(container, "preview_reimbursement", {"claim_id": claim["claim_id"]}, second_finance)

@@ -220,6 +220,8 @@ MATRIX = (
     Row("list own expenses", "list_my_expenses", no_args,                                    (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("read requester's claim", "get_expense", requesters_claim,                           (OK, OK, NO, NO, OK, NO, OK, NO, NO, OK)),
     Row("reimburse requester's claim", "mark_expense_reimbursed", requesters_approved_claim, (NO, NO, NO, NO, OK, NO, NO, NO, NO, NO)),
+    Row("check reimbursing requester's claim", "preview_reimbursement", requesters_approved_claim,
+        (NO, NO, NO, NO, OK, NO, NO, NO, NO, NO)),
     Row("open ticket", "create_ticket", new_ticket,                                          (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("list own tickets", "list_my_tickets", no_args,                                      (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("read requester's ticket", "get_ticket", requesters_ticket,                          (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),

@@ -65,13 +65,17 @@ def describe_claim(ctx: ToolContext, claim: ExpenseClaim) -> dict[str, object]:
     }
 
 
-def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
-    """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
+def _check_receipt(ctx: ToolContext, args: SubmitExpenseArgs) -> None:
+    """A reference is only a claim that a receipt exists: whoever filled it in (a model, a payload), check it."""
     if ".." in (args.receipt_path or ""):
         raise ToolError(ErrorCode.INVALID_INPUT, "The receipt reference is not valid.")
     if args.receipt_path and ctx.receipt_exists is not None and not ctx.receipt_exists(args.receipt_path):
-        # a reference is only a claim that a receipt exists: whoever filled it in (a model, a payload), check it
         raise ToolError(ErrorCode.INVALID_INPUT, "There is no uploaded receipt with that reference; attach the receipt file itself.")
+
+
+def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
+    """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
+    _check_receipt(ctx, args)
     claim = service.create_expense_claim(
         ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
         category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
@@ -88,6 +92,7 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
 
 def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """Check an expense claim without filing it: the rules it meets, the converted amount and who would approve it."""
+    _check_receipt(ctx, args)  # before the read-back says "with the receipt you sent"
     savepoint = ctx.session.begin_nested()
     try:
         claim = service.create_expense_claim(
@@ -120,12 +125,28 @@ def get_expense(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
 
 def mark_expense_reimbursed(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
     """Record that an approved claim has been paid out (finance only)."""
+    claim = _reimbursed(ctx, args)
+    return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} is reimbursed.",
+                      subject=claim_subject(claim.id))
+
+
+def preview_reimbursement(ctx: ToolContext, args: ClaimIdArgs) -> ToolResult:
+    """Check that a claim can be marked reimbursed by this person, without marking it; name whose claim it is."""
+    savepoint = ctx.session.begin_nested()
+    try:
+        claim = _reimbursed(ctx, args)
+        owner = get_employee(ctx.session, employee_id=claim.employee_id)
+        data = {**describe_claim(ctx, claim), "employee": owner.name, "status": ClaimStatus.APPROVED.value}
+    finally:
+        savepoint.rollback()  # a preview never writes
+    return ToolResult(data=data, message=f"Expense claim #{args.claim_id} can be marked reimbursed.")
+
+
+def _reimbursed(ctx: ToolContext, args: ClaimIdArgs) -> ExpenseClaim:
     claim = service.get_expense_claim(ctx.session, claim_id=args.claim_id)
     if claim.employee_id == ctx.actor.id:
         raise ToolError(ErrorCode.FORBIDDEN, "Another finance person must record the payout of your own claim.")
-    service.record_claim_status(ctx.session, claim=claim, status=ClaimStatus.REIMBURSED)
-    return ToolResult(data=describe_claim(ctx, claim), message=f"Expense claim #{claim.id} is reimbursed.",
-                      subject=claim_subject(claim.id))
+    return service.record_claim_status(ctx.session, claim=claim, status=ClaimStatus.REIMBURSED)
 
 
 def _claim_from(ctx: ToolContext, subject: str) -> ExpenseClaim:

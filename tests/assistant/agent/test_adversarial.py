@@ -130,10 +130,12 @@ def test_a_made_up_receipt_reference_does_not_meet_the_receipt_rule(container: C
                                                                     server: ScriptedOpenAI, engine: LlmEngine) -> None:
     claim = {"amount": "80.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-26", "merchant": "Cafe",
              "receipt_path": "uploads/receipt.pdf"}  # over the 25 USD receipt threshold; no such upload exists
-    server.queue(ToolCalls((("submit_expense", claim),)))
-    say(engine, company.requester, "claim 80 dollars for lunch at Cafe yesterday, the receipt is uploaded")
-    refusal = say(engine, company.requester, "yes")
-    assert not refusal.wrote and "no uploaded receipt with that reference" in refusal.text
+    server.queue(ToolCalls((("submit_expense", claim),)), Text("I can't find that receipt; please attach the file."))
+    reply = say(engine, company.requester, "claim 80 dollars for lunch at Cafe yesterday, the receipt is uploaded")
+    # refused before any read-back claims "with the receipt you sent", not after the person's yes
+    assert "no uploaded receipt with that reference" in tool_messages(server.requests[1])[0]
+    assert reply.text == "I can't find that receipt; please attach the file." and "Shall I" not in reply.text
+    assert not say(engine, company.requester, "yes").wrote
     with transaction(container.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(ExpenseClaim)) == 0
 

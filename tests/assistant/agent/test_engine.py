@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -225,3 +226,50 @@ def test_chat_uses_the_llm_engine_when_an_endpoint_is_configured(container: Cont
     result = CliRunner().invoke(app, ["chat", "--as", "requester@example.com", "--json"], env=env, input="how many days off?\n")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[0])["reply"] == "You have 25 days left, says the model."
+    server.queue(Text("\x1b[2J\x1b[31mYou have 25 days left.\x1b[0m"))  # the terminal is not the model's to clear or paint
+    result = CliRunner().invoke(app, ["chat", "--as", "requester@example.com"], env=env, input="and now?\n")
+    assert "You have 25 days left." in result.stdout and "\x1b" not in result.stdout
+
+
+def test_tool_calls_without_ids_are_still_answered(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(completion({"content": None, "tool_calls": [
+        {"type": "function", "function": {"name": "get_leave_balance", "arguments": "{}"}}]}),  # no "id", as some servers send
+        Text("You have 25 days left."))
+    reply = say(engine_for(container, server.base_url), company.requester, "how many vacation days do I have left?")
+    assert reply.text == "You have 25 days left." and not reply.meta.get("degraded")
+    call = server.requests[1]["messages"][-2]["tool_calls"][0]
+    assert call["id"] and server.requests[1]["messages"][-1]["tool_call_id"] == call["id"]  # the result names its call
+
+
+def test_a_turn_past_its_time_budget_is_answered_by_the_offline_engine(container: Container, company: Company,
+                                                                       server: ScriptedOpenAI) -> None:
+    server.queue(Hang(3.0))  # within the call's timeout (and its retries would go on), past the turn's budget
+    engine = engine_for(container, server.base_url, timeout_seconds=5.0, max_retries=2, turn_seconds=1.0)
+    started = time.perf_counter()
+    reply = say(engine, company.requester, "how many vacation days do I have left?")
+    assert time.perf_counter() - started < 2.5
+    assert reply.meta["degraded"] and "25 days available" in reply.text and "took too long" in reply.text
+
+
+def test_a_second_write_in_the_same_reply_is_named_not_dropped(container: Container, company: Company,
+                                                               server: ScriptedOpenAI) -> None:
+    server.queue(ToolCalls((("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18", "leave_type": "annual"}),
+                            ("create_ticket", {"summary": "Laptop fan is loud"}))))
+    reply = say(engine_for(container, server.base_url), company.requester, "book dec 14-18 off and open a ticket for my fan")
+    assert "5 working days" in reply.text and "after this, ask me again for the ticket" in reply.text
+    assert say(engine_for(container, server.base_url), company.requester, "yes").wrote  # the leave waited for its yes
+    assert len(leave_rows(container)) == 1
+
+
+def test_an_answer_cut_at_the_length_limit_says_so(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    cut = {"index": 0, "message": {"role": "assistant", "content": "You can carry over up to"}, "finish_reason": "length"}
+    server.queue(Raw(json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [cut]})))
+    reply = say(engine_for(container, server.base_url), company.requester, "how much leave can I carry over?")
+    assert reply.text.startswith("You can carry over up to…") and "cut short" in reply.text
+
+
+def test_a_denial_without_a_reason_is_refused_to_the_model_with_the_reason_why(container: Container, company: Company,
+                                                                               server: ScriptedOpenAI) -> None:
+    server.queue(ToolCalls((("decide_approval", {"approval_id": 1, "decision": "deny"}),)), Text("Why do you deny it?"))
+    say(engine_for(container, server.base_url), company.manager, "deny approval 1")
+    assert "a reason is required when denying" in tool_messages(server.requests[1])[0]
