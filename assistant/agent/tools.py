@@ -19,6 +19,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from assistant.agent.readback import PendingWrite, preview_tool, readback_text
 from assistant.errors import error_text
 from prompts import render
+from tools.expenses.tools import check_receipt_reference
 from tools.people.models import Role
 from tools.pipeline import Pipeline, ToolSpec, validate_args, validation_message
 
@@ -78,6 +79,8 @@ class TurnTools:
                 self.deferred.append(spec.name)  # the person is told it waits, see LlmEngine
                 return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
             self.pipeline.check(spec.name, args, actor_id=self.actor_id)
+            if "receipt_path" in args:  # before the read-back says "with the receipt you sent"
+                check_receipt_reference(args["receipt_path"], self.pipeline.receipt_exists)
             checker = preview_tool(spec.name)
             preview: dict[str, Any] = {}
             if checker is not None:  # refusals come now, before the read-back, not after the yes

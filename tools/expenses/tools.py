@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from pydantic import Field, field_validator
@@ -65,17 +66,17 @@ def describe_claim(ctx: ToolContext, claim: ExpenseClaim) -> dict[str, object]:
     }
 
 
-def _check_receipt(ctx: ToolContext, args: SubmitExpenseArgs) -> None:
+def check_receipt_reference(reference: str | None, exists: Callable[[str], bool] | None) -> None:
     """A reference is only a claim that a receipt exists: whoever filled it in (a model, a payload), check it."""
-    if ".." in (args.receipt_path or ""):
+    if ".." in (reference or ""):
         raise ToolError(ErrorCode.INVALID_INPUT, "The receipt reference is not valid.")
-    if args.receipt_path and ctx.receipt_exists is not None and not ctx.receipt_exists(args.receipt_path):
+    if reference and exists is not None and not exists(reference):
         raise ToolError(ErrorCode.INVALID_INPUT, "There is no uploaded receipt with that reference; attach the receipt file itself.")
 
 
 def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
-    _check_receipt(ctx, args)
+    check_receipt_reference(args.receipt_path, ctx.receipt_exists)
     claim = service.create_expense_claim(
         ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
         category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
@@ -92,7 +93,6 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
 
 def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """Check an expense claim without filing it: the rules it meets, the converted amount and who would approve it."""
-    _check_receipt(ctx, args)  # before the read-back says "with the receipt you sent"
     savepoint = ctx.session.begin_nested()
     try:
         claim = service.create_expense_claim(
