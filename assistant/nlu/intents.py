@@ -67,6 +67,8 @@ class OutOfScopeThresholds:
     sure_evidenced_similarity: float = 0.3
     near_example: float = 0.85  # a question this close to one of our examples is answered even if out_of_scope leads
     near_example_probability: float = 0.2  # ... when the regression gives it at least this much
+    close_ticket_similarity: float = 0.7  # an IT problem this close to a ticket example is one, even if out_of_scope leads
+    close_ticket_probability: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,11 @@ class IntentClassifier:
             # regression leans out of scope: "what's the hotel budget per night?" against the travel-booking lines.
             if (runner_up not in ACTION_INTENTS and similarities[runner_index] >= self.thresholds.near_example
                     and probabilities[runner_index] >= self.thresholds.near_example_probability):
+                return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
+            # "can't get to slack": a close match to our IT examples, with an IT word in it, is a ticket to open
+            if (runner_up is Intent.CREATE_TICKET and similarities[runner_index] >= self.thresholds.close_ticket_similarity
+                    and probabilities[runner_index] >= self.thresholds.close_ticket_probability
+                    and action_is_evidenced(runner_up, text)):
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)

@@ -411,3 +411,19 @@ def test_every_example_the_help_gives_is_understood(classifier: IntentClassifier
     assert len(examples) >= 12
     routed = {text: classifier.classify(text).intent for text in examples}
     assert not [text for text, intent in routed.items() if intent in (Intent.OUT_OF_SCOPE, Intent.HELP)], routed
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("can't open slack on my laptop", Intent.CREATE_TICKET),  # an IT word, and close to the ticket examples
+    ("can't open the garage door", Intent.OUT_OF_SCOPE),  # as close, but nothing of IT in it
+])
+def test_out_of_scope_in_the_lead_gives_way_to_a_close_evidenced_ticket(classifier: IntentClassifier, text: str,
+                                                                        intent: Intent) -> None:
+    import numpy as np
+
+    from assistant.nlu.intents import INTENT_ORDER
+
+    probabilities, similarities = np.full(len(INTENT_ORDER), 0.01), np.full(len(INTENT_ORDER), 0.2)
+    probabilities[INTENT_ORDER.index(Intent.OUT_OF_SCOPE)], probabilities[INTENT_ORDER.index(Intent.CREATE_TICKET)] = 0.5, 0.28
+    similarities[INTENT_ORDER.index(Intent.CREATE_TICKET)] = 0.73
+    assert classifier._decide(text, probabilities, similarities).intent == intent
