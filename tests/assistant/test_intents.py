@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.nlu.intent_examples import (
@@ -22,7 +23,7 @@ from assistant.nlu.intent_examples import (
     load_intent_examples,
     parse_intent_examples,
 )
-from assistant.nlu.intents import MAX_TEXT_CHARS, IntentClassifier, IntentPrediction, clean_text
+from assistant.nlu.intents import INTENT_ORDER, MAX_TEXT_CHARS, IntentClassifier, IntentPrediction, clean_text
 from knowledge.embeddings import LocalMiniLM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -419,10 +420,6 @@ def test_every_example_the_help_gives_is_understood(classifier: IntentClassifier
 ])
 def test_out_of_scope_in_the_lead_gives_way_to_a_close_evidenced_ticket(classifier: IntentClassifier, text: str,
                                                                         intent: Intent) -> None:
-    import numpy as np
-
-    from assistant.nlu.intents import INTENT_ORDER
-
     probabilities, similarities = np.full(len(INTENT_ORDER), 0.01), np.full(len(INTENT_ORDER), 0.2)
     probabilities[INTENT_ORDER.index(Intent.OUT_OF_SCOPE)], probabilities[INTENT_ORDER.index(Intent.CREATE_TICKET)] = 0.5, 0.28
     similarities[INTENT_ORDER.index(Intent.CREATE_TICKET)] = 0.73
