@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -9,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -16,24 +18,70 @@ HEALTH_PATH = "/healthz"
 
 
 def wsgi_application(app: App, health: Callable[[], bool]) -> Callable[..., Iterable[bytes]]:
-    """Return the WSGI application: Slack's requests to bolt, a health check for load balancers."""
+    """Return the WSGI application: Slack's requests to bolt, a health check for load balancers.
+
+    The signature is checked here, before bolt reads the body: a request that is not Slack's gets 401 whatever
+    its body or headers hold (bolt would parse a broken body first and answer 500).
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(app._signing_secret)  # noqa: SLF001 - the secret the App was built with
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
-            return slack(environ, start_response)
+            return _slack_request(environ, start_response)
         if path == HEALTH_PATH:
             healthy = _safe(health)
-            body = json.dumps({"ok": healthy}).encode()
-            start_response("200 OK" if healthy else "503 Service Unavailable",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
-        body = b'{"error": "not found"}'
-        start_response("404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
+            return _respond(start_response, "200 OK" if healthy else "503 Service Unavailable", {"ok": healthy})
+        return _respond(start_response, "404 Not Found", {"error": "not found"})
+
+    def _slack_request(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        body = _read_body(environ)
+        if environ.get("REQUEST_METHOD") == "POST" and not _signed(verifier, body, environ):
+            return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
+        if _is_rate_limit_notice(body):  # Slack says it held back events; it only wants a 200
+            log.warning("Slack reports app_rate_limited: some events were not delivered")
+            return _respond(start_response, "200 OK", {})
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        try:
+            return slack(environ, start_response)
+        except Exception:  # noqa: BLE001 - a signed body bolt cannot read: refused, the reason in the log
+            log.exception("could not read a signed Slack request")
+            return _respond(start_response, "400 Bad Request", {"error": "unreadable request"})
 
     return application
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -> bool:
+    """Whether the request carries Slack's valid, recent signature; odd headers are simply not valid."""
+    try:
+        return verifier.is_valid(body=body.decode("utf-8"), timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+                                 signature=environ.get("HTTP_X_SLACK_SIGNATURE", ""))
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        return False
+
+
+def _is_rate_limit_notice(body: bytes) -> bool:
+    if not body.startswith(b"{") or b"app_rate_limited" not in body:
+        return False
+    try:
+        return json.loads(body).get("type") == "app_rate_limited"
+    except ValueError:
+        return False
+
+
+def _respond(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _safe(check: Callable[[], bool]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,31 @@ def test_unsigned_or_stale_requests_get_401_and_change_nothing(slack_app: Runnin
     assert status == 401
     settle()
     assert slack_app.slack.calls == [] and handled(slack_app) == 0 and audit_count(slack_app) == before
+
+
+@pytest.mark.parametrize(("body", "headers"), [
+    (b"{not json", {}), (b"[1]", {}), (b"payload=%7Bbroken", {}), (b"\xff\xfe", {}),  # bodies bolt cannot even read
+    (b'{"type": "event_callback"}', {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}),  # odd headers
+    (b'{"type": "event_callback"}', {"X-Slack-Request-Timestamp": "9" * 400, "X-Slack-Signature": "v0=00"}),
+    (b'{"type": "event_callback"}', {"X-Slack-Request-Timestamp": "", "X-Slack-Signature": ""}),
+], ids=["broken-json", "json-list", "broken-form", "not-utf8", "word-timestamp", "huge-timestamp", "empty-headers"])
+def test_requests_not_from_slack_get_401_whatever_they_hold(slack_app: RunningApp, body: bytes, headers: dict[str, str]) -> None:
+    request = urllib.request.Request(f"{slack_app.url}/slack/events", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+    assert slack_app.slack.calls == [] and handled(slack_app) == 0
+
+
+def test_a_signed_body_that_cannot_be_read_gets_400_not_500(slack_app: RunningApp) -> None:
+    assert slack_app.post(b"{not json", "application/json")[0] == 400
+    assert slack_app.post(b"payload=%7Bbroken", "application/x-www-form-urlencoded")[0] == 400
+
+
+def test_slacks_rate_limit_notice_gets_200(slack_app: RunningApp) -> None:
+    notice = {"token": "t", "type": "app_rate_limited", "team_id": "T1", "minute_rate_limited": 1518467820, "api_app_id": "A1"}
+    assert slack_app.event(notice)[0] == 200
 
 
 def test_a_retried_event_has_exactly_one_effect(slack_app: RunningApp) -> None:
