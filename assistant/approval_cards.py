@@ -25,6 +25,7 @@ from tools.messaging.service import (
     list_cards_to_close,
     list_untold_decisions,
     record_card_message,
+    release_approval_card,
 )
 from tools.people.service import get_employee, get_employee_by_slack_id, record_slack_link
 from tools.policies.tools import cite
@@ -127,6 +128,12 @@ def _with_citation(container: Container, card: Card) -> Card:
         return card
     quote = found.quotes[0]
     return Card(**{**card.__dict__, "citation": Citation(quote.text, cite(quote))})
+
+
+def release_card(container: Container, *, card_id: int) -> None:
+    """A card Slack did not take for now (rate limit, outage) is claimed again by the next delivery round."""
+    with transaction(container.session_factory) as session:
+        release_approval_card(session, card_id=card_id)
 
 
 def record_card_posted(container: Container, *, card_id: int, channel: str, message_ts: str) -> None:

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
 
 from assistant.container import Container
 from assistant.engines import ConversationEngine, select_engine
@@ -28,7 +29,7 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
     if not settings.slack_bot_token or not (settings.slack_signing_secret or settings.slack_app_token):
         raise AssistantError(AssistantErrorCode.NOT_CONFIGURED,
                              "Slack needs SLACK_BOT_TOKEN plus SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode).")
-    web = client or WebClient(token=settings.slack_bot_token, base_url=_api_url(settings.slack_api_url))
+    web = client or web_client(settings.slack_bot_token, settings.slack_api_url)
     app = App(signing_secret=settings.slack_signing_secret or "socket-mode", client=web,
               authorize=_authorizer(settings.slack_bot_token, web))
     deps = deps or SlackDeps(container=container, engine=engine or select_engine(container))
@@ -72,6 +73,12 @@ def _authorizer(token: str, web: WebClient) -> Callable[..., AuthorizeResult]:
                                bot_user_id=identity.get("user_id"), bot_id=identity.get("bot_id"))
 
     return authorize
+
+
+def web_client(token: str, api_url: str | None) -> WebClient:
+    """The Web API client: connection errors and rate limits (429, honouring Retry-After) are retried twice."""
+    handlers = [*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=2)]
+    return WebClient(token=token, base_url=_api_url(api_url), retry_handlers=handlers)
 
 
 def _api_url(url: str | None) -> str:

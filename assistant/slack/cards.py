@@ -10,7 +10,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from assistant.approval_cards import DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted
+from assistant.approval_cards import (
+    DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted, release_card,
+)
 from assistant.errors import error_text
 from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, deny_reason_modal, escape
 from assistant.slack.deps import SlackDeps
@@ -27,14 +29,32 @@ def deliver_cards(deps: SlackDeps, client: WebClient) -> int:
     for card in claim_new_cards(deps.container, find_chat_id=chat_id_lookup(client), now=deps.clock()):
         try:
             posted = client.chat_postMessage(channel=card.approver_chat_id, text=card_text(card), blocks=card_blocks(card))
-        except SlackApiError as error:
-            log.error("could not send the card of approval #%s: %s", card.approval_id, error.response.get("error"))
+        except Exception as error:  # noqa: BLE001 - one card's failure never stops the others
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            if is_transient(error):  # rate limited, Slack down, network: the next round sends it again
+                release_card(deps.container, card_id=card.card_id)
+                log.warning("could not send the card of approval #%s yet (%s); it goes out with the next round",
+                            card.approval_id, reason)
+            else:
+                log.error("could not send the card of approval #%s: %s", card.approval_id, reason)
             continue
         # Without the message's ts the card cannot be closed in place later; its buttons still decide only once.
         record_card_posted(deps.container, card_id=card.card_id, channel=posted.get("channel") or card.approver_chat_id,
                            message_ts=posted.get("ts") or "")
         sent += 1
     return sent
+
+
+TRANSIENT_ERRORS = frozenset({"ratelimited", "rate_limited", "service_unavailable", "fatal_error", "internal_error",
+                              "request_timeout"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed Web API call may well work a little later (a rate limit, an outage, the network)."""
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", 200)
+        return error.response.get("error") in TRANSIENT_ERRORS or status == 429 or status >= 500
+    return isinstance(error, (OSError, TimeoutError))
 
 
 def register(app: App, deps: SlackDeps) -> None:

@@ -67,7 +67,10 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
         reply_text = reply.text
     except Exception as error:  # noqa: BLE001 - the person who wrote always gets an answer or a reason
         reply, reply_text = None, error_text(error)
-    _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
+    try:
+        _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
+    except Exception:  # noqa: BLE001 - Slack did not take the answer; what the turn did stands, so no "nothing changed"
+        log.exception("could not deliver the answer in %s", channel)
     if reply is not None and reply.wrote:
         sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
 

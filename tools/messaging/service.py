@@ -45,6 +45,14 @@ def create_approval_card(session: Session, *, approval_id: int, step: int, now: 
     return card
 
 
+def release_approval_card(session: Session, *, card_id: int) -> None:
+    """Give up the claim of a card that could not be posted, so the next delivery round sends it again."""
+    card = session.get(ApprovalCard, card_id)
+    if card is not None and not card.message_ts:
+        session.delete(card)
+        session.flush()
+
+
 def record_card_message(session: Session, *, card_id: int, channel: str, message_ts: str) -> None:
     """Remember where a card was posted so a decision can update it in place."""
     card = session.get(ApprovalCard, card_id)

@@ -29,6 +29,8 @@ class FakeSlack:
     failing: set[str] = field(default_factory=set)  # methods that answer ok=false
     bare: set[str] = field(default_factory=set)  # methods that answer only {"ok": true}, as a minimal fake might
     missing: set[str] = field(default_factory=set)  # methods that answer 404 with a page, as a fake without them might
+    # "method" or "method:channel" -> how many more calls get 429 ratelimited (Retry-After: 0) before answering
+    rate_limited: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -52,6 +54,16 @@ class FakeSlack:
                     if isinstance(args.get(name), str):
                         args[name] = json.loads(args[name])
                 method = self.path.rsplit("/", 1)[-1]
+                if fake.take_rate_limit(method, args):
+                    fake.answer(method, args)  # recorded all the same
+                    body = b'{"ok": false, "error": "ratelimited"}'
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if method in fake.missing:
                     fake.answer(method, args)  # recorded all the same
                     body = b"<html><body>404 Not Found</body></html>"
@@ -87,6 +99,15 @@ class FakeSlack:
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def take_rate_limit(self, method: str, args: dict[str, Any]) -> bool:
+        """Whether this call is one of those to answer 429."""
+        with self._lock:
+            for key in (f"{method}:{args.get('channel', '')}", method):
+                if self.rate_limited.get(key, 0) > 0:
+                    self.rate_limited[key] -= 1
+                    return True
+        return False
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """Record the call and return Slack's answer."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from slack_sdk import WebClient
 
 from tests.assistant.slack.conftest import RunningApp, dm_event, leave_card, wait_for
 from tests.assistant.slack.test_approval_flow import approvals, click
@@ -45,3 +48,40 @@ def test_the_requester_is_told_even_when_the_card_cannot_be_closed(slack_app: Ru
     click(slack_app, card.args, "approval_approve", "UMGR")
     told = wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UREQ"])
     assert "was approved" in told[0].args["text"] and [a.status for a in approvals(slack_app)] == ["approved"]
+
+
+def test_a_rate_limited_card_still_reaches_the_approver(slack_app: RunningApp) -> None:
+    slack_app.slack.rate_limited["chat.postMessage:UMGR"] = 1  # Slack says "slow down" once, then takes it
+    leave_card(slack_app, "8")
+    wait_for(lambda: len([c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"]) == 2)
+    time.sleep(0.3)
+    assert not slack_app.slack.rate_limited["chat.postMessage:UMGR"]  # the second try, by the client itself, went out
+    assert len([c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"]) == 2
+
+
+def test_a_card_slack_keeps_refusing_for_now_goes_out_with_the_next_round(slack_app: RunningApp) -> None:
+    from assistant.slack.cards import deliver_cards
+    from assistant.slack.deps import SlackDeps
+
+    slack_app.slack.rate_limited["chat.postMessage:UMGR"] = 3  # more than the client's two retries
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvRl1", ts="8.1"))
+    wait_for(lambda: [c for c in slack_app.slack.of("chat.update") if "working days" in c.args.get("text", "")])
+    slack_app.event(dm_event("UREQ", "yes", "EvRl2", ts="8.2"))
+    wait_for(lambda: approvals(slack_app) and len(slack_app.slack.of("chat.postMessage")) >= 3 and
+             not slack_app.slack.rate_limited["chat.postMessage:UMGR"])
+    time.sleep(0.3)
+    deps = SlackDeps(container=slack_app.container, engine=slack_app.container.offline_engine)
+    client = WebClient(token="xoxb-test", base_url=slack_app.slack.base_url)
+    assert deliver_cards(deps, client) == 1  # released after the failed round, so claimed and sent now
+    assert deliver_cards(deps, client) == 0  # and only once
+
+
+def test_an_answer_slack_will_not_take_never_says_nothing_changed(slack_app: RunningApp) -> None:
+    slack_app.slack.failing.update({"chat.update"})
+    slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvNc1", ts="9.1"))
+    wait_for(lambda: answers_to(slack_app, "DUREQ"))
+    slack_app.slack.failing.add("chat.postMessage")  # neither the placeholder nor the answer gets through
+    slack_app.event(dm_event("UREQ", "yes", "EvNc2", ts="9.2"))
+    wait_for(lambda: approvals(slack_app))
+    time.sleep(0.5)
+    assert not [c for c in slack_app.slack.calls if "Nothing was changed" in str(c.args.get("text", ""))]
