@@ -22,6 +22,10 @@ from assistant.slack.people import employee_of
 
 log = logging.getLogger(__name__)
 PLACEHOLDER = "_Working on it…_"
+# In a channel, only these answers are for everyone's eyes; balances, requests, claims and tickets go to the person
+# alone (an ephemeral message in the thread, so their "yes" there still continues the conversation).
+PUBLIC_INTENTS = frozenset({"policy_question", "help", "out_of_scope"})
+ANSWERED_PRIVATELY = "_Answered privately: only the person who asked can see it._"
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave", "thread_broadcast"}
 
 
@@ -34,28 +38,35 @@ def register(app: App, deps: SlackDeps) -> None:
         channel, thread = event.get("channel", ""), event.get("thread_ts")
         if event.get("channel_type") == "im":
             key = dm_key(channel, thread)
-        elif thread and not _mentions_bot(event, body) and has_conversation(deps.container, f"slack:{channel}:{thread}"):
-            key = f"slack:{channel}:{thread}"  # a follow-up in a thread the assistant was mentioned in
+        elif (thread and event.get("user") and not _mentions_bot(event, body)
+              and has_conversation(deps.container, thread_key(channel, thread, event["user"]))):
+            # a follow-up by someone who spoke to the assistant in this thread; the others' chatter is not for it
+            key = thread_key(channel, thread, event["user"])
         else:
             return
-        converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread, key=key, text=event.get("text", ""))
+        if not event.get("user") or event.get("user") == "USLACKBOT":
+            return  # Slackbot's notices and userless system messages are nobody to answer
+        converse(deps, client, user_id=event["user"], channel=channel, thread_ts=thread, key=key, text=event.get("text", ""),
+                 in_channel=event.get("channel_type") != "im")
 
     def on_mention(event: dict[str, Any], client: WebClient, **_: Any) -> None:
         if event.get("bot_id"):
             return
         thread = event.get("thread_ts") or event.get("ts")
-        converse(deps, client, user_id=event.get("user", ""), channel=event.get("channel", ""), thread_ts=thread,
-                 key=f"slack:{event.get('channel')}:{thread}", text=event.get("text", ""))
+        channel = event.get("channel", "")
+        converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread,
+                 key=thread_key(channel, thread or "", event.get("user", "")), text=event.get("text", ""), in_channel=True)
 
     app.event("message")(once_per_event(deps, on_message))
     app.event("app_mention")(once_per_event(deps, on_mention))
 
 
 def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str,
-             attach: Callable[[], str] | None = None) -> None:
+             attach: Callable[[], str] | None = None, in_channel: bool = False) -> None:
     """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place.
 
     `attach` stores a receipt sent with the message (only once the sender is known) and returns its reference.
+    In a channel (`in_channel`), an answer about the person's own records is shown to them alone.
     """
     placeholder = _post_placeholder(client, channel, thread_ts)
     try:
@@ -68,11 +79,19 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
     except Exception as error:  # noqa: BLE001 - the person who wrote always gets an answer or a reason
         reply, reply_text = None, error_text(error)
     try:
-        _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
+        if in_channel and reply is not None and reply.intent not in PUBLIC_INTENTS:
+            _deliver_privately(client, channel, thread_ts, placeholder, user_id, escape(reply_text))
+        else:
+            _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
     except Exception:  # noqa: BLE001 - Slack did not take the answer; what the turn did stands, so no "nothing changed"
         log.exception("could not deliver the answer in %s", channel)
     if reply is not None and reply.wrote:
         sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
+
+
+def thread_key(channel: str, thread_ts: str, user_id: str) -> str:
+    """Return the conversation key of one person in a channel thread: each person who speaks there has their own."""
+    return f"slack:{channel}:{thread_ts}:{user_id}"
 
 
 def dm_key(channel: str, thread_ts: str | None) -> str:
@@ -99,6 +118,17 @@ def _deliver(client: WebClient, channel: str, thread_ts: str | None, placeholder
         except SlackApiError as error:  # e.g. the placeholder was deleted meanwhile
             log.warning("could not update the placeholder in %s: %s", placeholder[0], error.response.get("error"))
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+
+
+def _deliver_privately(client: WebClient, channel: str, thread_ts: str | None, placeholder: tuple[str, str] | None,
+                       user_id: str, text: str) -> None:
+    """Show the answer to the person alone in the thread (by DM when Slack refuses that), and say so in public."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, text=text)
+    except SlackApiError as error:  # e.g. the bot is not in the channel: a DM still reaches the person
+        log.warning("could not answer %s privately in %s (%s); sending a DM", user_id, channel, error.response.get("error"))
+        client.chat_postMessage(channel=user_id, text=text)
+    _deliver(client, channel, thread_ts, placeholder, ANSWERED_PRIVATELY)
 
 
 def _mentions_bot(event: dict[str, Any], body: dict[str, Any]) -> bool:

@@ -150,7 +150,10 @@ def test_a_mention_is_answered_in_its_thread_and_followed_up(slack_app: RunningA
     slack_app.event(mention)
     update = wait_for(lambda: slack_app.slack.of("chat.update"))
     thread = mention["event"]["ts"]
-    assert "25 days available" in update[0].args["text"]
+    # a balance is the person's own business: shown to them alone in the thread, the public placeholder says so
+    [private] = slack_app.slack.of("chat.postEphemeral")
+    assert "25 days available" in private.args["text"] and private.args["user"] == "UREQ" and private.args["thread_ts"] == thread
+    assert "25 days" not in update[0].args["text"] and "privately" in update[0].args["text"]
     assert slack_app.slack.of("chat.postMessage")[0].args["thread_ts"] == thread
     follow = dm_event("UREQ", "help", "EvFollow", channel="C111", ts="1595926240.000100")
     follow["event"].update(channel_type="channel", thread_ts=thread)
@@ -161,6 +164,31 @@ def test_a_mention_is_answered_in_its_thread_and_followed_up(slack_app: RunningA
     slack_app.event(chatter)
     settle()
     assert len(slack_app.slack.of("chat.update")) == 2  # a channel message outside the thread is not for the bot
+    assert "25 days" not in slack_app.slack.of("chat.update")[1].args["text"]  # help is for everyone: answered in public
+
+
+def test_people_in_one_thread_each_have_their_own_conversation(slack_app: RunningApp) -> None:
+    mention = json.loads((PAYLOADS / "event_callback.app_mention.bolt_python.json").read_text())
+    thread = mention["event"]["ts"]
+    mention["event"].update(user="UREQ", text="<@W111> I need Dec 14 to Dec 18 off", channel="C111")
+    slack_app.event(mention)
+    wait_for(lambda: [c for c in slack_app.slack.of("chat.postEphemeral") if "working days" in c.args.get("text", "")])
+    second = json.loads(json.dumps(mention))
+    second["event_id"], second["event"]["ts"], second["event"]["thread_ts"] = "EvCol", "1595926300.000100", thread
+    second["event"].update(user="UCOL", text="<@W111> what's the hotel budget per night?")
+    slack_app.event(second)  # a colleague asks in the same thread ...
+    wait_for(lambda: len(slack_app.slack.of("chat.update")) == 2)
+    calls = len(slack_app.slack.calls)
+    chatter = dm_event("UHR", "yes", "EvHr", channel="C111", ts="1595926320.000100")
+    chatter["event"].update(channel_type="channel", thread_ts=thread)
+    slack_app.event(chatter)  # ... someone who never spoke to the bot says "yes": not for the bot
+    settle()
+    assert len(slack_app.slack.calls) == calls
+    yes = dm_event("UREQ", "yes", "EvYesReq", channel="C111", ts="1595926340.000100")
+    yes["event"].update(channel_type="channel", thread_ts=thread)
+    slack_app.event(yes)  # ... and the requester's yes still confirms their own request
+    wait_for(lambda: leave_requests(slack_app))
+    assert len(leave_requests(slack_app)) == 1
 
 
 @pytest.mark.parametrize("name", ["event_callback.message_im.bolt_python.json", "event_callback.app_mention.bolt_python.json",
