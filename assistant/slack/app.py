@@ -88,10 +88,20 @@ def _api_url(url: str | None) -> str:
 
 
 
+def _who(body: Any) -> str | None:
+    """The person a request came from, wherever its shape puts them (a malformed body names nobody)."""
+    if not isinstance(body, dict):
+        return None
+    user, event = body.get("user"), body.get("event")
+    found = (user.get("id") if isinstance(user, dict) else None) or (event.get("user") if isinstance(event, dict) else None) \
+        or body.get("user_id")
+    return found if isinstance(found, str) and found else None
+
+
 def _on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
     """The one error handler: log with an id and tell the person, whatever listener failed."""
     text = error_text(error)
-    user = (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user") or body.get("user_id")
+    user = _who(body)
     if user:
         try:
             client.chat_postMessage(channel=user, text=text)

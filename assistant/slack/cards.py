@@ -63,9 +63,12 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(Action.APPROVE.value)
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        value = json.loads(body["actions"][0]["value"])
-        outcome = decide(deps, client, user_id=body["user"]["id"], approval_id=int(value["approval_id"]), decision="approve",
-                         channel=body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id"))
+        approval_id, user_id = _clicked(body)
+        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+        if approval_id is None or user_id is None:
+            _refuse_button(client, channel, user_id)
+            return
+        outcome = decide(deps, client, user_id=user_id, approval_id=approval_id, decision="approve", channel=channel)
         if outcome is not None and outcome.decided and body.get("container", {}).get("is_ephemeral"):
             respond(replace_original=True, text=escape(outcome.text))  # the /backoffice approvals list: no stale buttons
         if body.get("container", {}).get("type") == "view":  # clicked in the App Home: show the queue without it
@@ -74,10 +77,13 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(Action.DENY.value)
     def on_deny(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = json.loads(body["actions"][0]["value"])
-        metadata = json.dumps({"approval_id": value["approval_id"], "channel": body.get("channel", {}).get("id"),
+        approval_id, user_id = _clicked(body)
+        if approval_id is None or user_id is None or not body.get("trigger_id"):
+            _refuse_button(client, body.get("channel", {}).get("id"), user_id)
+            return
+        metadata = json.dumps({"approval_id": approval_id, "channel": body.get("channel", {}).get("id"),
                                "from_home": body.get("container", {}).get("type") == "view"})
-        client.views_open(trigger_id=body["trigger_id"], view=deny_reason_modal(int(value["approval_id"]), metadata))
+        client.views_open(trigger_id=body["trigger_id"], view=deny_reason_modal(approval_id, metadata))
 
     @app.view(Callback.DENY_REASON.value)
     def on_deny_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -87,11 +93,45 @@ def register(app: App, deps: SlackDeps) -> None:
             ack(response_action="errors", errors={Block.REASON.value: "Please say why you deny it; the requester will see it."})
             return
         ack()
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        decide(deps, client, user_id=body["user"]["id"], approval_id=int(metadata["approval_id"]), decision="deny",
-               reason=reason, channel=metadata.get("channel"))
+        metadata = _json_object(view.get("private_metadata"))
+        approval_id, user_id = _positive_int(metadata.get("approval_id")), (body.get("user") or {}).get("id")
+        if approval_id is None or not user_id:
+            _refuse_button(client, metadata.get("channel"), user_id)
+            return
+        decide(deps, client, user_id=user_id, approval_id=approval_id, decision="deny", reason=reason,
+               channel=metadata.get("channel"))
         if metadata.get("from_home"):
             publish_home(deps, client, body["user"]["id"])
+
+
+BROKEN_BUTTON = "That button doesn't work any more. `/backoffice approvals` lists what waits for your decision."
+
+
+def _clicked(body: dict[str, Any]) -> tuple[int | None, str | None]:
+    """Return the approval a card button names and who clicked it; None for what a real card never sends."""
+    actions = body.get("actions") if isinstance(body.get("actions"), list) else []
+    value = _json_object(actions[0].get("value") if actions and isinstance(actions[0], dict) else None)
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    return _positive_int(value.get("approval_id")), user.get("id") or None
+
+
+def _json_object(raw: Any) -> dict[str, Any]:
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _positive_int(raw: Any) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else \
+        int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) > 0 else None
+
+
+def _refuse_button(client: WebClient, channel: str | None, user_id: str | None) -> None:
+    log.warning("a card button or deny form without a readable approval (channel %s, user %s)", channel, user_id)
+    if user_id:
+        _tell(client, channel, user_id, BROKEN_BUTTON)
 
 
 def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int, decision: str, channel: str | None,

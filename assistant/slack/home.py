@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
@@ -13,6 +14,7 @@ from assistant.slack.once import once_per_event
 from assistant.slack.home_blocks import home_view
 from assistant.slack.people import email_lookup
 
+log = logging.getLogger(__name__)
 HOME_TAB = "home"  # Slack's name of the Home tab in app_home_opened (the other tab is "messages")
 
 
@@ -22,7 +24,10 @@ def register(app: App, deps: SlackDeps) -> None:
     def on_home_opened(event: dict[str, Any], client: WebClient, **_: Any) -> None:
         if event.get("tab") != HOME_TAB or not event.get("user"):
             return
-        publish_home(deps, client, event["user"])
+        try:
+            publish_home(deps, client, event["user"])
+        except Exception:  # noqa: BLE001 - opening a tab is no message to answer: a failed Home is logged, not DMed
+            log.exception("could not publish the Home of %s", event["user"])
 
     app.event("app_home_opened")(once_per_event(deps, on_home_opened))
 

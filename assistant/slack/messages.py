@@ -26,7 +26,8 @@ PLACEHOLDER = "_Working on it…_"
 # alone (an ephemeral message in the thread, so their "yes" there still continues the conversation).
 PUBLIC_INTENTS = frozenset({"policy_question", "help", "out_of_scope"})
 ANSWERED_PRIVATELY = "_Answered privately: only the person who asked can see it._"
-IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave", "thread_broadcast"}
+IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "message_replied", "channel_join", "channel_leave",
+                    "thread_broadcast"}
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -46,7 +47,7 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         if not event.get("user") or event.get("user") == "USLACKBOT":
             return  # Slackbot's notices and userless system messages are nobody to answer
-        converse(deps, client, user_id=event["user"], channel=channel, thread_ts=thread, key=key, text=event.get("text", ""),
+        converse(deps, client, user_id=event["user"], channel=channel, thread_ts=thread, key=key, text=str(event.get("text") or ""),
                  in_channel=event.get("channel_type") != "im")
 
     def on_mention(event: dict[str, Any], client: WebClient, **_: Any) -> None:

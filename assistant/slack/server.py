@@ -39,9 +39,13 @@ def wsgi_application(app: App, health: Callable[[], bool]) -> Callable[..., Iter
         body = _read_body(environ)
         if environ.get("REQUEST_METHOD") == "POST" and not _signed(verifier, body, environ):
             return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
-        if _is_rate_limit_notice(body):  # Slack says it held back events; it only wants a 200
+        notice = _event_envelope(body)
+        if notice.get("type") == "app_rate_limited":  # Slack says it held back events; it only wants a 200
             log.warning("Slack reports app_rate_limited: some events were not delivered")
             return _respond(start_response, "200 OK", {})
+        if notice.get("type") == "event_callback" and not isinstance(notice.get("event"), dict):
+            log.warning("an event_callback without an event object; acknowledged and ignored")
+            return _respond(start_response, "200 OK", {})  # a retry would bring the same: nothing to act on
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         try:
             return slack(environ, start_response)
@@ -69,13 +73,15 @@ def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -
         return False
 
 
-def _is_rate_limit_notice(body: bytes) -> bool:
-    if not body.startswith(b"{") or b"app_rate_limited" not in body:
-        return False
+def _event_envelope(body: bytes) -> dict[str, Any]:
+    """The JSON object of an Events API request ({} for forms, slash commands and anything else)."""
+    if not body.lstrip().startswith(b"{"):
+        return {}
     try:
-        return json.loads(body).get("type") == "app_rate_limited"
+        parsed = json.loads(body)
     except ValueError:
-        return False
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _respond(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:

@@ -85,3 +85,61 @@ def test_an_answer_slack_will_not_take_never_says_nothing_changed(slack_app: Run
     wait_for(lambda: approvals(slack_app))
     time.sleep(0.5)
     assert not [c for c in slack_app.slack.calls if "Nothing was changed" in str(c.args.get("text", ""))]
+
+
+def click_payload(value: object, *, actions: bool = True, user: bool = True) -> dict:
+    payload = {"type": "block_actions", "api_app_id": "A111", "token": "verification_token", "team": {"id": "T111"},
+               "trigger_id": "111.222.valid", "channel": {"id": "DUMGR"},
+               "container": {"type": "message", "message_ts": "1", "channel_id": "DUMGR"},
+               "actions": [{"action_id": "approval_approve", "block_id": "b", "value": value, "type": "button"}] if actions else []}
+    if user:
+        payload["user"] = {"id": "UMGR"}
+    return payload
+
+
+@pytest.mark.parametrize("payload", [
+    click_payload("not json"), click_payload('["a list"]'), click_payload('{"approval_id": "2; drop"}'),
+    click_payload('{"approval_id": 1}', user=False), click_payload('{"approval_id": 1}', actions=False),
+], ids=["not-json", "a-list", "odd-id", "no-user", "no-actions"])
+def test_a_signed_but_broken_click_is_acknowledged_at_once_and_explained(slack_app: RunningApp, payload: dict) -> None:
+    started = time.perf_counter()
+    assert slack_app.interaction(payload)[0] == (200 if payload["actions"] else 400)  # no actions: nothing bolt can route
+    assert time.perf_counter() - started < 2.0
+    if payload.get("user") and payload["actions"]:
+        told = wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
+        assert "doesn't work any more" in told[0].args["text"]
+    time.sleep(0.3)
+    assert not approvals(slack_app) and not [c for c in slack_app.slack.calls if "error id" in str(c.args.get("text", ""))]
+
+
+def test_odd_events_are_acknowledged_and_left_alone(slack_app: RunningApp) -> None:
+    as_string = dm_event("UREQ", "x", "EvStr")
+    as_string["event"] = "not an object"
+    assert slack_app.event(as_string)[0] == 200
+    slackbot = dm_event("USLACKBOT", "You have a reminder", "EvSlackbot")
+    userless = dm_event("UREQ", "system notice", "EvNoUser")
+    del userless["event"]["user"]
+    replied = dm_event("UREQ", "I need Friday off", "EvReplied")
+    replied["event"]["subtype"] = "message_replied"
+    for payload in (slackbot, userless, replied):
+        assert slack_app.event(payload)[0] == 200
+    time.sleep(0.5)
+    assert slack_app.slack.of("chat.postMessage") == []
+
+
+def test_a_number_as_the_text_is_still_answered(slack_app: RunningApp) -> None:
+    numeric = dm_event("UREQ", "x", "EvNum")
+    numeric["event"]["text"] = 42
+    slack_app.event(numeric)
+    assert wait_for(lambda: answers_to(slack_app, "DUREQ"))
+
+
+def test_a_home_tab_slack_refuses_is_logged_not_sent_as_an_error(slack_app: RunningApp) -> None:
+    slack_app.slack.failing.add("views.publish")
+    opened = {"token": "verification_token", "team_id": "T111", "api_app_id": "A111", "type": "event_callback",
+              "event_id": "EvHome", "event_time": 1, "event": {"type": "app_home_opened", "user": "UREQ", "channel": "DUREQ",
+                                                                "tab": "home", "event_ts": "1.1"}}
+    assert slack_app.event(opened)[0] == 200
+    wait_for(lambda: slack_app.slack.of("views.publish"))
+    time.sleep(0.4)
+    assert slack_app.slack.of("chat.postMessage") == []
