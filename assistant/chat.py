@@ -5,6 +5,7 @@ The adapter converts payloads and renders; identity, exactly-once handling and t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +21,11 @@ from tools.messaging.service import record_event
 from tools.people.models import Employee
 from tools.people.service import get_employee_by_email, get_employee_by_slack_id, record_slack_link
 
+log = logging.getLogger(__name__)
 UNKNOWN_PERSON = ("I couldn't match your Slack account to anyone in the company directory, so I can't act for you yet. "
                   "Ask HR or an admin to add your work email to the directory.")
+LINKED_ELSEWHERE = ("Your work email belongs to someone the directory already links to another Slack account, so I can't act "
+                    "for this one. Ask HR or an admin to put this account's Slack id in the directory if it is yours.")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ def identify(container: Container, chat_user_id: str, lookup_email: Callable[[st
             employee = get_employee_by_email(session, email=email)
         except ToolError as error:
             raise AssistantError(AssistantErrorCode.UNKNOWN_USER, UNKNOWN_PERSON) from error
+        if employee.slack_user_id and employee.slack_user_id != chat_user_id:
+            # a second account with the same email (Enterprise Grid, Slack Connect, a re-created account) never takes
+            # over the linked one: cards and notices keep going to the account the directory names
+            log.warning("Slack account %s has the email of employee %s, who is linked to %s; not relinked",
+                        chat_user_id, employee.id, employee.slack_user_id)
+            raise AssistantError(AssistantErrorCode.UNKNOWN_USER, LINKED_ELSEWHERE)
         if employee.slack_user_id != chat_user_id:
             record_slack_link(session, employee=employee, slack_user_id=chat_user_id, found_by="users.info email")
         return _user(employee)

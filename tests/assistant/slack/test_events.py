@@ -16,6 +16,7 @@ from tests.assistant.slack.test_approval_flow import approvals, click, leave_req
 from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.messaging.models import HandledEvent
+from tools.people.models import Employee
 
 PAYLOADS = Path(__file__).parent / "payloads"  # Slack's own request bodies (see payloads/NOTICE)
 
@@ -132,6 +133,18 @@ def test_a_person_is_found_by_email_once_and_remembered(slack_app: RunningApp) -
     slack_app.event(dm_event("UREQ", "help", "EvH2", ts="6.2"))
     wait_for(lambda: len(slack_app.slack.of("chat.update")) == 2)
     assert len(slack_app.slack.of("users.info")) == 1
+
+
+def test_a_second_account_with_a_linked_persons_email_does_not_take_over(slack_app: RunningApp) -> None:
+    slack_app.event(dm_event("UREQ", "help", "EvL1", ts="6.3"))  # the requester's own account, linked by email
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    slack_app.slack.emails["UREQ2"] = slack_app.company.email("requester")  # another account, same email
+    slack_app.event(dm_event("UREQ2", "how many vacation days do I have left?", "EvL2", ts="6.4"))
+    update = wait_for(lambda: [c for c in slack_app.slack.of("chat.update") if c.args.get("channel") == "DUREQ2"])
+    assert "another Slack account" in update[0].args["text"] and "days available" not in update[0].args["text"]
+    with transaction(slack_app.container.session_factory) as session:
+        linked = session.scalar(select(Employee.slack_user_id).where(Employee.email == slack_app.company.email("requester")))
+    assert linked == "UREQ"  # cards and notices still go to the account the directory names
 
 
 def test_bots_and_edits_are_ignored(slack_app: RunningApp) -> None:
