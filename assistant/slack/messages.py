@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import App
@@ -62,6 +64,33 @@ def register(app: App, deps: SlackDeps) -> None:
     app.event("app_mention")(once_per_event(deps, on_mention))
 
 
+class _ConversationLocks:
+    """One lock per conversation key: two messages sent in quick succession are answered one after the other, so the
+    second sees what the first left (a "yes" finds the read-back) and neither overwrites the other's state."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, list[Any]] = {}  # key -> [lock, holders and waiters]
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """Hold the conversation's lock (its entry goes once nobody holds or waits for it)."""
+        with self._guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[key]
+
+
+CONVERSATION_LOCKS = _ConversationLocks()
+
+
 def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str,
              attach: Callable[[], str] | None = None, in_channel: bool = False) -> None:
     """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place.
@@ -70,6 +99,13 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
     In a channel (`in_channel`), an answer about the person's own records is shown to them alone.
     """
     placeholder = _post_placeholder(client, channel, thread_ts)
+    with CONVERSATION_LOCKS.hold(key):
+        _answer_and_deliver(deps, client, user_id=user_id, channel=channel, thread_ts=thread_ts, key=key, text=text,
+                            attach=attach, in_channel=in_channel, placeholder=placeholder)
+
+
+def _answer_and_deliver(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str,
+                        text: str, attach: Callable[[], str] | None, in_channel: bool, placeholder: tuple[str, str] | None) -> None:
     try:
         person = employee_of(deps, client, user_id)
         said = clean_slack_markup(text or "").strip()

@@ -265,3 +265,14 @@ def test_every_documented_payload_is_acknowledged(slack_app: RunningApp, name: s
     settle()
     for call in slack_app.slack.calls:
         assert "error id" not in str(call.args.get("text", ""))
+
+
+def test_two_quick_messages_of_one_person_are_answered_one_after_the_other(slack_app: RunningApp) -> None:
+    from assistant.slack.messages import CONVERSATION_LOCKS
+
+    with CONVERSATION_LOCKS.hold("slack:DUREQ"):  # the first message's turn is still running ...
+        slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvQ1", ts="7.1"))
+        settle()
+        assert slack_app.slack.of("chat.update") == []  # ... so the second waits instead of racing it
+    wait_for(lambda: slack_app.slack.of("chat.update"))
+    assert CONVERSATION_LOCKS._locks == {}  # noqa: SLF001 - nothing left behind once nobody waits
