@@ -210,7 +210,7 @@ def list_holidays(ctx: ToolContext, args: ListHolidaysArgs) -> ToolResult:
 
 def list_team_leave(ctx: ToolContext, args: TeamLeaveArgs) -> ToolResult:
     """List who is off (approved or pending leave) in a period among the people whose leave you may see: your reports,
-    or everyone for HR."""
+    or everyone for HR and admins."""
     start, end = _period(ctx, args.start_date, args.end_date, horizon_days=TEAM_HORIZON_DAYS,
                          max_days=MAX_TEAM_SPAN_DAYS, too_long="Ask for at most a year of team leave at a time.")
     people = {person.id: person for person in list_employees(ctx.session, active_only=True)
