@@ -21,6 +21,7 @@ from assistant.errors import AssistantError
 from assistant.forms import AttachedFile, store_uploaded_receipt
 from assistant.operations import MAX_CSV_BYTES, RECEIPT_SUFFIXES, import_people_file
 from knowledge.errors import KnowledgeError
+from knowledge.loaders import check_type
 from knowledge.index import AddOutcome, FileResult
 from tools.audit.service import record_audit
 from tools.db import transaction
@@ -167,8 +168,9 @@ def receive_uploads(container: Container, *, chat_user_id: str, lookup_email: Ca
     results: list[UploadedFile] = []
     for file in files:
         try:
+            check_type(Path(safe_file_name(file.name)))  # a type we cannot read is refused before anything is downloaded
             content = fetch(file, limit)
-        except AssistantError as error:
+        except (KnowledgeError, AssistantError) as error:
             results.append(UploadedFile(safe_file_name(file.name), AddOutcome.FAILED, reason=error.message))
             continue
         results.extend(ingest_upload(container, user.employee_id, file.name, content, instruction).files)

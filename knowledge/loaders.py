@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".mdx", ".txt", ".html", ".htm", ".pdf", ".docx")
 
 
+def check_type(path: Path) -> None:
+    """Refuse a file whose type cannot be read, by its name alone (before anything is read or downloaded)."""
+    if path.suffix.lower() not in _READERS:
+        kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
+        raise KnowledgeError(KnowledgeErrorCode.UNSUPPORTED_TYPE,
+                             f"{path}: {kind} are not supported; supported types are {', '.join(SUPPORTED_SUFFIXES)}.")
+
+
 def load_document(path: Path, *, max_bytes: int = 20_000_000) -> LoadedDocument:
     """Read one policy document into clean titled sections, or refuse it with a KnowledgeError."""
     path = Path(path)
@@ -41,11 +49,8 @@ def load_document(path: Path, *, max_bytes: int = 20_000_000) -> LoadedDocument:
         raise KnowledgeError(KnowledgeErrorCode.NOT_FOUND, f"{path}: no such file.")
     if not path.is_file():
         raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"{path} is a folder, not a document; name the files in it.")
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
-        raise KnowledgeError(KnowledgeErrorCode.UNSUPPORTED_TYPE,
-                             f"{path}: {kind} are not supported; supported types are {', '.join(SUPPORTED_SUFFIXES)}.")
+    check_type(path)
+    reader = _READERS[path.suffix.lower()]
     data = _read_bytes(path, max_bytes)
     if not data.strip():
         raise KnowledgeError(KnowledgeErrorCode.EMPTY, f"{path} is empty.")

@@ -26,6 +26,7 @@ class FakeSlack:
     emails: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)  # paths of the files fetched
     failing: set[str] = field(default_factory=set)  # methods that answer ok=false
     bare: set[str] = field(default_factory=set)  # methods that answer only {"ok": true}, as a minimal fake might
     missing: set[str] = field(default_factory=set)  # methods that answer 404 with a page, as a fake without them might
@@ -77,6 +78,7 @@ class FakeSlack:
 
             def do_GET(self) -> None:
                 if self.path in fake.files:
+                    fake.downloads.append(self.path)
                     body = fake.files[self.path]
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))

@@ -98,6 +98,7 @@ def test_an_unsupported_file_is_reported_per_file_while_the_others_go_in(slack_a
     assert "/tmp" not in reply and "backoffice-upload" not in reply  # the reason names the file, not the temporary copy
     assert "Added 1, replaced 0, unchanged 0, failed 1." in reply
     assert [doc.doc_id for doc in app.container.knowledge.base.list_documents()] == ["bicycle-policy"]
+    assert not [path for path in app.slack.downloads if "logo" in path]  # refused by its name, never downloaded
 
 
 def test_a_file_over_the_size_limit_is_reported_too_large(slack_app: RunningApp) -> None:
