@@ -3,7 +3,8 @@
 Server-side guarantees, whatever the model says: the actor comes from the turn; the model only sees the tools
 the person's roles allow; writes are never run by the model but read back and run on the person's "yes"
 (without the model), through the same pipeline and approval gate as every other caller. When the endpoint
-fails (timeouts, 429 or 5xx after retries, connection errors), the offline engine answers and says so.
+fails (timeouts, 429 or 5xx after retries, connection errors) or the whole turn runs past its time budget, the
+offline engine answers and says so.
 """
 
 from __future__ import annotations
