@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import date
 from collections.abc import Iterable, Iterator
@@ -14,13 +13,11 @@ import typer
 from assistant.cli_common import JsonFlag, emit, open_container, out, refusals
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
+from tools.pipeline import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
     from assistant.container import Container
 
-# Terminal control sequences and other control characters in a reply (a model's text, a document's words) are not
-# passed to the terminal: "\x1b[2J" would clear the screen of whoever reads it.
-TERMINAL_CONTROLS = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 TodayOption = Annotated[str | None, typer.Option("--today", help="Resolve relative dates against this day (YYYY-MM-DD).")]
 
 
@@ -92,7 +89,8 @@ def converse(container: Container, email: str, *, as_json: bool, lines: Iterable
                                  default=str), markup=False, highlight=False)
         else:
             out.print("[bold green]assistant>[/bold green] ", end="")
-            out.print(TERMINAL_CONTROLS.sub("", reply.text), markup=False, highlight=False)
+            # a model's text or a document's words never drive the terminal ("\x1b[2J" would clear the screen)
+            out.print(CONTROL_CHARACTERS.sub("", reply.text), markup=False, highlight=False)
 
 
 def _typed_lines(interactive: bool) -> Iterator[str]:

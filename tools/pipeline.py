@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from tools.approvals.models import Approval, ApprovalKind
@@ -22,10 +23,21 @@ from tools.people.service import get_employee
 from tools.policies.ports import PolicyLookup
 
 
+# Terminal escape sequences and other control characters (a model's or a payload's) are never stored in a record.
+CONTROL_CHARACTERS = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])?"
+                                r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 class ToolArgs(BaseModel):
-    """Base of every tool's arguments: unknown fields (an identity, say) are refused, never ignored."""
+    """Base of every tool's arguments: unknown fields (an identity, say) are refused, never ignored; text loses any
+    control characters (newlines and tabs stay)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
 @dataclass

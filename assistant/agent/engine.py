@@ -58,7 +58,9 @@ STEPS_PER_MODEL_CALL = 8
 UNAVAILABLE = "is unavailable right now"
 UNUSABLE = "sent a reply that could not be used"
 TOO_SLOW = "took too long to answer"
-CUT_OFF = "(My answer was cut short; ask again if you need the rest.)"
+CUT_OFF = {"length": "(My answer was cut short; ask again if you need the rest.)",
+           "content_filter": "(The AI service's content filter stopped this answer part-way.)"}
+NOT_DONE = "(Not done: {reasons})"
 DEFERRED = "(One change at a time: after this, ask me again for {what}.)"
 
 
@@ -230,6 +232,8 @@ class LlmEngine:
             deferred = [WRITE_NAMES.get(tool, tool.replace("_", " ")) for tool in dict.fromkeys(turn_tools.deferred)]
             if deferred:  # a second change in the same reply is not dropped in silence
                 answer = f"{answer}\n{DEFERRED.format(what=' and '.join(deferred))}"
+            if turn_tools.refused:  # nor is one that was refused
+                answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(dict.fromkeys(turn_tools.refused)))}"
             return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
         if capped:  # writes only ever wait for a yes, so nothing was written
             answer = CAPPED.format(calls=meter.calls)
@@ -238,8 +242,8 @@ class LlmEngine:
         if answer is None:
             answer = NO_ANSWER
             new.append(AIMessage(answer))
-        elif new and new[-1].response_metadata.get("finish_reason") == "length":
-            answer = f"{answer}…\n{CUT_OFF}"
+        elif new and new[-1].response_metadata.get("finish_reason") in CUT_OFF:
+            answer = f"{answer}…\n{CUT_OFF[new[-1].response_metadata['finish_reason']]}"
         return Reply(answer, meta=meta), None, new
 
     def _invoke(self, agent: Any, messages: list[BaseMessage], config: dict[str, Any]) -> list[BaseMessage]:

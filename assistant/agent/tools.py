@@ -41,6 +41,7 @@ class TurnTools:
     pending: PendingWrite | None = None
     calls: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # writes asked for while another one waits for its yes
+    refused: list[str] = field(default_factory=list)  # why writes asked for in this turn were refused
     _parking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def build(self) -> list[BaseTool]:
@@ -68,7 +69,10 @@ class TurnTools:
                 return self._park(spec, args)
             result = self.pipeline.run(spec.name, args, actor_id=self.actor_id, now=self.now)
         except Exception as error:  # noqa: BLE001 - the model reads the refusal and explains it
-            return f"REFUSED: {error_text(error)}"
+            reason = error_text(error)
+            if spec.writes:
+                self.refused.append(reason)  # told to the person too, should another write end the turn
+            return f"REFUSED: {reason}"
         if spec.name == "search_policies":
             return _passages_for_model(args["query"], result.data)
         return _clip(json.dumps({"message": result.message, "data": result.data}, default=str))

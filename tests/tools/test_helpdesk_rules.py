@@ -1,4 +1,4 @@
-"""Helpdesk rules: SLAs by priority, and hand-overs to HR that only HR (not IT) can read."""
+"""Helpdesk rules: SLAs by priority, hand-overs to HR that only HR (not IT) can read, and clean stored text."""
 
 from __future__ import annotations
 
@@ -47,3 +47,11 @@ def test_one_pending_access_request_per_system_and_person(container: Container) 
     run(container, "decide_approval", {"approval_id": first["approval_id"], "decision": "deny", "reason": "use the read-only mirror"},
         company.it)
     assert run(container, "request_system_access", {"system": "GitHub", "justification": "now for real"}, company.requester)["status"] == "pending"
+
+
+def test_control_characters_never_reach_a_record(container: Container) -> None:
+    company = make_company(container)
+    data = run(container, "create_ticket", {"summary": "\x1b[2J\x1b[31mPrinter\x07 jams\x1b[0m",
+                                            "description": "Line one\r\nline two\twith a tab"}, company.requester)
+    shown = run(container, "get_ticket", {"ticket_id": data["ticket_id"]}, company.requester)
+    assert shown["summary"] == "Printer jams" and shown["description"] == "Line one\nline two\twith a tab"

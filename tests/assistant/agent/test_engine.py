@@ -261,11 +261,20 @@ def test_a_second_write_in_the_same_reply_is_named_not_dropped(container: Contai
     assert len(leave_rows(container)) == 1
 
 
-def test_an_answer_cut_at_the_length_limit_says_so(container: Container, company: Company, server: ScriptedOpenAI) -> None:
-    cut = {"index": 0, "message": {"role": "assistant", "content": "You can carry over up to"}, "finish_reason": "length"}
+@pytest.mark.parametrize(("reason", "note"), [("length", "cut short"), ("content_filter", "content filter")])
+def test_an_answer_cut_part_way_says_so(container: Container, company: Company, server: ScriptedOpenAI, reason: str,
+                                        note: str) -> None:
+    cut = {"index": 0, "message": {"role": "assistant", "content": "You can carry over up to"}, "finish_reason": reason}
     server.queue(Raw(json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [cut]})))
     reply = say(engine_for(container, server.base_url), company.requester, "how much leave can I carry over?")
-    assert reply.text.startswith("You can carry over up to…") and "cut short" in reply.text
+    assert reply.text.startswith("You can carry over up to…") and note in reply.text
+
+
+def test_a_refused_write_beside_a_parked_one_is_told(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(ToolCalls((("request_leave", {"start_date": "2026-12-18", "end_date": "2026-12-14", "leave_type": "annual"}),
+                            ("create_ticket", {"summary": "Laptop fan is loud"}))))
+    reply = say(engine_for(container, server.base_url), company.requester, "book dec 18 to 14 off and open a ticket for my fan")
+    assert "Shall I open it?" in reply.text and "(Not done:" in reply.text and "before" in reply.text
 
 
 def test_a_denial_without_a_reason_is_refused_to_the_model_with_the_reason_why(container: Container, company: Company,
