@@ -28,6 +28,7 @@ SWITCH_CONFIDENCE = 0.6
 # A message that changes the request in progress rather than making a new one.
 CORRECTION = re.compile(r"^\W*(?:no\b|nope\b|sorry\b|wait\b|oops\b|i meant\b|i mean\b|rather\b|make it\b|change\b|instead\b)"
                         r"|\b(?:actually|instead|rather|make it|change it|i meant)\b", re.IGNORECASE)
+QUESTION = re.compile(r"^\W*(?:how|what|when|which|who|where|why|do|does|is|are|can|could|should)\b.*\?\s*$", re.IGNORECASE)
 FREE_TEXT_SLOTS = ("summary", "merchant")  # questions whose answer is whatever the person writes
 IT_WORDS = re.compile(r"\b(it|laptop|computer|vpn|password|wifi|network|email|software|printer|access|account|login)\b", re.I)
 TEAM_WORDS = {"it": re.compile(r"\b(IT|I\.T\.?|(?i:tech support|helpdesk|help desk|service desk))\b"),  # not the pronoun
@@ -289,8 +290,11 @@ class OfflineEngine:
             turn.state = {}
             return Reply(words.CANCELLED, flow.intent)
         route = self._route(turn, flow.intent)
-        # Free text ("summary") is read from any message, so it says nothing about whether this one changes the request.
-        if self._is_switch(route, flow) and not (set(route.slots) & (set(flow.required) - set(FREE_TEXT_SLOTS))):
+        # Free text ("summary") is read from any message, so it says nothing about whether this one changes the request;
+        # a question about something we only read ("how many sick days do I have?") is no change, however unsure.
+        asks = (route.intent not in (flow.intent, "out_of_scope", "help") and route.intent not in FLOWS
+                and QUESTION.search(turn.text) is not None and not CORRECTION.search(turn.text))
+        if (asks or self._is_switch(route, flow)) and not (set(route.slots) & (set(flow.required) - set(FREE_TEXT_SLOTS))):
             fresh = self._route(turn)
             if fresh.intent in FLOWS:
                 return self._start(turn, fresh)

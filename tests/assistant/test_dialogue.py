@@ -88,6 +88,15 @@ def test_a_start_without_an_end_asks_until_when(container: Container, company: C
     assert f"(request #{request.id})" in done and request.start_date.isoformat() == "2027-01-19"
 
 
+def test_a_question_while_confirming_changes_nothing_even_when_it_names_a_slot(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Annual leave" in say("I need Dec 14 to Dec 18 off").text
+    answer = say("how many sick days do I have?").text  # names a leave type, but asks; it does not change the request
+    assert "sick" in answer and answer.endswith(words.STILL_WAITING)
+    assert "Annual leave" in say("actually make it Dec 15 to Dec 18").text  # a correction still changes it
+    assert rows(container, LeaveRequest) == []
+
+
 def test_to_a_later_day_after_a_single_day_extends_it_to_a_range(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "Which dates" in say("I want to book vacation").text
