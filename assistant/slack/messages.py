@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,7 +53,7 @@ def register(app: App, deps: SlackDeps) -> None:
         if not event.get("user") or event.get("user") == "USLACKBOT":
             return  # Slackbot's notices and userless system messages are nobody to answer
         converse(deps, client, user_id=event["user"], channel=channel, thread_ts=thread, key=key, text=str(event.get("text") or ""),
-                 in_channel=event.get("channel_type") != "im")
+                 in_channel=event.get("channel_type") != "im", sent_at=event.get("ts"))
 
     def on_mention(event: dict[str, Any], client: WebClient, **_: Any) -> None:
         if event.get("bot_id"):
@@ -58,48 +61,62 @@ def register(app: App, deps: SlackDeps) -> None:
         thread = event.get("thread_ts") or event.get("ts")
         channel = event.get("channel", "")
         converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread,
-                 key=thread_key(channel, thread or "", event.get("user", "")), text=event.get("text", ""), in_channel=True)
+                 key=thread_key(channel, thread or "", event.get("user", "")), text=str(event.get("text") or ""), in_channel=True,
+                 sent_at=event.get("ts"))
 
     app.event("message")(once_per_event(deps, on_message))
     app.event("app_mention")(once_per_event(deps, on_mention))
 
 
-class _ConversationLocks:
-    """One lock per conversation key: two messages sent in quick succession are answered one after the other, so the
-    second sees what the first left (a "yes" finds the read-back) and neither overwrites the other's state."""
+class _ConversationTurns:
+    """Messages of one conversation are answered one at a time, in the order they were sent (their Slack ts), so
+    the second of two quick messages sees what the first left ("yes" finds the read-back) and neither overwrites
+    the other's state. A message waits at most WAIT_SECONDS for those sent before it."""
+
+    WAIT_SECONDS = 120.0
 
     def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, list[Any]] = {}  # key -> [lock, holders and waiters]
+        self._changed = threading.Condition()
+        self._waiting: dict[str, list[tuple[float, int]]] = {}  # key -> (sent at, arrival) of each message, in order
+        self._arrivals = itertools.count()
 
     @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        """Hold the conversation's lock (its entry goes once nobody holds or waits for it)."""
-        with self._guard:
-            entry = self._locks.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
+    def turn(self, key: str, sent_at: str | None) -> Iterator[None]:
+        """Wait until every earlier message of the conversation was answered, then answer this one."""
+        mine = (_seconds(sent_at), next(self._arrivals))
+        with self._changed:
+            bisect.insort(self._waiting.setdefault(key, []), mine)
+            self._changed.wait_for(lambda: self._waiting[key][0] == mine, timeout=self.WAIT_SECONDS)
         try:
-            with entry[0]:
-                yield
+            yield
         finally:
-            with self._guard:
-                entry[1] -= 1
-                if entry[1] == 0:
-                    del self._locks[key]
+            with self._changed:
+                self._waiting[key].remove(mine)
+                if not self._waiting[key]:
+                    del self._waiting[key]
+                self._changed.notify_all()
 
 
-CONVERSATION_LOCKS = _ConversationLocks()
+def _seconds(sent_at: str | None) -> float:
+    try:
+        return float(sent_at) if sent_at else time.time()
+    except ValueError:
+        return time.time()
+
+
+CONVERSATION_TURNS = _ConversationTurns()
 
 
 def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str, text: str,
-             attach: Callable[[], str] | None = None, in_channel: bool = False) -> None:
+             attach: Callable[[], str] | None = None, in_channel: bool = False, sent_at: str | None = None) -> None:
     """Post a placeholder, answer the message as the employee, and put the answer in the placeholder's place.
 
     `attach` stores a receipt sent with the message (only once the sender is known) and returns its reference.
-    In a channel (`in_channel`), an answer about the person's own records is shown to them alone.
+    In a channel (`in_channel`), an answer about the person's own records is shown to them alone. `sent_at` (the
+    message's ts) puts it in order among the conversation's other messages.
     """
-    placeholder = _post_placeholder(client, channel, thread_ts)
-    with CONVERSATION_LOCKS.hold(key):
+    with CONVERSATION_TURNS.turn(key, sent_at):
+        placeholder = _post_placeholder(client, channel, thread_ts)
         _answer_and_deliver(deps, client, user_id=user_id, channel=channel, thread_ts=thread_ts, key=key, text=text,
                             attach=attach, in_channel=in_channel, placeholder=placeholder)
 

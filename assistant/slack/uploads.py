@@ -39,7 +39,8 @@ def register(app: App, deps: SlackDeps) -> None:
         if _is_receipt(deps, client, event, files):
             channel, thread = event.get("channel") or event.get("user", ""), event.get("thread_ts")
             converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread, key=dm_key(channel, thread),
-                     text=event.get("text") or "", attach=lambda: _store_receipt(deps, files, slack_file_fetcher(client)))
+                     text=event.get("text") or "", attach=lambda: _store_receipt(deps, files, slack_file_fetcher(client)),
+                     sent_at=event.get("ts"))
             return
         report = receive_uploads(deps.container, chat_user_id=event.get("user", ""), lookup_email=email_lookup(client),
                                  files=files, instruction=event.get("text") or "", fetch=slack_file_fetcher(client))

@@ -92,7 +92,8 @@ def test_approve_clicked_twice_decides_once(slack_app: RunningApp) -> None:
     click(slack_app, card.args, "approval_approve", "UMGR")
     click(slack_app, card.args, "approval_approve", "UMGR")
     wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
-    settle()
+    wait_for(lambda: [c for c in slack_app.slack.of("chat.update") if c.args.get("text", "").startswith("Approval #")])
+    settle()  # then give a wrong second effect the time to show
     assert [a.status for a in approvals(slack_app)] == ["approved"]
     told = [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UREQ"]
     assert len(told) == 1 and "already" in slack_app.slack.of("chat.postEphemeral")[0].args["text"]
@@ -268,11 +269,12 @@ def test_every_documented_payload_is_acknowledged(slack_app: RunningApp, name: s
 
 
 def test_two_quick_messages_of_one_person_are_answered_one_after_the_other(slack_app: RunningApp) -> None:
-    from assistant.slack.messages import CONVERSATION_LOCKS
+    from assistant.slack.messages import CONVERSATION_TURNS
 
-    with CONVERSATION_LOCKS.hold("slack:DUREQ"):  # the first message's turn is still running ...
-        slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvQ1", ts="7.1"))
+    with CONVERSATION_TURNS.turn("slack:DUREQ", "7.0"):  # an earlier message's turn is still running ...
+        slack_app.event(dm_event("UREQ", "yes", "EvQ2", ts="7.2"))  # ... the "yes" arrives first ...
+        slack_app.event(dm_event("UREQ", "I need Dec 14 to Dec 18 off", "EvQ1", ts="7.1"))  # ... then the request
         settle()
-        assert slack_app.slack.of("chat.update") == []  # ... so the second waits instead of racing it
-    wait_for(lambda: slack_app.slack.of("chat.update"))
-    assert CONVERSATION_LOCKS._locks == {}  # noqa: SLF001 - nothing left behind once nobody waits
+        assert not slack_app.slack.of("chat.postMessage")  # both wait their turn
+    wait_for(lambda: leave_requests(slack_app))  # in the order sent: the request, then its yes
+    wait_for(lambda: CONVERSATION_TURNS._waiting == {})  # noqa: SLF001 - nothing left behind once nobody waits
