@@ -31,6 +31,7 @@ PLACEHOLDER = "_Working on it…_"
 # alone (an ephemeral message in the thread, so their "yes" there still continues the conversation).
 PUBLIC_INTENTS = frozenset({"policy_question", "help", "out_of_scope"})
 ANSWERED_PRIVATELY = "_Answered privately: only the person who asked can see it._"
+NOT_ANSWERED_PRIVATELY = "_I couldn't answer privately here; send me a direct message and ask again._"
 IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "message_replied", "channel_join", "channel_leave",
                     "thread_broadcast"}
 
@@ -177,12 +178,17 @@ def _deliver(client: WebClient, channel: str, thread_ts: str | None, placeholder
 def _deliver_privately(client: WebClient, channel: str, thread_ts: str | None, placeholder: tuple[str, str] | None,
                        user_id: str, text: str) -> None:
     """Show the answer to the person alone in the thread (by DM when Slack refuses that), and say so in public."""
+    public = ANSWERED_PRIVATELY
     try:
         client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, text=text)
     except SlackApiError as error:  # e.g. the bot is not in the channel: a DM still reaches the person
         log.warning("could not answer %s privately in %s (%s); sending a DM", user_id, channel, error.response.get("error"))
-        client.chat_postMessage(channel=user_id, text=text)
-    _deliver(client, channel, thread_ts, placeholder, ANSWERED_PRIVATELY)
+        try:
+            client.chat_postMessage(channel=user_id, text=text)
+        except SlackApiError as dm_error:
+            log.error("could not answer %s by DM either: %s", user_id, dm_error.response.get("error"))
+            public = NOT_ANSWERED_PRIVATELY  # never the answer itself in public, and no placeholder left behind
+    _deliver(client, channel, thread_ts, placeholder, public)
 
 
 def _mentions_bot(event: dict[str, Any], body: dict[str, Any]) -> bool:

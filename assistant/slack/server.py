@@ -37,6 +37,8 @@ def wsgi_application(app: App, health: Callable[[], bool]) -> Callable[..., Iter
 
     def _slack_request(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         body = _read_body(environ)
+        if _is_ssl_check(body):  # Slack checking the certificate: nothing to act on, nothing to verify
+            return _respond(start_response, "200 OK", {})
         if environ.get("REQUEST_METHOD") == "POST" and not _signed(verifier, body, environ):
             return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
         notice = _event_envelope(body)
@@ -49,8 +51,8 @@ def wsgi_application(app: App, health: Callable[[], bool]) -> Callable[..., Iter
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         try:
             return slack(environ, start_response)
-        except Exception:  # noqa: BLE001 - a signed body bolt cannot read: refused, the reason in the log
-            log.exception("could not read a signed Slack request")
+        except Exception as error:  # noqa: BLE001 - a signed body bolt cannot read: refused, the reason in the log
+            log.warning("could not read a signed Slack request (%s: %s)", type(error).__name__, error)
             return _respond(start_response, "400 Bad Request", {"error": "unreadable request"})
 
     return application
@@ -71,6 +73,10 @@ def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -
                                  signature=environ.get("HTTP_X_SLACK_SIGNATURE", ""))
     except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
         return False
+
+
+def _is_ssl_check(body: bytes) -> bool:
+    return body.startswith(b"ssl_check=1") or b"&ssl_check=1" in body[:200]
 
 
 def _event_envelope(body: bytes) -> dict[str, Any]:

@@ -278,3 +278,21 @@ def test_two_quick_messages_of_one_person_are_answered_one_after_the_other(slack
         assert not slack_app.slack.of("chat.postMessage")  # both wait their turn
     wait_for(lambda: leave_requests(slack_app))  # in the order sent: the request, then its yes
     wait_for(lambda: CONVERSATION_TURNS._waiting == {})  # noqa: SLF001 - nothing left behind once nobody waits
+
+
+def test_slacks_ssl_check_gets_200_and_does_nothing(slack_app: RunningApp) -> None:
+    request = urllib.request.Request(f"{slack_app.url}/slack/events", data=b"ssl_check=1&token=abc", method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert slack_app.slack.calls == []
+
+
+def test_a_private_answer_nobody_can_receive_leaves_no_placeholder_and_no_answer_in_public(slack_app: RunningApp) -> None:
+    slack_app.slack.failing.update({"chat.postEphemeral"})
+    slack_app.slack.rate_limited["chat.postMessage:UREQ"] = 10  # the DM fallback fails too
+    mention = json.loads((PAYLOADS / "event_callback.app_mention.bolt_python.json").read_text())
+    mention["event"].update(user="UREQ", text="<@W111> how many vacation days do I have left?")
+    slack_app.event(mention)
+    update = wait_for(lambda: slack_app.slack.of("chat.update"))
+    assert "direct message" in update[0].args["text"] and "days available" not in update[0].args["text"]
