@@ -247,6 +247,9 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("show my requests", Intent.LEAVE_STATUS),  # the ones I made, not the ones waiting for my decision
     ("show requests waiting for my approval", Intent.PENDING_APPROVALS),  # balance words win the guess; the days are unwanted
     ("I don't want to lose my vacation days, can I book friday off?", Intent.REQUEST_LEAVE),
+    ("what are united's carry-on rules", Intent.OUT_OF_SCOPE),  # an airline's rules are no company policy
+    ("is a carry-on bag fee reimbursable?", Intent.POLICY_QUESTION),  # but the company's rules about one are
+    ("what's on my calendar tomorrow?", Intent.OUT_OF_SCOPE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
