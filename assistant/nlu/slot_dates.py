@@ -90,7 +90,6 @@ class DateFinding:
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     month = r"(?P<{0}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
     weekday = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
-    day = r"(?:the\s+)?(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?\b"
     # a day written out counts where a date can end: "july second and third", not "may one day" or "the second half"
     word_end = r"(?=\s*(?:$|[.,;:!?)]|-(?![a-z])|\d{{4}}|(?:to|till|til|until|through|thru|and|or|for|off|please|pls|of)\b))"
     ordinals = "|".join(sorted((re.escape(word) for word in DAY_ORDINAL_WORDS), key=len, reverse=True))
@@ -373,15 +372,12 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
         return DateFinding(invalid="that date is too far away", spans=spans)
     helpers = _helper_patterns()
     if start == end and segment.last is None:
-        duration = helpers["duration"].search(mask(text, spans))
-        if duration is not None:
-            unit = "working" if duration["working"] else "week" if duration["unit"].startswith("week") else "day"
-            count = _number(duration["count"])
-            if 1 <= count <= 366:
-                try:
-                    return DateFinding(start, add_duration(start, count, unit), spans=spans)
-                except OverflowError:
-                    return DateFinding(invalid="that date is too far away", spans=spans)
+        try:
+            last = _duration_end(start, mask(text, spans))
+        except OverflowError:
+            return DateFinding(invalid="that date is too far away", spans=spans)
+        if last is not None:
+            return DateFinding(start, last, spans=spans)
         if (helpers["open_start"].search(text[max(0, segment.start - 20):segment.start])
                 or helpers["unread_end"].match(text, segment.end)):  # the end is asked for, never guessed
             return DateFinding(start, None, open_ended=True, spans=spans)
@@ -397,11 +393,16 @@ def last_day_of(text: str, *, start: date, day_first: bool = True) -> date | Non
     finding = find_dates(lowered, today=start, direction="future", day_first=day_first)  # "the 29th" after the start
     if finding.start is not None:
         return finding.end or finding.start
-    duration = _helper_patterns()["duration"].search(lowered)
-    if duration is not None and 1 <= (count := _number(duration["count"])) <= 366:
-        unit = "working" if duration["working"] else "week" if duration["unit"].startswith("week") else "day"
-        return add_duration(start, count, unit)
-    return None
+    return _duration_end(start, lowered)
+
+
+def _duration_end(start: date, text: str) -> date | None:
+    """The last day of a period the text gives as a duration ("for 3 days", "a week", "5 working days") from start."""
+    duration = _helper_patterns()["duration"].search(text)
+    if duration is None or not 1 <= (count := _number(duration["count"])) <= 366:
+        return None
+    unit = "working" if duration["working"] else "week" if duration["unit"].startswith("week") else "day"
+    return add_duration(start, count, unit)
 
 
 def _validate(spec: Spec) -> None:
