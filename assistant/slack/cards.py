@@ -101,7 +101,7 @@ def register(app: App, deps: SlackDeps) -> None:
         decide(deps, client, user_id=user_id, approval_id=approval_id, decision="deny", reason=reason,
                channel=metadata.get("channel"))
         if metadata.get("from_home"):
-            publish_home(deps, client, body["user"]["id"])
+            publish_home(deps, client, user_id)
 
 
 BROKEN_BUTTON = "That button doesn't work any more. `/backoffice approvals` lists what waits for your decision."

@@ -42,18 +42,16 @@ def register(app: App, deps: SlackDeps) -> None:
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or event.get("subtype") == "file_share":
             return  # itself, other bots, edits; files go to the uploads listener
-        channel, thread = event.get("channel", ""), event.get("thread_ts")
+        user, channel, thread = event.get("user"), event.get("channel", ""), event.get("thread_ts")
+        if not user or user == "USLACKBOT":
+            return  # Slackbot's notices and userless system messages are nobody to answer
         if event.get("channel_type") == "im":
             key = dm_key(channel, thread)
-        elif (thread and event.get("user") and not _mentions_bot(event, body)
-              and has_conversation(deps.container, thread_key(channel, thread, event["user"]))):
-            # a follow-up by someone who spoke to the assistant in this thread; the others' chatter is not for it
-            key = thread_key(channel, thread, event["user"])
+        elif thread and not _mentions_bot(event, body) and has_conversation(deps.container, thread_key(channel, thread, user)):
+            key = thread_key(channel, thread, user)  # a follow-up by someone who spoke to the assistant in this thread
         else:
             return
-        if not event.get("user") or event.get("user") == "USLACKBOT":
-            return  # Slackbot's notices and userless system messages are nobody to answer
-        converse(deps, client, user_id=event["user"], channel=channel, thread_ts=thread, key=key, text=str(event.get("text") or ""),
+        converse(deps, client, user_id=user, channel=channel, thread_ts=thread, key=key, text=str(event.get("text") or ""),
                  in_channel=event.get("channel_type") != "im", sent_at=event.get("ts"))
 
     def on_mention(event: dict[str, Any], client: WebClient, **_: Any) -> None:
