@@ -431,7 +431,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|steam account|disney|hulu|prime video|fortnite|minecraft|tinder|my (?:own|personal|private) (?:phone|laptop|computer|pc|tablet|ipad)"
             r"|my (?:kid|son|daughter|wife|husband|partner|mum|mom|dad|child|children|grandma|grandpa|grandad|granny|grandmother"
             r"|grandfather|grandparents|parents|brother|sister|friend|neighbou?r|girlfriend|boyfriend|family)(?:'?s)?\b"
-            r"|online banking|bank account|banking app|credit card|\bbank\b|\bfunds\b|\btransactions?\b|fraud committed"
+            r"|online banking|banking app|credit card|\bbank\b|\bfunds\b|\btransactions?\b|fraud committed"
             r"|\bfraudulent (?:charge|transaction|activity)|\b(?:freeze|frozen)\b.*\baccount|\baccount\b.*\b(?:freeze|frozen)\b"
             r"|\btransfer (?:it |money |funds |cash |\$?[\d.,]+ )?(?:from|between|to account)\b|luggage|baggage|suitcase"
             r"|\b(?:my|the|a) (?:(?:broken|damaged|cracked|lost|stolen|new|old) )?card\b|\bcard (?:was )?declined)"),
