@@ -313,8 +313,11 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     if banking and intent in (Intent.LEAVE_STATUS, Intent.EXPENSE_STATUS, Intent.LEAVE_BALANCE, Intent.SUBMIT_EXPENSE, Intent.CANCEL_LEAVE) \
             and not patterns["said_claim"].search(lowered):
         return False  # a pending transfer, a top-up or a fee on a bank statement belongs to the bank, not to expenses or leave
-    if banking and intent is Intent.PENDING_APPROVALS and not patterns["deciding_words"].search(lowered):
+    if (banking or patterns["identity_check"].search(lowered)) and intent is Intent.PENDING_APPROVALS \
+            and not patterns["deciding_words"].search(lowered):
         return False  # "why is my transfer still pending?" waits on a bank, not on this approver
+    if banking and intent is Intent.TICKET_STATUS and not patterns["said_ticket"].search(lowered):
+        return False  # "my top-up is stuck on pending" is the bank's to look into
     if intent is Intent.HUMAN_HANDOFF:  # an address book or an email to write is no request to reach our people
         return not patterns["contacts_and_mail"].search(lowered)
     if intent is Intent.TICKET_STATUS:
@@ -425,7 +428,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|\b(?:bank|wire|money|international|pending|incoming|outgoing) transfers?\b|\btransfers? (?:of )?(?:money|funds|cash)\b"
             r"|\b(?:do|make|made|making|doing|send|sent|receive[ds]?|cancel(?:led)?) (?:a |the |my |that |this |an )?transfers?\b"
             r"|\bmy transfers?\b|\btransfer (?:is|was|has|hasn't|didn't|still|isn't|shows|got|went|to (?:an |another |my )?account)\b"
-            r"|\byou (?:guys )?(?:charge|charged|charging) me\b"),
+            r"|\byou (?:guys )?(?:charge|charged|charging) me\b|\bcard payments?\b|\bpending (?:card )?payments?\b"
+            r"|\bpayments? (?:is |are |was |still |showing |shows |says |as )*pending\b"),
+        "said_ticket": re.compile(r"ticket|incident|helpdesk|help desk|service ?desk|#\s?\d"),
+        "identity_check": re.compile(r"\bidentity (?:check|verification)\b|\bverify(?:ing)? (?:my |your )?(?:identity|id)\b|\bverify who i am\b"),
         "said_claim": re.compile(r"expens|claim|reimburs|rec(?:ei|ie|i|e)pt|per diem|mileage|\bpto\b|\bleave\b|vacation|holiday"),
         "asks_about_money": re.compile(r"^(?:so |and |hey |hi )?(?:what(?:'s|s)?|why|where|which|who)\b(?!.*\b(?:expens|claim|reimburs))"),
         "mail_reading": re.compile(

@@ -254,6 +254,7 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("I'll be away the whole of next week, book it as holiday", Intent.REQUEST_LEAVE),
     ("expense the 25 euro wire transfer fee I paid the supplier", Intent.SUBMIT_EXPENSE),
     ("who do I contact in HR", Intent.HUMAN_HANDOFF),
+    ("what's pending my approval", Intent.PENDING_APPROVALS),
     ("is the issue with my email inbox fixed yet", Intent.TICKET_STATUS),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
@@ -305,6 +306,10 @@ def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClass
     "can you find me priya's email address",  # an address book, not a person to hand over to
     "can you show this person's contact info",
     "delete sunscreen from my holiday checklist",  # a list entry, not a leave request
+    "what papers do I need for the identity check",  # a bank's identity check approves nothing of ours
+    "which documents do you accept to verify my identity",
+    "what does pending payment mean",
+    "my top-up is stuck on pending, can you look at it",
 ])
 def test_requests_and_statuses_from_other_parts_of_life_are_not_ours(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text).intent not in (*ACTION_INTENTS, Intent.PENDING_APPROVALS, Intent.LEAVE_STATUS,
