@@ -42,14 +42,18 @@ RECEIPT_NOT_USED = ("(I didn't use the file you sent: to claim an expense with i
 TEAM_LEAVE_HIDDEN = ("I can only show your own leave (try \"what's the status of my leave?\"). Managers see who is off in "
                      "their team, and HR in the whole company.")
 # Small talk that closes a conversation gets a short friendly answer instead of "that's outside what I can help with".
+# "ok", "cool", "great": an acknowledgement, alone, repeated ("ok cool") or before a thank-you ("great, thanks!")
+ACKNOWLEDGEMENT = (r"(ok|okay|k|kk|cool|nice|great|got it|noted|alright|all good|awesome|perfect|brilliant|lovely|excellent"
+                   r"|sounds good|👍|👌|✅|🙂|😊)")
 SOCIAL = (
-    (re.compile(r"^\s*(thanks?|thank (you|u)|thx|thnx|ty|tysm|cheers|ta|much appreciated|appreciate it|🙏)"
-                r"([\s,.!]+(so much|a lot|very much|mate|again|for (the|your) help|for that))*[\s.!]*$", re.IGNORECASE),
+    (re.compile(rf"^\s*({ACKNOWLEDGEMENT}[\s,.!]+)*(thanks?|thank (you|u)|thx|thnx|ty|tysm|cheers|ta|much appreciated"
+                r"|appreciate it|🙏)([\s,.!]+(so much|a lot|very much|mate|again|for (the|your) help|for that))*[\s.!]*$",
+                re.IGNORECASE),
      "You're welcome! Anything else I can do for you?"),
     (re.compile(r"^\s*(bye|bye bye|goodbye|see (ya|you)( later)?|cya|later|talk (to you )?later|good ?night|night|"
                 r"have a (good|nice|great) (day|one|evening|weekend))[\s.!]*$", re.IGNORECASE),
      "Bye! Message me whenever you need something."),
-    (re.compile(r"^\s*(ok|okay|k|kk|cool|nice|great|got it|noted|alright|all good|awesome|👍|👌|✅|🙂|😊)[\s.!]*$", re.IGNORECASE),
+    (re.compile(rf"^\s*{ACKNOWLEDGEMENT}([\s,.!]+{ACKNOWLEDGEMENT})*[\s.!]*$", re.IGNORECASE),
      "Anything else I can help with?"),
 )
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."

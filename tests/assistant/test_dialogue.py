@@ -244,6 +244,7 @@ def test_out_of_scope_and_help(container: Container, company: Company) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("thanks!", "You're welcome"), ("thank you so much", "You're welcome"), ("cheers mate", "You're welcome"),
     ("bye", "Bye!"), ("have a good weekend", "Bye!"), ("ok", "Anything else"), ("👍", "Anything else"),
+    ("ok cool", "Anything else"), ("great, thanks!", "You're welcome"), ("perfect 👍", "Anything else"),
 ])
 def test_thanks_and_goodbyes_get_a_friendly_answer_not_a_refusal(container: Container, company: Company, text: str,
                                                                  expected: str) -> None:
