@@ -51,6 +51,7 @@ def _acknowledge_the_rest(app: App) -> None:
     app.event(anything)(lambda: None)  # events are acknowledged before listeners run
     app.action(anything)(ignore)
     app.view(anything)(ignore)
+    app.view_closed(anything)(ignore)  # a modal closed with notify_on_close: nothing was submitted, nothing to do
     app.shortcut(anything)(ignore)
     app.options(anything)(lambda ack: ack(options=[]))
 

@@ -296,3 +296,46 @@ def test_a_private_answer_nobody_can_receive_leaves_no_placeholder_and_no_answer
     slack_app.event(mention)
     update = wait_for(lambda: slack_app.slack.of("chat.update"))
     assert "direct message" in update[0].args["text"] and "days available" not in update[0].args["text"]
+
+
+OTHER_INTERACTIONS = {
+    "view_closed": {"type": "view_closed", "user": {"id": "UREQ", "team_id": "T111"}, "team": {"id": "T111"}, "is_cleared": False,
+                    "view": {"id": "V1", "callback_id": "leave_form", "type": "modal", "state": {"values": {}}, "private_metadata": ""}},
+    "shortcut": {"type": "shortcut", "callback_id": "some_shortcut", "trigger_id": "1.2.abc", "user": {"id": "UREQ", "team_id": "T111"},
+                 "team": {"id": "T111"}, "action_ts": "1726133700.000300"},
+    "message_action": {"type": "message_action", "callback_id": "some_action", "trigger_id": "1.2.abc", "user": {"id": "UREQ"},
+                       "team": {"id": "T111"}, "channel": {"id": "C1"}, "message_ts": "1726133700.000100",
+                       "message": {"type": "message", "text": "hi", "ts": "1726133700.000100"}},
+    "block_suggestion": {"type": "block_suggestion", "user": {"id": "UREQ"}, "team": {"id": "T111"}, "action_id": "pick",
+                         "block_id": "b", "value": "ab", "view": {"id": "V1", "callback_id": "leave_form"}},
+    "block_actions": {"type": "block_actions", "user": {"id": "UREQ", "team_id": "T111"}, "team": {"id": "T111"}, "trigger_id": "1.2.a",
+                      "actions": [{"action_id": "not_ours", "block_id": "b", "type": "button", "value": "1", "action_ts": "1.2"}],
+                      "container": {"type": "message", "message_ts": "1.1", "channel_id": "C1"}, "channel": {"id": "C1"}},
+}
+
+
+@pytest.mark.parametrize("kind", list(OTHER_INTERACTIONS))
+def test_interactions_the_app_does_not_use_get_200_and_do_nothing(slack_app: RunningApp, kind: str) -> None:
+    before = audit_count(slack_app)
+    status, _ = slack_app.interaction(OTHER_INTERACTIONS[kind])
+    assert status == 200  # a 404 would show the person an error in Slack
+    settle()
+    assert audit_count(slack_app) == before
+    assert not [call for call in slack_app.slack.calls if call.method.startswith(("chat.", "views."))]
+
+
+@pytest.mark.parametrize(("kind", "fields"), [
+    ("reaction_added", {"user": "UREQ", "reaction": "thumbsup", "item": {"type": "message", "channel": "C1", "ts": "1.2"}}),
+    ("member_joined_channel", {"user": "UREQ", "channel": "C1", "channel_type": "C", "team": "T111"}),
+    ("app_uninstalled", {}),
+    ("tokens_revoked", {"tokens": {"oauth": [], "bot": ["UBOT"]}}),
+    ("team_join", {"user": {"id": "UNEW"}}),
+])
+def test_events_the_app_does_not_use_get_200_and_do_nothing(slack_app: RunningApp, kind: str, fields: dict) -> None:
+    payload = dm_event("UREQ", "", f"Ev{kind}")
+    payload["event"] = {"type": kind, "event_ts": "1726133700.000400", **fields}
+    before = audit_count(slack_app)
+    assert slack_app.event(payload)[0] == 200
+    settle()
+    assert audit_count(slack_app) == before
+    assert not [call for call in slack_app.slack.calls if call.method.startswith(("chat.", "views."))]
