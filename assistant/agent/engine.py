@@ -163,7 +163,7 @@ class LlmEngine:
         moment = now or utcnow()
         clean = " ".join((text or "").split())[:MAX_TEXT]
         if not clean:
-            return Reply(words.EMPTY)
+            return Reply(words.EMPTY, "help")
         try:
             person, state, offline_open = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
         except Exception as error:  # noqa: BLE001 - the turn's error edge: always answer
@@ -220,7 +220,10 @@ class LlmEngine:
                                          ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="error")])
         meter = TurnMeter()
         messages = [*history, HumanMessage(text)]
-        config = {"callbacks": [meter], "recursion_limit": STEPS_PER_MODEL_CALL * (self.limits.model_calls + 1)}
+        # max_concurrency 1: the tools of one model reply run one after the other in the model's order, so the first
+        # write asked for is the one read back, not whichever thread got there first.
+        config = {"callbacks": [meter], "recursion_limit": STEPS_PER_MODEL_CALL * (self.limits.model_calls + 1),
+                  "max_concurrency": 1}
         try:
             new = self._invoke(agent, messages, config)[len(messages):]
             capped = False

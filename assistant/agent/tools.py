@@ -79,9 +79,8 @@ class TurnTools:
 
     def _park(self, spec: ToolSpec, args: dict[str, Any]) -> str:
         with self._parking:  # the model may call several tools at once; they run in parallel threads
-            if self.pending is not None:
-                self.deferred.append(spec.name)  # the person is told it waits, see LlmEngine
-                return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
+            # Every write is checked, even one that will have to wait: whichever thread parks first, a write that
+            # cannot be done is told with its reason ("end before start"), not as "ask me again".
             self.pipeline.check(spec.name, args, actor_id=self.actor_id)
             if "receipt_path" in args:  # before the read-back says "with the receipt you sent"
                 check_receipt_reference(args["receipt_path"], self.pipeline.receipt_exists)
@@ -89,6 +88,9 @@ class TurnTools:
             preview: dict[str, Any] = {}
             if checker is not None:  # refusals come now, before the read-back, not after the yes
                 preview = self.pipeline.run(checker, args, actor_id=self.actor_id, now=self.now).data
+            if self.pending is not None:
+                self.deferred.append(spec.name)  # the person is told it waits, see LlmEngine
+                return "REFUSED: one change at a time; the first one is waiting for the person's confirmation."
             self.pending = PendingWrite(spec.name, args, readback_text(spec.name, args, preview))
             return f"NOT DONE YET. The person was shown this and must answer yes first: {self.pending.readback}"
 

@@ -109,7 +109,7 @@ class OfflineEngine:
         if turn.receipt is not None:
             return self._on_receipt(turn)
         if not turn.text:
-            return Reply(words.EMPTY)
+            return Reply(words.EMPTY, "help")  # an empty message or a bare mention: what can I ask?
         if words.is_cancel(turn.text):
             had = bool(turn.state)
             turn.state = {}

@@ -277,6 +277,20 @@ def test_a_refused_write_beside_a_parked_one_is_told(container: Container, compa
     assert "Shall I open it?" in reply.text and "(Not done:" in reply.text and "before" in reply.text
 
 
+def test_a_write_that_would_wait_is_still_checked_so_its_refusal_is_told(container: Container, company: Company) -> None:
+    from assistant.agent.tools import TurnTools
+    from tools.people.models import Employee
+
+    with transaction(container.session_factory) as session:
+        roles = frozenset(session.get(Employee, company.requester).roles)
+    turn = TurnTools(container.pipeline, company.requester, roles, NOW)
+    registry = container.pipeline.registry
+    assert turn.call(registry["create_ticket"], {"summary": "Laptop fan is loud"}).startswith("NOT DONE YET")
+    refusal = turn.call(registry["request_leave"], {"start_date": "2026-12-18", "end_date": "2026-12-14", "leave_type": "annual"})
+    assert refusal.startswith("REFUSED") and "before" in refusal  # why, not "one change at a time"
+    assert turn.refused and not turn.deferred and turn.pending is not None and turn.pending.tool == "create_ticket"
+
+
 def test_a_denial_without_a_reason_is_refused_to_the_model_with_the_reason_why(container: Container, company: Company,
                                                                                server: ScriptedOpenAI) -> None:
     server.queue(ToolCalls((("decide_approval", {"approval_id": 1, "decision": "deny"}),)), Text("Why do you deny it?"))

@@ -181,6 +181,14 @@ def test_a_mention_is_answered_in_its_thread_and_followed_up(slack_app: RunningA
     assert "25 days" not in slack_app.slack.of("chat.update")[1].args["text"]  # help is for everyone: answered in public
 
 
+def test_a_bare_mention_is_answered_in_public_with_how_to_ask(slack_app: RunningApp) -> None:
+    mention = json.loads((PAYLOADS / "event_callback.app_mention.bolt_python.json").read_text())
+    mention["event"].update(user="UREQ", text="<@W111>")
+    slack_app.event(mention)
+    [update] = wait_for(lambda: slack_app.slack.of("chat.update"))
+    assert "didn't get any text" in update.args["text"] and not slack_app.slack.of("chat.postEphemeral")
+
+
 def test_people_in_one_thread_each_have_their_own_conversation(slack_app: RunningApp) -> None:
     mention = json.loads((PAYLOADS / "event_callback.app_mention.bolt_python.json").read_text())
     thread = mention["event"]["ts"]
