@@ -4,7 +4,7 @@
         --questions ../shared/data/policy_qa/sourcegraph_questions.json
 
 Every mode is measured in one run over one index: keyword (BM25), dense (chunk vectors, and each candidate's
-best sentence), hybrid (the three rankings fused). At three levels:
+best sentence), hybrid (the three scores fused). At three levels:
 - document: one of the first k passages comes from a document that answers the question;
 - section (questions with an `answer_section` heading path): one of them comes from that document and sits
   under the answer's own heading, the place the citation names ("Time off > PTO ground rules");

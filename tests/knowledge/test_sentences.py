@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from knowledge.embeddings import LocalMiniLM
-from knowledge.index import AddOutcome, KnowledgeBase, SearchMode, rank_by_best_sentence
+from knowledge.index import AddOutcome, KnowledgeBase, SearchMode, best_sentence_scores, fuse
 from knowledge.sentences import sentence_views, split_sentences
 from knowledge.store import KnowledgeStore, chunk_key
 from knowledge.vectors import VectorIndex
@@ -72,15 +72,30 @@ def test_each_sentence_is_embedded_after_its_own_heading() -> None:
     assert sentence_views("IT > Contacts", "helpdesk | x1234") == ["Contacts: helpdesk | x1234"]
 
 
-def test_candidates_are_ranked_by_their_best_sentence_and_older_chunks_by_their_own_vector() -> None:
+def test_candidates_score_their_best_sentence_and_older_chunks_their_own_vector() -> None:
     question = np.array([1.0, 0.0, 0.0], dtype=np.float32)
     sentences = {
         "broad": np.array([[0.2, 0.98, 0.0], [0.3, 0.0, 0.95]], dtype=np.float32),  # no sentence says it
         "answers": np.array([[0.0, 1.0, 0.0], [0.99, 0.1, 0.0]], dtype=np.float32),  # one sentence says it
     }
     chunk_cosine = {"broad": 0.6, "answers": 0.4, "older": 0.5}
-    assert rank_by_best_sentence(["broad", "answers", "older"], sentences, question, chunk_cosine) == ["answers", "older", "broad"]
-    assert rank_by_best_sentence([], sentences, question, chunk_cosine) == []
+    best = best_sentence_scores(["broad", "answers", "older"], sentences, question, chunk_cosine)
+    assert best == pytest.approx({"broad": 0.3, "answers": 0.99, "older": 0.5})
+    assert best_sentence_scores([], sentences, question, chunk_cosine) == {}
+    # The best sentence outweighs a broad chunk vector once the scores are fused.
+    assert fuse(["broad", "answers", "older"], chunk_cosine, {}, best)[0] == "answers"
+
+
+def test_fusion_keeps_how_far_apart_the_scores_are() -> None:
+    cosine = {"close second": 0.60, "first": 0.61, "keyword only": 0.20}
+    best = {"close second": 0.70, "first": 0.71, "keyword only": 0.25}
+    bm25 = {"keyword only": 9.0, "first": 1.0}
+    # A strong keyword match alone does not sink a passage the vectors put a hair behind the first ...
+    assert fuse(list(cosine), cosine, bm25, best)[:2] == ["first", "close second"]
+    # ... but it decides between passages the vectors cannot tell apart.
+    level = {key: 0.5 for key in cosine}
+    assert fuse(list(cosine), level, bm25, level)[0] == "keyword only"
+    assert fuse([], {}, {}, {}) == []
 
 
 def test_every_chunk_stores_one_vector_per_sentence(kb: KnowledgeBase, handbook: Path, minilm: LocalMiniLM) -> None:
