@@ -60,6 +60,10 @@ _GIVES_WHEN = re.compile(r"\b(january|february|march|april|may|june|july|august|
 _GIVES_AMOUNT = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|hundred|"
                            r"thousand|half|unlimited|no limit)\b", re.IGNORECASE)
 ANSWER_KIND_BONUS = 0.2
+# A second sentence is quoted when it scores within this of the first. The sentence that answers is often the
+# runner-up of a similar one; on four question sets (151 questions) 0.12 quoted it in 89 answers against 85 at 0.08,
+# without changing which sentence comes first.
+SECOND_QUOTE_GAP = 0.12
 
 
 def answer_kind_bonus(question: str, sentence: str) -> float:
@@ -93,7 +97,7 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
     chosen: list[Quote] = []
     for index in order[:max_quotes]:
         hit, sentence = candidates[int(index)]
-        if chosen and scores[index] < scores[order[0]] - 0.08:
+        if chosen and scores[index] < scores[order[0]] - SECOND_QUOTE_GAP:
             break  # a second sentence only when it is nearly as relevant as the first
         chosen.append(Quote(_with_list(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source))
     return ExtractiveAnswer(True, chosen, best)
