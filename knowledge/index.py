@@ -48,7 +48,7 @@ class SearchMode(StrEnum):
     """Which retrievers answer a query.
 
     Keyword is BM25 over title, headings and text. Dense compares the question with each chunk's vector and, among
-    those candidates, with each chunk's best sentence. Hybrid fuses all three rankings (reciprocal rank fusion).
+    those candidates, with each chunk's best sentence (the two scores fused). Hybrid fuses all three scores.
     """
 
     HYBRID = "hybrid"
