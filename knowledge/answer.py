@@ -99,7 +99,15 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
         hit, sentence = candidates[int(index)]
         if chosen and scores[index] < scores[order[0]] - SECOND_QUOTE_GAP:
             break  # a second sentence only when it is nearly as relevant as the first
-        chosen.append(Quote(_with_list(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source))
+        quote = Quote(_with_list(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source)
+        # A list item and the sentence that introduces the list (quoted with its items) say the same: quote it once.
+        if any(quote.text in earlier.text for earlier in chosen):
+            continue
+        held = [position for position, earlier in enumerate(chosen) if earlier.text in quote.text]
+        if held:
+            chosen[held[0]] = quote
+        else:
+            chosen.append(quote)
     return ExtractiveAnswer(True, chosen, best)
 
 

@@ -80,6 +80,19 @@ def test_a_when_question_is_answered_by_the_sentence_that_says_when(minilm: Loca
     assert answer.quotes[0].text == "Reviews happen once a year, in March, and cover the previous calendar year."
 
 
+MILEAGE = SearchHit("expenses", "expenses.md", "Expenses", "Expenses > Mileage", 0.6,
+                    "If you use your own car for business, claim mileage under Travel at these rates instead of fuel costs:\n\n"
+                    "- United States: USD 0.67 per mile.\n- Germany: EUR 0.30 per kilometre.\n- United Kingdom: GBP 0.45 per mile.\n\n"
+                    "Your normal commute doesn't count.")
+
+
+def test_a_list_item_and_its_introduction_are_quoted_once(minilm: LocalMiniLM) -> None:
+    answer = extract_answer("What is the mileage rate?", [MILEAGE], minilm)
+    texts = [quote.text for quote in answer.quotes]
+    assert any("USD 0.67 per mile" in text for text in texts)
+    assert not [a for a in texts for b in texts if a is not b and a in b]  # no quote repeats inside another
+
+
 @pytest.mark.parametrize(("question", "sentence", "bonus"), [
     ("When is the deadline for expense claims?", "Claims are due within 30 days.", True),
     ("When is the deadline for expense claims?", "Claims are filed by the employee.", False),
