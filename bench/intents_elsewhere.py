@@ -3,8 +3,9 @@
     .venv/bin/python bench/intents_elsewhere.py FILE_OR_FOLDER... [--show-actions] [--json]
 
 Each input is a file of labelled utterances written for another assistant (a bank's, a smart speaker's):
-- .csv with a `text` column (or `utterance`, `sentence`) and optionally `category`, `intent` or `label`,
-  as Banking77 (github.com/PolyAI-LDN/task-specific-datasets, banking_data/test.csv);
+- .csv (comma, semicolon or tab separated) with a `text` column (or `utterance`, `sentence`, `answer`) and
+  optionally `category`, `intent` or `label`, as Banking77 (github.com/PolyAI-LDN/task-specific-datasets,
+  banking_data/test.csv) or HWU64's NLU-Data-Home-Domain-Annotated-All.csv;
 - .jsonl with one {"text": ..., "label"/"intent": ...} object per line;
 - .json holding a list of such objects, or an object whose lists hold them, as the cross-validation folds of
   HWU64 (github.com/xliuhw/NLU-Evaluation-Data, CrossValidation/.../testset/annotated/*/*.json);
@@ -30,7 +31,7 @@ from assistant.nlu.intents import IntentClassifier
 from knowledge.embeddings import LocalMiniLM
 
 ACTIONS = frozenset(intent.value for intent in ACTION_INTENTS)
-TEXT_COLUMNS = ("text", "utterance", "sentence")
+TEXT_COLUMNS = ("text", "utterance", "sentence", "answer")  # "answer": HWU64's CSV calls the utterance so
 LABEL_COLUMNS = ("category", "intent", "label")
 SUFFIXES = (".csv", ".jsonl", ".json")
 
@@ -59,7 +60,10 @@ def load_lines(path: Path) -> list[tuple[str, str]]:
         return [line for child in sorted(path.rglob("*")) if child.suffix in SUFFIXES for line in load_lines(child)]
     if path.suffix == ".csv":
         with path.open(encoding="utf-8", newline="") as handle:
-            records: list[dict[str, Any]] = list(csv.DictReader(handle))
+            header = handle.readline()
+            handle.seek(0)
+            delimiter = max(",;\t", key=header.count)  # HWU64's own CSV is separated by semicolons
+            records: list[dict[str, Any]] = list(csv.DictReader(handle, delimiter=delimiter))
     elif path.suffix == ".jsonl":
         records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
