@@ -24,13 +24,15 @@ from knowledge.vectors import VectorIndex
 
 # Hybrid scores: each candidate's chunk-vector cosine, BM25 score and best sentence's cosine, each scaled to 0..1 over
 # the candidates, summed with these weights. Fusing scores instead of ranks (reciprocal rank fusion, used before) keeps
-# how far apart two candidates are: a passage the vectors rank second by a hair is not sunk by its keyword rank. On four
-# question sets (Sourcegraph's 17 pages, dxw's 85-page playbook, Mattermost's 77 handbook pages, our sample policies)
-# it found the answer's section and span in the top five as often or more often than rank fusion on three of them
-# (Mattermost: 0.911 against 0.822 at the section level) and lost one question on the fourth; neighbouring weights
-# (0.6 to 1.0, 0.25 to 0.4, 1.0 to 1.2) measured within a question of these.
-DENSE_WEIGHT = 0.8
-KEYWORD_WEIGHT = 0.3
+# how far apart two candidates are: a passage the vectors rank second by a hair is not sunk by its keyword rank.
+# Measured on five question sets (Sourcegraph's 17 pages and its whole 883-page handbook, dxw's 85-page playbook,
+# Mattermost's 77 handbook pages, our sample policies): against rank fusion, recall@1 and MRR rose on four of them
+# and recall@5 of the answer's section or span on three (Mattermost's section level: 0.911 against 0.822), with a
+# question lost here and there on the two Sourcegraph sets; and hybrid found the answer in the top five at least as
+# often as dense or keyword alone on all five, which rank fusion did not (Mattermost). Neighbouring weights measured
+# within a question or two of these; more weight on the chunk vector lost recall@5 on the 883-page handbook.
+DENSE_WEIGHT = 0.5
+KEYWORD_WEIGHT = 0.2
 SENTENCE_WEIGHT = 1.0
 CANDIDATES = 40
 # In hybrid, keyword search offers its first 20. BM25 over an OR of the question's words ranks its tail by one common
