@@ -18,6 +18,7 @@ from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, d
 from assistant.slack.deps import SlackDeps
 from assistant.slack.home import publish_home
 from assistant.slack.ids import Action, Block, Callback
+from assistant.slack.payloads import json_object
 from assistant.slack.people import chat_id_lookup, employee_of
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def register(app: App, deps: SlackDeps) -> None:
             ack(response_action="errors", errors={Block.REASON.value: "Please say why you deny it; the requester will see it."})
             return
         ack()
-        metadata = _json_object(view.get("private_metadata"))
+        metadata = json_object(view.get("private_metadata"))
         approval_id, user_id = _positive_int(metadata.get("approval_id")), (body.get("user") or {}).get("id")
         if approval_id is None or not user_id:
             _refuse_button(client, metadata.get("channel"), user_id)
@@ -110,17 +111,9 @@ BROKEN_BUTTON = "That button doesn't work any more. `/backoffice approvals` list
 def _clicked(body: dict[str, Any]) -> tuple[int | None, str | None]:
     """Return the approval a card button names and who clicked it; None for what a real card never sends."""
     actions = body.get("actions") if isinstance(body.get("actions"), list) else []
-    value = _json_object(actions[0].get("value") if actions and isinstance(actions[0], dict) else None)
+    value = json_object(actions[0].get("value") if actions and isinstance(actions[0], dict) else None)
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     return _positive_int(value.get("approval_id")), user.get("id") or None
-
-
-def _json_object(raw: Any) -> dict[str, Any]:
-    try:
-        parsed = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _positive_int(raw: Any) -> int | None:

@@ -12,6 +12,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
+from assistant.slack.payloads import json_object
+
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -41,7 +43,7 @@ def wsgi_application(app: App, health: Callable[[], bool]) -> Callable[..., Iter
             return _respond(start_response, "200 OK", {})
         if environ.get("REQUEST_METHOD") == "POST" and not _signed(verifier, body, environ):
             return _respond(start_response, "401 Unauthorized", {"error": "invalid request"})
-        notice = _event_envelope(body)
+        notice = json_object(body)  # an Events API body; {} for forms and slash commands
         if notice.get("type") == "app_rate_limited":  # Slack says it held back events; it only wants a 200
             log.warning("Slack reports app_rate_limited: some events were not delivered")
             return _respond(start_response, "200 OK", {})
@@ -77,17 +79,6 @@ def _signed(verifier: SignatureVerifier, body: bytes, environ: dict[str, Any]) -
 
 def _is_ssl_check(body: bytes) -> bool:
     return body.startswith(b"ssl_check=1") or b"&ssl_check=1" in body[:200]
-
-
-def _event_envelope(body: bytes) -> dict[str, Any]:
-    """The JSON object of an Events API request ({} for forms, slash commands and anything else)."""
-    if not body.lstrip().startswith(b"{"):
-        return {}
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _respond(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> list[bytes]:
