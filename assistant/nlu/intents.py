@@ -388,9 +388,18 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "out_of_office": re.compile(r"\bOOO\b", re.IGNORECASE),
         Intent.HUMAN_HANDOFF.value: re.compile(
             rf"\b(?:talk|speak|chat)(?:ing)? (?:to|with) {person}\b|\b(?:transfer|connect|hand|pass) me (?:over )?(?:to|with) {person}\b"
-            r"|^(?:a )?(?:real |live )?(?:human|person|agent)(?: please| pls| plz)?\W*$"),
+            r"|^(?:a )?(?:real |live )?(?:human|person|agent)(?: please| pls| plz)?\W*$"
+            rf"|\bhelp from {person}\b|\b(?:want|need|get me|speak to|talk to|connect me (?:to|with)) (?:a |an )?(?:real |live |human )?"
+            r"(?:customer |support )?(?:rep|representative|operator)s?\b"
+            r"|\b(?:don'?t|do not|no longer) (?:like|want|wish) (?:to )?(?:talk|speak|chat)(?:ing)? (?:to|with) (?:a |the |this )?"
+            r"(?:machine|bot|robot|computer|program)"),
         Intent.CREATE_TICKET.value: re.compile(
-            rf"\b(?:open|raise|create|log|file|submit|start) (?:me |up )?(?:a |an |another |new )(?:new )?{priority}?{ticket}\b"),
+            rf"\b(?:open|raise|create|log|file|submit|start) (?:me |up )?(?:a |an |another |new )(?:new )?{priority}?{ticket}\b"
+            # without an article only as the request itself: "open incident", "pls help me log urgent ticket";
+            # "is my open ticket fixed" is a status
+            r"|^(?:please |pls |plz |can you |could you |(?:pls |please )?help me |i (?:want|need|would like) to |i'd like to )?"
+            rf"(?:open|raise|create|log|file) (?:new )?{priority}?(?:{ticket}|tix)\b"
+            rf"|^(?:please |pls |plz |can you |could you |i (?:want|need) to )?(?:open|log) (?:a |an |new )?{priority}?issue\b"),
         Intent.TICKET_STATUS.value: re.compile(
             rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{desk}?(?:ticket|incident)"
             rf"|\b(?:my|the) {desk}?(?:ticket|incident) (?:status|been (?:closed|resolved|fixed|assigned))\b"),

@@ -15,7 +15,7 @@ from assistant.nlu.slot_dates import DAY_SHORT_FORMS
 
 DOMAIN_WORDS = frozenset("""
     absence access account allowance annual approval approve approved approver balance bereavement booking broken
-    cancel cancelled charger claim claims computer entitlement expense expenses headset holiday holidays install
+    cancel cancelled charger claim claims computer entitlement expense expenses headset holiday holidays incident install
     internet keyboard laptop leave mileage maternity monitor network parental password paternity pending printer
     receipt receipts refund reimburse reimbursed reimbursement remaining request requests schedule software status
     submit ticket tickets unpaid vacation working

@@ -256,6 +256,14 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("who do I contact in HR", Intent.HUMAN_HANDOFF),
     ("what's pending my approval", Intent.PENDING_APPROVALS),
     ("is the issue with my email inbox fixed yet", Intent.TICKET_STATUS),
+    ("raise ticket", Intent.CREATE_TICKET),  # the request itself, with no article
+    ("pls help me log high priority incident", Intent.CREATE_TICKET),
+    ("log a new incidnet", Intent.CREATE_TICKET),  # "incident" misspelt
+    ("open an issue with IT", Intent.CREATE_TICKET),
+    ("has my open ticket been resolved", Intent.TICKET_STATUS),  # "open" describing a ticket asks for its status
+    ("I'd rather get some help from an actual person", Intent.HUMAN_HANDOFF),
+    ("need a support representative", Intent.HUMAN_HANDOFF),
+    ("I do not want to talk to a robot", Intent.HUMAN_HANDOFF),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
