@@ -37,7 +37,7 @@ def init(as_json: JsonFlag = False) -> None:
     """Create or upgrade the database schema and the default catalog (idempotent)."""
     from assistant.container import initialize_database
 
-    with open_container() as container:
+    with open_container(needs_schema=False) as container:
         created = initialize_database(container)
         url = container.engine.url.render_as_string(hide_password=True)
     emit({"database": url, "created": created}, as_json, f"Database ready at {url}; created {len(created)} catalog entries.")
@@ -51,7 +51,7 @@ def demo(as_email: Annotated[str | None, typer.Option("--as", help="Chat as this
     from assistant.container import initialize_database
     from assistant.demo import EMPLOYEE, load_sample_policies, scripted_conversation, seed_sample_company
 
-    with open_container() as container:
+    with open_container(needs_schema=False) as container:
         initialize_database(container)
         seed_sample_company(container)
         if not as_json:
@@ -84,8 +84,14 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
 
     with open_container() as container:
         report = import_people_file(container, file)
-    data = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
-    emit(data, as_json, f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged.")
+    data = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+            "allowances_changed": report.allowances_changed, "approvals_rerouted": list(report.approvals_rerouted)}
+    text = f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged."
+    if report.allowances_changed:
+        text += f" Annual leave allowances changed: {report.allowances_changed}."
+    if report.approvals_rerouted:
+        text += f" Pending approvals re-routed: {len(report.approvals_rerouted)}:\n  " + "\n  ".join(report.approvals_rerouted)
+    emit(data, as_json, text)
 
 
 @people_app.command("list")
@@ -260,6 +266,21 @@ class _WithoutTraceback(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
+class _HomeLog(logging.FileHandler):
+    """The log file in BACKOFFICE_HOME, opened (and its folder made) when the first record arrives, so an error
+    id shown by the very first command in a new home is in the log too."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, delay=True, encoding="utf-8")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return  # a read-only home: the terminal line is all there is
+        super().emit(record)
+
+
 def _configure_logging() -> None:
     """Warnings on stderr as one line each; with tracebacks in BACKOFFICE_HOME/backoffice.log."""
     line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -270,9 +291,8 @@ def _configure_logging() -> None:
         from assistant.settings import load_settings
 
         home = load_settings().backoffice_home
-        if home.is_dir():
-            handlers.append(logging.FileHandler(home / "backoffice.log", delay=True, encoding="utf-8"))
-            handlers[-1].setFormatter(logging.Formatter(line))
+        handlers.append(_HomeLog(home / "backoffice.log"))  # the folder is made on the first record, not on every command
+        handlers[-1].setFormatter(logging.Formatter(line))
     except Exception:  # noqa: BLE001 - bad settings are reported by the command itself
         pass
     logging.basicConfig(level=logging.WARNING, handlers=handlers)

@@ -24,12 +24,16 @@ AsEmail = Annotated[str, typer.Option("--as", help="Act as this employee (email)
 
 
 @contextmanager
-def open_container() -> Iterator[Container]:
-    from assistant.container import build_container
+def open_container(*, needs_schema: bool = True) -> Iterator[Container]:
+    from assistant.container import build_container, schema_is_missing
+    from assistant.errors import AssistantError, AssistantErrorCode
     from assistant.settings import load_settings
 
     container = build_container(load_settings())
     try:
+        if needs_schema and schema_is_missing(container):
+            raise AssistantError(AssistantErrorCode.NOT_CONFIGURED, "The database has no tables yet: run `backoffice init` "
+                                                                    "first (or `backoffice demo` for the sample company).")
         yield container
     finally:
         container.close()
@@ -77,10 +81,18 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
         return
     grid = Table(title=title)
     for column in columns:
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")  # a narrow or piped terminal wraps a long path, never cuts it
     for row in rows:
-        grid.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        grid.add_row(*(_cell(row.get(column)) for column in columns))
     out.print(grid)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 def run_tool(email: str, tool: str, args: dict[str, Any], as_json: bool) -> dict[str, Any]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.dialogue.engine import OfflineEngine
@@ -60,6 +61,14 @@ def receipt_checker(settings: Settings) -> Callable[[str], bool]:
         return path.parent == settings.uploads_dir.resolve() and path.is_file()
 
     return exists
+
+
+def schema_is_missing(container: Container) -> bool:
+    """Return True when `backoffice init` has not created the tables yet (a missing SQLite file is not created)."""
+    url = container.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
+        return True
+    return not inspect(container.engine).has_table("alembic_version")
 
 
 def initialize_database(container: Container) -> list[str]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from assistant.container import Container
 from assistant.errors import AssistantError, AssistantErrorCode
-from tools.approvals.service import list_approvals
-from tools.audit.service import list_audit
-from tools.db import transaction
+from tools.approvals.service import list_approvals, reroute_pending
+from tools.audit.service import list_audit, record_audit
+from tools.db import transaction, utcnow
 from tools.errors import ToolError
+from tools.messaging.service import forget_approval_card
 from tools.people.importer import ImportReport, import_people_csv
 from tools.people.service import get_employee, get_employee_by_email, list_employees
 from tools.pipeline import ToolResult
@@ -46,10 +48,10 @@ def run_as(container: Container, email: str, tool: str, args: dict[str, Any], *,
     return container.pipeline.run(tool, args, actor_id=actor_id_for(container, email), now=now)
 
 
-def import_people_file(container: Container, path: Path, *, actor_id: int | None = None) -> ImportReport:
+def import_people_file(container: Container, path: Path, *, actor_id: int | None = None, now: datetime | None = None) -> ImportReport:
     """Import a people CSV whole, or refuse it whole (`actor_id`: the admin who sent it, for the audit trail)."""
     if not path.is_file():
-        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} does not exist.")
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is a folder, not a CSV file." if path.is_dir() else f"{path} does not exist.")
     if path.stat().st_size > MAX_CSV_BYTES:
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is larger than {MAX_CSV_BYTES // 1_048_576} MB.")
     try:
@@ -58,7 +60,19 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"{path} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV.") from error
     with transaction(container.session_factory) as session:
         actor = get_employee(session, employee_id=actor_id) if actor_id is not None else None
-        return import_people_csv(session, text=text, actor=actor)
+        today = (now or utcnow()).date()
+        report = import_people_csv(session, text=text, actor=actor, today=today)
+        # Pending approvals follow the directory: a step whose approver left, lost the role or no longer manages the
+        # requester goes to whoever the policy picks now, and that person gets a card.
+        moves = reroute_pending(session, policy=container.policy, today=today)
+        for move in moves:
+            record_audit(session, actor=actor, action="approval.rerouted", subject=f"approval:{move.approval_id}",
+                         details={"step": move.step, "from": move.previous, "to": move.approver, "reason": move.reason})
+            if move.current:
+                forget_approval_card(session, approval_id=move.approval_id, step=move.step)
+        lines = tuple(f"approval #{move.approval_id} step {move.step + 1}: {move.previous} -> {move.approver} ({move.reason})"
+                      for move in moves)
+        return replace(report, approvals_rerouted=lines)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

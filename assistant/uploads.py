@@ -192,8 +192,10 @@ def _import_people(container: Container, actor_id: int, files: Sequence[Incoming
         except (AssistantError, ToolError) as error:
             reason = error.message.replace(str(path), name)
             return UploadReport(UploadStatus.PEOPLE, message=f"People directory: {name} was not imported; nothing changed. {reason}")
+    rerouted = (f" Pending approvals re-routed: {len(report.approvals_rerouted)} ({'; '.join(report.approvals_rerouted)})."
+                if report.approvals_rerouted else "")
     return UploadReport(UploadStatus.PEOPLE, message=f"People directory, from {name}: created {report.created}, "
-                                                     f"updated {report.updated}, unchanged {report.unchanged}.")
+                                                     f"updated {report.updated}, unchanged {report.unchanged}.{rerouted}")
 
 
 def _is_admin(container: Container, employee_id: int) -> bool:

@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from tools.approvals.models import Approval, ApprovalKind
@@ -36,8 +37,15 @@ class ToolArgs(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = CONTROL_CHARACTERS.sub("", value)
+        field = cls.model_fields.get(info.field_name or "")
+        choices = field.annotation if field is not None else None
+        if isinstance(choices, type) and issubclass(choices, StrEnum):
+            value = value.strip().lower()  # "URGENT", "Hardware": a choice's case carries no meaning
+        return value
 
 
 @dataclass
@@ -117,11 +125,14 @@ def validation_message(error: ValidationError) -> str:
     """Turn pydantic's errors into one readable sentence."""
     parts = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "input"
+        where = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ").rstrip(".")
         if item["type"] == "extra_forbidden":
             parts.append(f"'{where}' is not an argument of this tool")
+        elif item["type"].startswith(("date_", "datetime_")):
+            parts.append(f"{where}: '{item.get('input')}' is not a date (write it as YYYY-MM-DD)")
         else:
-            parts.append(f"{where}: {item['msg']}")
+            parts.append(f"{where}: {message}" if where else message[:1].upper() + message[1:])
     return "Invalid input: " + "; ".join(parts) + "."
 
 

@@ -175,7 +175,7 @@ def test_init_defaults_to_a_sqlite_file_in_the_home_folder(tmp_path: Path, monke
 def test_people_import_list_and_reimport(cli: Cli) -> None:
     cli.ok("init")
     path = write_people_csv(cli.home)
-    assert cli.json("people", "import", path) == {"created": 7, "updated": 0, "unchanged": 0}
+    assert cli.json("people", "import", path) == {"created": 7, "updated": 0, "unchanged": 0, "allowances_changed": 0, "approvals_rerouted": []}
     people = {row["email"]: row for row in cli.json("people", "list")}
     assert set(people) == {CEO, MANAGER, EMPLOYEE, COLLEAGUE, FINANCE, IT, HR}
     erin = people[EMPLOYEE]
@@ -187,7 +187,7 @@ def test_people_import_list_and_reimport(cli: Cli) -> None:
     assert people[CEO]["roles"] == ["admin", "employee", "manager"]
     assert people[COLLEAGUE]["roles"] == ["employee"] and people[COLLEAGUE]["annual_leave_days"] is None
 
-    assert cli.json("people", "import", path) == {"created": 0, "updated": 0, "unchanged": 7}
+    assert cli.json("people", "import", path) == {"created": 0, "updated": 0, "unchanged": 7, "allowances_changed": 0, "approvals_rerouted": []}
     moved = [row.replace(",Engineering,employee,", ",Platform,employee,") for row in PEOPLE_ROWS]
     changed = write_people_csv(cli.home, moved, name="people-v2.csv")
     assert "1 updated" in flat(cli.ok("people", "import", changed).stdout)
@@ -262,7 +262,7 @@ def test_deny_with_reason_releases_the_days(company: Cli) -> None:
     monday = free_mondays(1)[0]
     request = request_leave(company, EMPLOYEE, monday, monday + timedelta(days=4))
     assert request["working_days"] == 5
-    assert "a reason is required" in company.refused("approvals", "deny", request["approval_id"], "--as", MANAGER)
+    assert "A reason is required" in company.refused("approvals", "deny", request["approval_id"], "--as", MANAGER)
     decision = company.json("approvals", "deny", request["approval_id"], "--as", MANAGER, "--reason", "Release week")
     assert decision["approval_id"] == request["approval_id"] and decision["status"] == "rejected"
     assert company.json("leave", "list", "--as", EMPLOYEE)[0]["status"] == "rejected"
@@ -308,6 +308,25 @@ def test_leave_refusals(company: Cli) -> None:
     assert "No approval #999" in company.refused("approvals", "approve", 999, "--as", MANAGER)
     assert company.refused("leave", "cancel", request["request_id"], "--as", COLLEAGUE)
     assert company.json("approvals", "list", "--as", MANAGER)[0]["status"] == "pending"
+
+
+def test_refusals_read_as_sentences_not_validator_output(company: Cli) -> None:
+    request = request_leave(company, EMPLOYEE, *[free_mondays(1)[0]] * 2)
+    assert company.refused("approvals", "deny", request["approval_id"], "--as", MANAGER) == \
+        "Error: Invalid input: A reason is required when denying."
+    slashed = company.refused("leave", "request", "--as", EMPLOYEE, "--start", "12/14/2026", "--end", "2026-12-15")
+    assert "start_date: '12/14/2026' is not a date (write it as YYYY-MM-DD)" in slashed
+    far = company.refused("leave", "request", "--as", EMPLOYEE, "--start", "9999-12-30", "--end", "9999-12-31")
+    assert f"until the end of {date.today().year + 2} at the latest" in far
+
+
+def test_commands_before_init_say_to_run_init_and_create_no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "never-initialised"
+    cli = Cli(home=home, env={"BACKOFFICE_HOME": str(home), "DATABASE_URL": None, "BACKOFFICE_POLICY_FILE": None})
+    for command in (("people", "list"), ("leave", "balance", "--as", EMPLOYEE), ("audit",)):
+        assert "run `backoffice init` first" in cli.refused(*command)
+    assert not (home / "backoffice.db").exists()
 
 
 def test_usage_errors_exit_non_zero(company: Cli) -> None:
@@ -390,8 +409,8 @@ def test_expense_refusals(company: Cli) -> None:
 
 
 def test_tickets_create_list_show_comment(company: Cli) -> None:
-    ticket = company.json("tickets", "create", "--as", EMPLOYEE, "--summary", "Laptop fan is loud", "--category", "hardware",
-                          "--priority", "high")
+    ticket = company.json("tickets", "create", "--as", EMPLOYEE, "--summary", "Laptop fan is loud", "--category", "Hardware",
+                          "--priority", "HIGH")  # a choice's case carries no meaning
     assert isinstance(ticket["ticket_id"], int) and ticket["status"] == "new"
     [listed] = company.json("tickets", "list", "--as", EMPLOYEE)
     assert listed["ticket_id"] == ticket["ticket_id"] and listed["category"] == "hardware" and listed["priority"] == "high"

@@ -198,6 +198,7 @@ def test_a_file_with_bad_rows_is_refused_whole_naming_every_bad_line(container: 
         pytest.param("x@example.com,,,,Ops,,US,,", "name is empty", id="no-name"),
         pytest.param("x@example.com,X,,ghost@example.com,Ops,,US,,", "ghost@example.com", id="unknown-manager"),
         pytest.param("x@example.com,X,,X@Example.com,Ops,,US,,", "own manager", id="self-manager"),
+        pytest.param("x@example.com,X,,,Ops,,US,,,stray,cells", "more cells than the header", id="misaligned-row"),
     ],
 )
 def test_each_kind_of_bad_row_is_named_on_its_line(container: Container, row: str, fragment: str) -> None:
@@ -261,3 +262,37 @@ def test_missing_columns_are_refused(container: Container) -> None:
 def test_an_empty_file_is_refused(container: Container) -> None:
     assert "no rows" in refused(container, people_csv()).message
     assert "missing columns" in refused(container, "").message.lower()
+
+
+@pytest.mark.parametrize("value", ["terminated", "left", "off", "x"])
+def test_an_active_value_that_is_neither_true_nor_false_is_a_bad_row(container: Container, value: str) -> None:
+    # someone who left must not stay able to act and approve because "terminated" was not a word we knew
+    error = refused(container, people_csv(f"x@example.com,X,,,Ops,,US,,,,{value}", header=HEADER + ",timezone,active"))
+    assert named_lines(error.message) == {2}, error.message
+    assert "neither true nor false" in error.message
+
+
+@pytest.mark.parametrize(("value", "active"), [("false", False), ("No", False), ("N", False), ("0", False),
+                                                ("inactive", False), ("TRUE", True), ("y", True), ("1", True), ("", True)])
+def test_active_words_a_spreadsheet_uses_are_understood(container: Container, value: str, active: bool) -> None:
+    import_csv(container, people_csv(f"x@example.com,X,,,Ops,,US,,,,{value}", header=HEADER + ",timezone,active"))
+    assert directory(container)["x@example.com"]["active"] is active
+
+
+@pytest.mark.parametrize("header", [
+    HEADER.upper(),
+    "Email, Name, Slack User ID, Manager Email, Department, Roles, Country, Start Date, Annual Leave Days",
+    "email,name,slack-user-id,manager-email,department,roles,country,start-date,annual-leave-days",
+], ids=["upper-case", "spreadsheet-titles", "dashes"])
+def test_a_header_written_the_way_spreadsheets_write_it_is_understood(container: Container, header: str) -> None:
+    assert import_csv(container, people_csv(*DIRECTORY, header=header)).created == 4
+    assert directory(container)["carol@example.com"]["manager"] == "dave.lead@example.com"
+
+
+def test_a_semicolon_separated_file_and_a_trailing_row_of_separators_are_read(container: Container) -> None:
+    # a spreadsheet saved in a comma-decimal locale separates cells with ";"; the roles then come with another separator
+    rows = ["x@example.com;X;;;Ops;manager;DE;2020-01-01;27,5".replace("27,5", "27.5"), "y@example.com;Y;;x@example.com;Ops;;DE;;"]
+    text = people_csv(*rows, header=HEADER.replace(",", ";")) + ";;;;;;;;\n"
+    assert import_csv(container, text).created == 2
+    assert directory(container)["y@example.com"]["manager"] == "x@example.com"
+    assert import_csv(container, people_csv(*DIRECTORY) + ",,,,,,,,\n").created == 4

@@ -97,6 +97,71 @@ def resolve_chain(
     return steps
 
 
+@dataclass(frozen=True)
+class Reroute:
+    """One pending step handed to a new approver after a directory change."""
+
+    approval_id: int
+    step: int
+    current: bool  # the step waiting for a decision now (its approver needs to hear of it)
+    previous: str
+    approver: str
+    reason: str
+
+
+def _why_reroute(step: dict[str, Any], approver: Employee, requester: Employee) -> str:
+    """Return why a stored step's approver can no longer decide it ("" when they still can)."""
+    if not approver.active:
+        return f"{approver.name} is no longer active"
+    if step.get("note"):
+        return ""  # chosen as a stand-in (a manager on leave, no holder of the role): the reason is on the step
+    role = Role(step["role"])
+    if role in ROLE_STEPS and role not in approver.roles:
+        return f"{approver.name} no longer holds the {role} role"
+    if role is Role.MANAGER and approver.id != requester.manager_id:
+        return f"{approver.name} is no longer {requester.name}'s manager"
+    return ""
+
+
+def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) -> list[Reroute]:
+    """Hand every pending step whose approver left, lost the role or stopped managing the requester to whoever the
+    policy picks now (a directory import calls this); a step that nobody else can take stays where it is."""
+    rerouted: list[Reroute] = []
+    pending = session.scalars(select(Approval).where(Approval.status == ApprovalStatus.PENDING.value).order_by(Approval.id))
+    for approval in list(pending):
+        requester = get_employee(session, employee_id=approval.requester_id)
+        chain = [dict(step) for step in approval.chain]
+        moves: list[Reroute] = []
+        for index in range(approval.step, len(chain)):
+            approver = get_employee(session, employee_id=chain[index]["approver_id"])
+            reason = _why_reroute(chain[index], approver, requester)
+            if not reason:
+                continue
+            try:
+                role = Role(chain[index]["role"])
+                chosen, note = _first_choice(session, policy=policy, role=role, requester=requester)
+                chosen, away_note = _delegate_if_away(session, policy=policy, approver=chosen, requester=requester, today=today)
+            except ToolError:
+                continue
+            if chosen.id in (approver.id, requester.id):
+                continue
+            chain[index] = Step(role=role, approver=chosen, note=" ".join(filter(None, [f"{reason}; routed to {chosen.name}.",
+                                                                                          note, away_note]))).as_json()
+            moves.append(Reroute(approval.id, index, index == approval.step, approver.email, chosen.email, reason))
+        if not moves:
+            continue
+        for index in range(len(chain) - 1, approval.step, -1):  # the same person twice in a row approves once
+            if chain[index]["approver_id"] == chain[index - 1]["approver_id"]:
+                del chain[index]
+        guard = update(Approval).where(Approval.id == approval.id, Approval.status == ApprovalStatus.PENDING.value,
+                                       Approval.step == approval.step)
+        statement = guard.values(chain=chain, approver_id=chain[approval.step]["approver_id"])
+        if session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1:
+            rerouted += moves  # else a decision got there first; that step is no longer pending
+        session.refresh(approval)
+    return rerouted
+
+
 def create_approval(
     session: Session,
     *,

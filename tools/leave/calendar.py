@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,7 +18,9 @@ WEEKEND = {5, 6}
 @lru_cache(maxsize=256)
 def _public_holidays(country: str, year: int) -> dict[date, str]:
     try:
-        calendar = holidays.country_holidays(country, years=year)
+        with warnings.catch_warnings():  # past its tables the package warns on stderr and returns what it can compute
+            warnings.simplefilter("ignore")
+            calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError as error:
         raise ToolError(ErrorCode.CONFIGURATION, f"No public holiday calendar for country '{country}'.") from error
     return dict(calendar.items())

@@ -27,6 +27,7 @@ from tools.people.models import Employee
 from tools.people.service import lock_employee
 
 MAX_REQUEST_SPAN_DAYS = 366
+MAX_YEARS_AHEAD = 2  # leave is booked for this year and the next two at most; "9999-12-30" is a typo
 SICK_BACKDATE_DAYS = 30
 ACTIVE_STATUSES = (LeaveStatus.PENDING.value, LeaveStatus.APPROVED.value)
 
@@ -95,6 +96,34 @@ def get_or_create_allocation(
     return allocation
 
 
+def apply_annual_allowance(session: Session, *, employee: Employee, from_year: int) -> list[tuple[int, Decimal | None]]:
+    """Bring the annual-leave allocations of `from_year` on to the employee's current allowance (the directory's
+    annual_leave_days, else the type's default); return (year, new allowance) per changed year. Past years keep theirs.
+
+    Refuses, changing nothing, when a year already has more days taken or booked than the new allowance.
+    """
+    leave_type = session.scalar(select(LeaveType).where(LeaveType.code == "annual"))
+    if leave_type is None:
+        return []
+    allowance = _default_allowance(employee, leave_type)
+    allocations = session.scalars(select(LeaveAllocation).where(
+        LeaveAllocation.employee_id == employee.id, LeaveAllocation.leave_type_id == leave_type.id,
+        LeaveAllocation.year >= from_year).order_by(LeaveAllocation.year))
+    changed: list[tuple[int, Decimal | None]] = []
+    for allocation in allocations:
+        if allocation.allowance == allowance:
+            continue
+        used = Decimal(allocation.taken) + Decimal(allocation.reserved)
+        if allowance is not None and used > allowance:
+            raise ToolError(ErrorCode.INVALID_INPUT,
+                            f"{employee.email}: annual_leave_days {days_number(allowance)} is less than the "
+                            f"{days_number(used)} days already taken or booked in {allocation.year}.")
+        allocation.allowance = allowance
+        changed.append((allocation.year, allowance))
+    session.flush()
+    return changed
+
+
 def list_balances(session: Session, *, employee: Employee, year: int) -> list[Balance]:
     """Return the employee's balance for every leave type in `year`."""
     balances = []
@@ -130,6 +159,9 @@ def _validate_dates(leave_type: LeaveType, start: date, end: date, half_day: Hal
         raise ToolError(ErrorCode.INVALID_INPUT, f"The end date {end} is before the start date {start}.")
     if (end - start).days >= MAX_REQUEST_SPAN_DAYS:
         raise ToolError(ErrorCode.INVALID_INPUT, "A single request cannot span more than a year.")
+    if end.year > today.year + MAX_YEARS_AHEAD:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"Leave can be booked until the end of {today.year + MAX_YEARS_AHEAD} at the latest; "
+                                                 f"{end} is further ahead.")
     if half_day is not None and start != end:
         raise ToolError(ErrorCode.INVALID_INPUT, "A half day must start and end on the same date.")
     earliest = today - timedelta(days=SICK_BACKDATE_DAYS) if leave_type.code == "sick" else today

@@ -53,6 +53,17 @@ def release_approval_card(session: Session, *, card_id: int) -> None:
         session.flush()
 
 
+def forget_approval_card(session: Session, *, approval_id: int, step: int) -> None:
+    """Drop the card of a step that went to another approver, so the next delivery round sends them one.
+
+    The old card stays in the previous approver's DM; its buttons are refused, since the step is no longer theirs.
+    """
+    card = session.scalar(select(ApprovalCard).where(ApprovalCard.approval_id == approval_id, ApprovalCard.step == step))
+    if card is not None:
+        session.delete(card)
+        session.flush()
+
+
 def record_card_message(session: Session, *, card_id: int, channel: str, message_ts: str) -> None:
     """Remember where a card was posted so a decision can update it in place."""
     card = session.get(ApprovalCard, card_id)

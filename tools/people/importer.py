@@ -14,14 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tools.audit.service import record_audit
+from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
 from tools.leave.calendar import is_supported_country
+from tools.leave.service import apply_annual_allowance
+from tools.numbers import days_number
 from tools.people.models import Employee, Role
 
 REQUIRED_COLUMNS = ("email", "name", "slack_user_id", "manager_email", "department", "roles", "country", "start_date", "annual_leave_days")
 OPTIONAL_COLUMNS = ("timezone", "active")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ROWS = 100_000
+ACTIVE_WORDS = frozenset({"true", "yes", "y", "1", "active"})
+INACTIVE_WORDS = frozenset({"false", "no", "n", "0", "inactive"})
+DELIMITERS = ",;\t"  # a spreadsheet saved in a comma-decimal locale separates with semicolons
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class ImportReport:
     created: int
     updated: int
     unchanged: int
+    allowances_changed: int = 0  # (person, year) annual-leave allocations brought on to a new annual_leave_days
+    approvals_rerouted: tuple[str, ...] = ()  # "approval #12 step 1: a@x -> b@x (why)", filled in by the caller
 
 
 def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None, list[str]]:
@@ -88,7 +96,12 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None,
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
             errors.append(f"unknown time zone '{zone}'")
-    active = value["active"].lower() not in {"false", "no", "0", "inactive"}
+    active_text = value["active"].lower()
+    active = active_text not in INACTIVE_WORDS
+    if active_text and active_text not in INACTIVE_WORDS | ACTIVE_WORDS:
+        errors.append(f"active '{value['active']}' is neither true nor false")
+    if None in raw:  # DictReader keeps the cells past the header's last column under None
+        errors.append("the row has more cells than the header has columns")
     if errors:
         return None, errors
     row = PersonRow(line, email, value["name"], value["slack_user_id"] or None, value["manager_email"].lower() or None,
@@ -103,11 +116,22 @@ class _ReadFile:
     emails: set[str]  # every email in the file, bad rows included, so a manager on a bad row is not "unknown"
 
 
+def _header_name(cell: str) -> str:
+    """Return a header cell as the column it names: "Manager Email", " email " and "SLACK_USER_ID" all count."""
+    return "_".join(cell.strip().lower().replace("-", " ").split())
+
+
 def _read_people_csv(text: str) -> _ReadFile:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=first_line.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    if reader.fieldnames is not None:
+        reader.fieldnames = [_header_name(cell) for cell in reader.fieldnames]
     missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
-        raise ToolError(ErrorCode.INVALID_INPUT, f"The CSV is missing columns: {', '.join(missing)}.")
+        found = ", ".join(reader.fieldnames or []) or "nothing"
+        raise ToolError(ErrorCode.INVALID_INPUT, f"The CSV is missing columns: {', '.join(missing)} (its header has {found}).")
     rows: list[PersonRow] = []
     problems: list[tuple[int, str]] = []
     emails: set[str] = set()
@@ -117,6 +141,8 @@ def _read_people_csv(text: str) -> _ReadFile:
         line = index + 2  # the header is line 1
         if index >= MAX_ROWS:
             raise ToolError(ErrorCode.INVALID_INPUT, f"The CSV has more than {MAX_ROWS} rows.")
+        if not any((cell or "").strip() for key, cell in raw.items() if key is not None):
+            continue  # a spreadsheet's trailing row of bare separators holds nobody
         emails.add((raw.get("email") or "").strip().lower())
         row, errors = _parse_row(line, raw)
         if row is not None:
@@ -156,13 +182,13 @@ def parse_people_csv(text: str) -> list[PersonRow]:
     return read.rows
 
 
-def import_people_csv(session: Session, *, text: str, actor: Employee | None = None) -> ImportReport:
+def import_people_csv(session: Session, *, text: str, actor: Employee | None = None, today: date | None = None) -> ImportReport:
     """Validate a people CSV against itself and the directory, naming every bad row at once; upsert it or refuse it whole."""
     read = _read_people_csv(text)
     _refuse(read.problems + _directory_problems(session, read.rows, in_file=read.emails))
     if not read.rows:
         raise ToolError(ErrorCode.INVALID_INPUT, "The CSV has no rows.")
-    return import_people(session, rows=read.rows, actor=actor)
+    return import_people(session, rows=read.rows, actor=actor, today=today)
 
 
 def _directory_problems(session: Session, rows: list[PersonRow], *, in_file: set[str]) -> list[tuple[int, str]]:
@@ -220,14 +246,20 @@ def _apply(person: Employee, row: PersonRow) -> bool:
     return changed
 
 
-def import_people(session: Session, *, rows: list[PersonRow], actor: Employee | None = None) -> ImportReport:
-    """Upsert people by email and link managers; one audit record per created or changed person (by `actor`, if any)."""
+def import_people(session: Session, *, rows: list[PersonRow], actor: Employee | None = None, today: date | None = None) -> ImportReport:
+    """Upsert people by email and link managers; one audit record per created or changed person (by `actor`, if any).
+
+    A changed annual_leave_days applies to this year's allocation (the year of `today`, UTC's by default) and later ones.
+    """
     _refuse(_directory_problems(session, rows, in_file={row.email for row in rows}))
     by_email = {person.email: person for person in session.scalars(select(Employee))}
     created = updated = unchanged = 0
     touched: dict[str, str] = {}
+    new_allowance: list[Employee] = []
     for row in rows:
         person = by_email.get(row.email)
+        if person is not None and person.annual_leave_days != row.annual_leave_days:
+            new_allowance.append(person)
         if person is None:
             person = Employee(email=row.email, name=row.name, roles_text=Role.EMPLOYEE.value)
             session.add(person)
@@ -247,8 +279,15 @@ def import_people(session: Session, *, rows: list[PersonRow], actor: Employee | 
     session.flush()
     updated = sum(1 for action in touched.values() if action == "updated")
     unchanged = len(rows) - created - updated
+    allowances = 0
+    for person in new_allowance:  # this year and later follow the new figure; a year already over it refuses the file
+        changes = apply_annual_allowance(session, employee=person, from_year=(today or utcnow().date()).year)
+        allowances += len(changes)
+        for year, allowance in changes:
+            record_audit(session, actor=actor, action="leave.allowance_changed", subject=f"employee:{person.id}",
+                         details={"year": year, "leave_type": "annual", "allowance": days_number(allowance)})
     for email, action in touched.items():
         person = by_email[email]
         record_audit(session, actor=actor, action=f"people.{action}", subject=f"employee:{person.id}",
                      details={"email": email, "roles": person.roles_text, "manager_id": person.manager_id, "active": person.active})
-    return ImportReport(created=created, updated=updated, unchanged=unchanged)
+    return ImportReport(created=created, updated=updated, unchanged=unchanged, allowances_changed=allowances)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,9 +49,10 @@ def list_employees(session: Session, *, active_only: bool = False) -> list[Emplo
 
 
 def list_role_holders(session: Session, *, role: Role) -> list[Employee]:
-    """Return active employees holding `role`, oldest record first."""
+    """Return active employees holding `role`, the longest-standing first (earliest start date; unknown ones last)."""
     people = session.scalars(select(Employee).where(Employee.active.is_(True)).order_by(Employee.id))
-    return [person for person in people if role in person.roles]
+    holders = [person for person in people if role in person.roles]
+    return sorted(holders, key=lambda person: (person.start_date is None, person.start_date or date.min))
 
 
 def is_in_reporting_line(session: Session, *, manager: Employee, employee: Employee) -> bool:

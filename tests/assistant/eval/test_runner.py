@@ -180,7 +180,7 @@ def _minimal(**changes: Any) -> dict[str, Any]:
     (_minimal(turns=[{"user": "hi", "model": [{"tool_calls": [{"name": "fly_to_the_moon", "args": {}}]}]}]),
      "turns[0].model: there is no tool called 'fly_to_the_moon'"),
     (_minimal(turns=[{"user": "hi", "model": [{"tool_calls": [{"name": "request_leave", "args": {"start_date": "soon"}}]}]}]),
-     "turns[0].model: request_leave: Invalid input: start_date: Input should be a valid date"),
+     "turns[0].model: request_leave: Invalid input: start_date: 'soon' is not a date (write it as YYYY-MM-DD)"),
     (_minimal(turns=[{"user": "hi", "model": [{"tool_calls": [{"name": "list_my_leave", "args": {}}]}]}]),
      "it ends with the read tool call(s) list_my_leave"),
     (_minimal(turns=[{"user": "hi", "model": [{"content": "a", "tool_calls": []}]}]), "either 'content' or 'tool_calls'"),

@@ -1,0 +1,129 @@
+"""A re-imported people CSV carries through: new allowances reach this year's balance, and pending approvals follow
+approvers who left, lost their role or stopped managing the requester."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from assistant.container import Container
+from assistant.operations import import_people_file
+from tests.builders import run
+from tests.conftest import NOW
+from tools.approvals.models import Approval
+from tools.audit.models import AuditRecord
+from tools.db import transaction
+from tools.errors import ToolError
+from tools.messaging.service import create_approval_card, list_approvals_without_card
+from tools.people.service import get_employee_by_email
+
+HEADER = "email,name,slack_user_id,manager_email,department,roles,country,start_date,annual_leave_days,timezone,active"
+# The newer HR person is listed first: the longest-standing holder of a role, not the first row, is its approver.
+PEOPLE = {
+    "boss": "boss@example.com,Boss,,,Board,manager;admin,US,2010-01-04,30,,true",
+    "hr.new": "hr.new@example.com,Hr New,,boss@example.com,People,hr,US,2022-05-02,25,,true",
+    "hr.old": "hr.old@example.com,Hr Old,,boss@example.com,People,hr,US,2012-03-05,25,,true",
+    "mgr": "mgr@example.com,Mgr,,boss@example.com,Sales,manager,US,2015-06-01,25,,true",
+    "mgr2": "mgr2@example.com,Mgr Two,,boss@example.com,Sales,manager,US,2016-06-01,25,,true",
+    "emp": "emp@example.com,Emp,,mgr@example.com,Sales,,US,2020-01-06,20,,true",
+}
+UNPAID = {"leave_type": "unpaid", "start_date": "2026-12-14", "end_date": "2026-12-14"}
+
+
+def load(container: Container, tmp_path: Path, *, now: datetime = NOW, **changes: str):
+    """Import the directory with some rows replaced (key -> whole row), as `backoffice people import` does."""
+    rows = {**PEOPLE, **changes}
+    path = tmp_path / f"people-{len(list(tmp_path.glob('people-*.csv')))}.csv"
+    path.write_text("\n".join([HEADER, *rows.values()]) + "\n", encoding="utf-8")
+    return import_people_file(container, path, now=now)
+
+
+def person(container: Container, key: str) -> int:
+    with transaction(container.session_factory) as session:
+        return get_employee_by_email(session, email=f"{key}@example.com").id
+
+
+def chain(container: Container, approval_id: int) -> list[str]:
+    """Return the approvers of an approval's steps, as emails."""
+    with transaction(container.session_factory) as session:
+        return [step["approver"] for step in session.get(Approval, approval_id).chain]
+
+
+def audit_actions(container: Container, action: str) -> list[dict]:
+    with transaction(container.session_factory) as session:
+        return [record.details for record in session.scalars(select(AuditRecord).where(AuditRecord.action == action))]
+
+
+def decide(container: Container, approval_id: int, key: str) -> dict:
+    return run(container, "decide_approval", {"approval_id": approval_id, "decision": "approve"}, person(container, key))
+
+
+def test_an_hr_step_goes_to_the_longest_standing_holder_not_the_first_row(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path)
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
+
+
+def test_a_new_annual_leave_figure_reaches_this_years_balance(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path)
+    emp = person(container, "emp")
+    run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-15"}, emp)  # reserves 2 days of 20
+    report = load(container, tmp_path, emp=PEOPLE["emp"].replace(",20,", ",25,"))
+    assert (report.updated, report.allowances_changed) == (1, 1)
+    annual = run(container, "get_leave_balance", {}, emp)["balances"][0]
+    assert (annual["allowance"], annual["reserved"], annual["available"]) == (25, 2, 23)
+    assert audit_actions(container, "leave.allowance_changed") == [{"year": 2026, "leave_type": "annual", "allowance": 25}]
+
+
+def test_an_allowance_below_the_days_already_booked_refuses_the_whole_file(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path)
+    emp = person(container, "emp")
+    run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-16"}, emp)  # 3 days
+    with pytest.raises(ToolError, match="annual_leave_days 2 is less than the 3 days already taken or booked in 2026"):
+        load(container, tmp_path, emp=PEOPLE["emp"].replace(",20,", ",2,"), mgr2=PEOPLE["mgr2"].replace("Mgr Two", "Renamed"))
+    annual = run(container, "get_leave_balance", {}, emp)["balances"][0]
+    assert annual["allowance"] == 20
+    with transaction(container.session_factory) as session:
+        assert get_employee_by_email(session, email="mgr2@example.com").name == "Mgr Two"  # the file is refused whole
+
+
+def test_pending_steps_follow_a_new_manager_and_a_role_taken_away(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path)
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    report = load(container, tmp_path, emp=PEOPLE["emp"].replace("mgr@", "mgr2@"), **{"hr.old": PEOPLE["hr.old"].replace(",hr,", ",,")})
+    assert chain(container, approval) == ["mgr2@example.com", "hr.new@example.com"]
+    assert len(report.approvals_rerouted) == 2 and "is no longer Emp's manager" in report.approvals_rerouted[0]
+    assert [(move["from"], move["to"]) for move in audit_actions(container, "approval.rerouted")] == [
+        ("mgr@example.com", "mgr2@example.com"), ("hr.old@example.com", "hr.new@example.com")]
+    with pytest.raises(ToolError, match="not waiting for your decision"):
+        decide(container, approval, "mgr")
+    decide(container, approval, "mgr2")
+    with pytest.raises(ToolError, match="not waiting for your decision"):
+        decide(container, approval, "hr.old")  # no longer HR: the step is not theirs, nor any HR holder's
+    assert decide(container, approval, "hr.new")["status"] == "approved"
+
+
+def test_a_manager_who_left_hands_the_step_to_hr_once_and_the_new_approver_gets_a_card(container: Container,
+                                                                                      tmp_path: Path) -> None:
+    load(container, tmp_path)
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    with transaction(container.session_factory) as session:
+        assert create_approval_card(session, approval_id=approval, step=0, now=NOW) is not None  # mgr's card is out
+        assert list_approvals_without_card(session) == []
+    load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",true", ",false"))
+    # no active manager: HR decides, and the HR step after it is not asked twice of the same person
+    assert chain(container, approval) == ["hr.old@example.com"]
+    with transaction(container.session_factory) as session:
+        assert [waiting.id for waiting in list_approvals_without_card(session)] == [approval]
+    assert decide(container, approval, "hr.old")["status"] == "approved"
+
+
+def test_an_unchanged_directory_reroutes_nothing(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path)
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    report = load(container, tmp_path)
+    assert (report.unchanged, report.allowances_changed, report.approvals_rerouted) == (len(PEOPLE), 0, ())
+    assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
