@@ -96,6 +96,44 @@ class RejectUnusableReplies(AgentMiddleware):  # type: ignore[type-arg]
         return response
 
 
+RETRYABLE = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError, openai.ConflictError)
+MAX_RETRY_WAIT = 20.0  # seconds; a longer Retry-After is not waited for within a turn
+
+
+class RetryWithinTurn(AgentMiddleware):  # type: ignore[type-arg]
+    """Retry a model call on a timeout, a dropped connection, 409, 429 or 5xx, with backoff (honouring Retry-After),
+    and never once the turn was given up: an abandoned turn must not keep calling the endpoint (or take the reply a
+    later turn is waiting for)."""
+
+    def __init__(self, retries: int, abandoned: threading.Event) -> None:
+        super().__init__()
+        self.retries = retries
+        self.abandoned = abandoned
+
+    def wrap_model_call(self, request: Any, handler: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            if self.abandoned.is_set():
+                raise TurnTooSlow("the turn was given up")
+            try:
+                return handler(request)
+            except RETRYABLE as error:
+                if attempt == self.retries:
+                    raise
+                if self.abandoned.wait(_retry_wait(error, attempt)):
+                    raise TurnTooSlow("the turn was given up") from error
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _retry_wait(error: Exception, attempt: int) -> float:
+    """Return how long to wait before the next attempt: the endpoint's Retry-After, else 0.5 s, 1 s, 2 s ..."""
+    response = getattr(error, "response", None)
+    header = response.headers.get("retry-after") if response is not None else None
+    try:
+        return min(max(float(header), 0.0), MAX_RETRY_WAIT) if header is not None else min(0.5 * 2 ** attempt, 8.0)
+    except ValueError:  # an HTTP date: not worth parsing for a chat turn
+        return min(0.5 * 2 ** attempt, 8.0)
+
+
 @dataclass(frozen=True)
 class AgentLimits:
     """Bounds on one turn and on what is remembered."""
@@ -194,29 +232,36 @@ class LlmEngine:
             return reply, None, [said, AIMessage(reply.text)]
         if pending is None and offline_open:
             return self._degraded(key, actor_id, text, now, said, note=None)  # finish what the fallback started
-        if words.is_no(text) or words.is_cancel(text):
-            answer = words.CANCELLED if pending is not None or history else words.NOTHING_TO_CANCEL
-            return Reply(answer), None, [said, AIMessage(answer)]
+        if pending is not None and (words.is_no(text) or words.is_cancel(text)):
+            # only a read-back's "no" is ours to take; any other "no" or "never mind" answers the model's own question
+            return Reply(words.CANCELLED), None, [said, AIMessage(words.CANCELLED)]
         try:
-            reply, pending, new = self._ask_model(actor_id, person, text, now, history)
+            reply, fresh, new = self._ask_model(actor_id, person, text, now, history)
         except (openai.APIError, OSError) as error:  # the endpoint failed after its retries: the offline engine answers
             log.warning("LLM endpoint failed (%s: %s); answering with the offline engine", type(error).__name__, error)
-            return self._degraded(key, actor_id, text, now, said, note=UNAVAILABLE)
+            return self._degraded(key, actor_id, text, now, said, note=UNAVAILABLE, pending=pending)
         except UnusableReply as error:
             log.warning("LLM reply unusable (%s); answering with the offline engine", error)
-            return self._degraded(key, actor_id, text, now, said, note=UNUSABLE)
+            return self._degraded(key, actor_id, text, now, said, note=UNUSABLE, pending=pending)
         except TurnTooSlow:
             log.warning("LLM turn took over %.0f s; answering with the offline engine", self.limits.turn_seconds)
-            return self._degraded(key, actor_id, text, now, said, note=TOO_SLOW)
+            return self._degraded(key, actor_id, text, now, said, note=TOO_SLOW, pending=pending)
         except Exception as error:  # noqa: BLE001 - a fault of ours: logged with an id the person sees
-            return Reply(error_text(error)), None, [said]
-        return reply, pending, [said, *new]
+            return Reply(error_text(error)), pending, [said]
+        if fresh is None and pending is not None:
+            # a question or a remark while a change waits ("how many days will I have left?"): the change still
+            # waits for its yes, and the person is told so, whatever the model said ("Done!" would not be true)
+            reply.text = f"{reply.text}\n{words.STILL_WAITING}"
+            return reply, pending, [said, *new[:-1], AIMessage(reply.text)] if new else [said, AIMessage(reply.text)]
+        return reply, fresh, [said, *new]
 
     def _ask_model(self, actor_id: int, person: _Person, text: str, now: datetime,
                    history: list[BaseMessage]) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
         turn_tools = TurnTools(self.pipeline, actor_id, person.roles, now)
+        abandoned = threading.Event()
         agent = create_agent(self.model, turn_tools.build(), system_prompt=self._system_prompt(person),
-                             middleware=[StopAtPendingWrite(turn_tools), RejectUnusableReplies(),
+                             middleware=[StopAtPendingWrite(turn_tools), RetryWithinTurn(self.limits.max_retries, abandoned),
+                                         RejectUnusableReplies(),
                                          ModelCallLimitMiddleware(run_limit=self.limits.model_calls, exit_behavior="error")])
         meter = TurnMeter()
         messages = [*history, HumanMessage(text)]
@@ -225,7 +270,7 @@ class LlmEngine:
         config = {"callbacks": [meter], "recursion_limit": STEPS_PER_MODEL_CALL * (self.limits.model_calls + 1),
                   "max_concurrency": 1}
         try:
-            new = self._invoke(agent, messages, config)[len(messages):]
+            new = self._invoke(agent, messages, config, abandoned)[len(messages):]
             capped = False
         except (ModelCallLimitExceededError, GraphRecursionError):  # the model kept calling tools: stop with a reason
             new, capped = [], True
@@ -247,11 +292,15 @@ class LlmEngine:
             new.append(AIMessage(answer))
         elif new and new[-1].response_metadata.get("finish_reason") in CUT_OFF:
             answer = f"{answer}…\n{CUT_OFF[new[-1].response_metadata['finish_reason']]}"
+        if turn_tools.refused:  # the model may word a refused change as done ("Approved!"): the person hears the refusal
+            answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(dict.fromkeys(turn_tools.refused)))}"
         return Reply(answer, meta=meta), None, new
 
-    def _invoke(self, agent: Any, messages: list[BaseMessage], config: dict[str, Any]) -> list[BaseMessage]:
-        """Run the agent within the turn's time budget; a turn past it raises TurnTooSlow (the worker is left to
-        finish on its own: writes only ever wait for a yes, so what it still does changes nothing)."""
+    def _invoke(self, agent: Any, messages: list[BaseMessage], config: dict[str, Any],
+                abandoned: threading.Event) -> list[BaseMessage]:
+        """Run the agent within the turn's time budget; a turn past it raises TurnTooSlow. The worker is told it was
+        given up, so it makes no further model call (the one in flight ends at its timeout); writes only ever wait
+        for a yes, so nothing it still does changes anything."""
         outcome: dict[str, Any] = {}
 
         def work() -> None:
@@ -264,18 +313,26 @@ class LlmEngine:
         worker.start()
         worker.join(self.limits.turn_seconds)
         if worker.is_alive():
+            abandoned.set()
             raise TurnTooSlow(f"over {self.limits.turn_seconds:.0f} s")
         if "error" in outcome:
             raise outcome["error"]
         return outcome["messages"]
 
-    def _degraded(self, key: str, actor_id: int, text: str, now: datetime, said: HumanMessage,
-                  *, note: str | None) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
+    def _degraded(self, key: str, actor_id: int, text: str, now: datetime, said: HumanMessage, *, note: str | None,
+                  pending: PendingWrite | None = None) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
         reply = self.offline.handle(key=key, actor_id=actor_id, text=text, now=now)
         if note:
             reply.text = f"{reply.text}\n{render('degraded', reason=note)}"
         reply.meta["degraded"] = True
-        return reply, None, [said, AIMessage(reply.text)]
+        if pending is not None:
+            offline_open = run_in_transaction(self.session_factory, lambda s: self.offline.has_open_flow(
+                s, key=key, actor_id=actor_id, now=now))
+            if offline_open:
+                pending = None  # the offline engine took the conversation on with its own read-back
+            else:  # a change read back before the endpoint failed still waits for its yes
+                reply.text = f"{reply.text}\n{words.STILL_WAITING}"
+        return reply, pending, [said, AIMessage(reply.text)]
 
     def _system_prompt(self, person: _Person) -> str:
         return render("system", company="the company", name=person.name, email=person.email,
@@ -295,9 +352,9 @@ def _final_text(messages: list[BaseMessage]) -> str | None:
 
 def build_chat_model(settings: Settings, limits: AgentLimits) -> ChatOpenAI:
     """Return the chat model for any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp)."""
+    # The client's own retries are off: RetryWithinTurn retries, and stops when the turn is given up.
     return ChatOpenAI(model=settings.llm_model or "gpt-4o-mini", base_url=settings.openai_base_url,
-                      api_key=settings.openai_api_key or "not-needed", timeout=limits.timeout_seconds,
-                      max_retries=limits.max_retries)
+                      api_key=settings.openai_api_key or "not-needed", timeout=limits.timeout_seconds, max_retries=0)
 
 
 def build_llm_engine(container: Container) -> LlmEngine:

@@ -28,7 +28,10 @@ SWITCH_CONFIDENCE = 0.6
 # A message that changes the request in progress rather than making a new one.
 CORRECTION = re.compile(r"^\W*(?:no\b|nope\b|sorry\b|wait\b|oops\b|i meant\b|i mean\b|rather\b|make it\b|change\b|instead\b)"
                         r"|\b(?:actually|instead|rather|make it|change it|i meant)\b", re.IGNORECASE)
-QUESTION = re.compile(r"^\W*(?:how|what|when|which|who|where|why|do|does|is|are|can|could|should)\b.*\?\s*$", re.IGNORECASE)
+QUESTION = re.compile(r"^\W*(?:(?:until|till|by|from|for|in|on|at|to|with|about|and|so)\s+)?"  # "until what time ...?"
+                      r"(?:how|what|when|which|who|where|why|do|does|is|are|can|could|should)\b.*\?\s*$", re.IGNORECASE)
+GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
+MIN_QUESTION_WORDS = 4  # "is that right?", "what?" ask about the read-back, not the policies
 FREE_TEXT_SLOTS = ("summary", "merchant")  # questions whose answer is whatever the person writes
 IT_WORDS = re.compile(r"\b(it|laptop|computer|vpn|password|wifi|network|email|software|printer|access|account|login)\b", re.I)
 TEAM_WORDS = {"it": re.compile(r"\b(IT|I\.T\.?|(?i:tech support|helpdesk|help desk|service desk))\b"),  # not the pronoun
@@ -308,6 +311,12 @@ class OfflineEngine:
         if flow.intent == "human_handoff":
             changes = {"team": team for team, pattern in TEAM_WORDS.items() if pattern.search(turn.text)}
             changes = changes if len(changes) == 1 else {}
+        if (QUESTION.search(turn.text) and not CORRECTION.search(turn.text) and set(changes) <= GUESSED_SLOTS
+                and len(turn.text.split()) >= MIN_QUESTION_WORDS and route.intent != "help"):
+            # "until what time can I log in on my last day?" while a ticket waits: its IT words would only re-guess the
+            # ticket's category; the person asked something, so the policies answer and the request stays ready
+            answer = self._read(turn, Route(turn.text, "policy_question", route.confidence, {"topic": turn.text}))
+            return Reply(f"{answer.text}\n{words.STILL_WAITING}", answer.intent, answer.data)
         if not changes:
             return Reply(words.CONFIRM_HINT, flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], changes, turn.text)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-YES = re.compile(r"^\s*(y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ahead|do it|please do|submit( it)?|"
-                 r"send( it)?|sounds good|looks good|perfect|great|absolutely|definitely|👍|✅)[\s.!]*(please|thanks|thank you)?[\s.!]*$",
-                 re.IGNORECASE)
+_AGREE = (r"y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ahead|do it|please do|submit(?: it)?|"
+          r"send(?: it)?|sounds good|looks good|perfect|great|absolutely|definitely|👍|✅")
+# words that may follow a yes without changing it: "yes, go ahead", "yes please, submit it!", "ok thanks"
+_AGREE_MORE = (rf"{_AGREE}|please|thanks|thank you|thx|ty|book it|file it|open it|that'?s (?:right|correct|fine|it)|all good"
+               r"|go for it|let'?s do it|ship it")
+YES = re.compile(rf"^\s*(?:{_AGREE})(?:[\s.,!]+(?:{_AGREE_MORE}))*[\s.,!]*$", re.IGNORECASE)
 NO = re.compile(r"^\s*(n|no|nope|nah|don'?t|do not|not now|wrong|no need)[\s.!,]*(thanks|thank you|thx)?[\s.!]*$", re.IGNORECASE)
 CANCEL = re.compile(r"^\s*(cancel( that| it| this)?|stop|abort|quit|exit|never ?mind|nvm|forget (it|that|about it)|start over|"
                     r"reset|no,? cancel( it)?)[\s.!]*$", re.IGNORECASE)

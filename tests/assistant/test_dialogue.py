@@ -71,6 +71,18 @@ def test_a_question_while_confirming_is_answered_and_the_request_still_waits_for
     assert len(rows(container, Ticket)) == 1
 
 
+def test_a_policy_question_with_it_words_while_a_ticket_waits_does_not_rewrite_the_ticket(
+        container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "(hardware, normal priority). Shall I open it?" in say("my laptop screen flickers").text
+    answer = say("until what time can I log in on my last day?").text  # "log in" would re-guess the category
+    assert answer.endswith(words.STILL_WAITING) and "Shall I open it?" not in answer
+    assert "(hardware, high priority)" in say("could it be high priority?").text  # a priority asked for is a change
+    say("yes")
+    [ticket] = rows(container, Ticket)
+    assert (ticket.category, ticket.priority) == ("hardware", "high")
+
+
 @pytest.mark.parametrize(("answer", "period"), [
     ("jan 29", "Tue 19 Jan 2027 to Fri 29 Jan 2027"),
     ("for 3 working days", "Tue 19 Jan 2027 to Thu 21 Jan 2027"),  # counted from the start

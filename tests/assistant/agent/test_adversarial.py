@@ -134,7 +134,8 @@ def test_a_made_up_receipt_reference_does_not_meet_the_receipt_rule(container: C
     reply = say(engine, company.requester, "claim 80 dollars for lunch at Cafe yesterday, the receipt is uploaded")
     # refused before any read-back claims "with the receipt you sent", not after the person's yes
     assert "no uploaded receipt with that reference" in tool_messages(server.requests[1])[0]
-    assert reply.text == "I can't find that receipt; please attach the file." and "Shall I" not in reply.text
+    assert reply.text.startswith("I can't find that receipt; please attach the file.") and "Shall I" not in reply.text
+    assert "(Not done: There is no uploaded receipt with that reference" in reply.text  # told, whatever the model says
     assert not say(engine, company.requester, "yes").wrote
     with transaction(container.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(ExpenseClaim)) == 0

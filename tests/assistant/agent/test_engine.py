@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from assistant.agent.engine import AgentLimits, LlmEngine, build_chat_model, build_llm_engine
 from assistant.container import Container, build_container
+from assistant.dialogue import words
 from assistant.dialogue.reply import Reply
 from assistant.engines import select_engine
 from assistant.eval.scripted_server import Hang, Raw, ScriptedOpenAI, Status, Text, ToolCalls
@@ -109,6 +110,55 @@ def test_no_or_cancel_drops_the_pending_write(container: Container, company: Com
     say(engine, company.requester, "book me Dec 14 to 18 off")
     assert "nothing was submitted" in say(engine, company.requester, answer).text.lower()
     assert leave_rows(container) == []
+
+
+@pytest.mark.parametrize("answer", ["no", "no thanks", "never mind"])
+def test_a_no_with_nothing_waiting_answers_the_models_own_question(container: Container, company: Company,
+                                                                   server: ScriptedOpenAI, answer: str) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(Text("Sure. Is it a half day?"), Text("Then it's the whole day. Which date?"))
+    say(engine, company.requester, "I want a day off")
+    assert say(engine, company.requester, answer).text == "Then it's the whole day. Which date?"
+    assert len(server.requests) == 2 and server.requests[1]["messages"][-1]["content"] == answer
+
+
+@pytest.mark.parametrize("answer", ["yes, go ahead", "Yes please, submit it!", "ok thanks", "yes, thank you"])
+def test_a_yes_with_a_few_more_words_is_a_yes(container: Container, company: Company, server: ScriptedOpenAI,
+                                              answer: str) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(LEAVE_CALL)
+    say(engine, company.requester, "book me Dec 14 to 18 off")
+    assert say(engine, company.requester, answer).wrote and len(server.requests) == 1
+
+
+def test_a_question_while_a_write_waits_keeps_it_waiting(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(LEAVE_CALL, Text("Done! It has been submitted."))  # a model that words a waiting change as done
+    say(engine, company.requester, "book me Dec 14 to 18 off")
+    answer = say(engine, company.requester, "and how many days will I have left after that?").text
+    assert answer.endswith(words.STILL_WAITING) and leave_rows(container) == []
+    assert say(engine, company.requester, "yes").wrote and len(leave_rows(container)) == 1
+
+
+def test_a_write_read_back_before_the_endpoint_failed_still_waits_for_its_yes(container: Container, company: Company,
+                                                                               server: ScriptedOpenAI) -> None:
+    engine = engine_for(container, server.base_url)
+    server.queue(LEAVE_CALL, Status(500))
+    say(engine, company.requester, "book me Dec 14 to 18 off")
+    degraded = say(engine, company.requester, "hmm, let me think")
+    assert degraded.meta["degraded"] and degraded.text.endswith(words.STILL_WAITING)
+    assert say(engine, company.requester, "yes").wrote
+    [request] = leave_rows(container)
+    assert request.end_date.isoformat() == "2026-12-18"
+
+
+def test_a_turn_given_up_makes_no_further_call_to_the_endpoint(container: Container, company: Company,
+                                                                server: ScriptedOpenAI) -> None:
+    server.queue(Hang(2.0), Text("a retry of the abandoned turn would take this"))
+    engine = engine_for(container, server.base_url, timeout_seconds=1.0, max_retries=2, turn_seconds=0.5)
+    assert say(engine, company.requester, "how many vacation days do I have left?").meta["degraded"]
+    time.sleep(2.5)  # past the hung call's timeout, when a retry would have gone out
+    assert len(server.requests) == 1
 
 
 def test_a_refused_preview_goes_back_to_the_model(container: Container, server: ScriptedOpenAI) -> None:
@@ -295,4 +345,4 @@ def test_a_denial_without_a_reason_is_refused_to_the_model_with_the_reason_why(c
                                                                                server: ScriptedOpenAI) -> None:
     server.queue(ToolCalls((("decide_approval", {"approval_id": 1, "decision": "deny"}),)), Text("Why do you deny it?"))
     say(engine_for(container, server.base_url), company.manager, "deny approval 1")
-    assert "a reason is required when denying" in tool_messages(server.requests[1])[0]
+    assert "reason is required when denying" in tool_messages(server.requests[1])[0]
