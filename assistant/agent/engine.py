@@ -10,6 +10,7 @@ offline engine answers and says so.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -61,6 +62,7 @@ TOO_SLOW = "took too long to answer"
 CUT_OFF = {"length": "(My answer was cut short; ask again if you need the rest.)",
            "content_filter": "(The AI service's content filter stopped this answer part-way.)"}
 NOT_DONE = "(Not done: {reasons})"
+THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 DEFERRED = "(One change at a time: after this, ask me again for {what}.)"
 
 
@@ -91,7 +93,7 @@ class RejectUnusableReplies(AgentMiddleware):  # type: ignore[type-arg]
                 if not call.get("id"):  # some servers send tool calls without ids; the tool results must name them
                     call["id"] = f"call_{uuid.uuid4().hex[:24]}"
             if isinstance(message, AIMessage) and not message.tool_calls and (
-                    message.invalid_tool_calls or not (isinstance(message.content, str) and message.content.strip())):
+                    message.invalid_tool_calls or not message_text(message)):
                 raise UnusableReply("broken tool calls" if message.invalid_tool_calls else "an empty reply")
         return response
 
@@ -345,9 +347,19 @@ def _final_text(messages: list[BaseMessage]) -> str | None:
     for message in reversed(messages):
         if isinstance(message, ToolMessage):
             return None
-        if isinstance(message, AIMessage) and not message.tool_calls and isinstance(message.content, str) and message.content.strip():
-            return message.content.strip()
+        if isinstance(message, AIMessage) and not message.tool_calls and message_text(message):
+            return message_text(message)
     return None
+
+
+def message_text(message: AIMessage) -> str:
+    """Return what a model reply says to the person: its text, also when sent as a list of parts, without the
+    <think> section of a reasoning model (Ollama's and vLLM's reasoning models put it in the content)."""
+    content = message.content
+    if isinstance(content, list):
+        content = "".join(part if isinstance(part, str) else str(part.get("text", "")) if isinstance(part, dict)
+                          and part.get("type", "text") == "text" else "" for part in content)
+    return THINKING.sub("", content if isinstance(content, str) else "").strip()
 
 
 def build_chat_model(settings: Settings, limits: AgentLimits) -> ChatOpenAI:

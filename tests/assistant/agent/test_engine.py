@@ -216,6 +216,17 @@ def completion(message: dict[str, Any]) -> Raw:
     return Raw(json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice]}))
 
 
+@pytest.mark.parametrize("content", [
+    "<think>The user greets me. I should greet back.</think>\n\nHello! How can I help?",  # a reasoning model's content
+    [{"type": "text", "text": "Hello! "}, {"type": "text", "text": "How can I help?"}],  # content sent as parts
+], ids=["think", "parts"])
+def test_the_persons_answer_is_the_text_without_the_models_reasoning(container: Container, company: Company,
+                                                                     server: ScriptedOpenAI, content: Any) -> None:
+    server.queue(completion({"content": content}))
+    reply = say(engine_for(container, server.base_url), company.requester, "hello")
+    assert reply.text == "Hello! How can I help?" and not reply.meta.get("degraded")
+
+
 BROKEN_ARGUMENTS = completion({"content": None, "tool_calls": [
     {"id": "call_1", "type": "function", "function": {"name": "request_leave", "arguments": '{"start_date": "2026-12-14", '}}]})
 
