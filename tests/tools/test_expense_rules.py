@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
+
 from assistant.container import Container
 from tests.builders import make_company, run, uploaded_receipt
-
+from tools.expenses.service import parse_amount
 
 
 def test_claim_in_foreign_currency_is_converted_for_limits(container: Container) -> None:
@@ -30,3 +34,8 @@ def test_claim_lifecycle_to_reimbursed(container: Container) -> None:
     run(container, "decide_approval", {"approval_id": claim["approval_id"], "decision": "approve"}, company.manager)
     assert run(container, "get_expense", {"claim_id": claim["claim_id"]}, company.requester)["status"] == "approved"
     assert run(container, "mark_expense_reimbursed", {"claim_id": claim["claim_id"]}, company.finance)["status"] == "reimbursed"
+
+
+@pytest.mark.parametrize(("text", "amount"), [("1,234.50", "1234.50"), ("45.2", "45.20"), ("12", "12.00"), (".50", "0.50")])
+def test_an_amount_grouped_by_thousands_with_a_decimal_point_is_read(text: str, amount: str) -> None:
+    assert parse_amount(text) == Decimal(amount)

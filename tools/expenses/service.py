@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -17,12 +18,28 @@ from tools.people.models import Employee
 ABSURD_AMOUNT = Decimal("1000000")
 MAX_CLAIM_AGE_DAYS = 365
 CENT = Decimal("0.01")
+PLAIN = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$")
+GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+\.\d+$")
+# ISO 4217 currencies without minor units: a claim in them is whole
+WHOLE_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
+                              "XAF", "XOF", "XPF"})
 
 
 def parse_amount(raw: str | Decimal | float | int) -> Decimal:
-    """Parse a positive amount with at most two decimals, refusing zero, negatives and absurd values."""
+    """Parse a positive amount with at most two decimals, refusing zero, negatives and absurd values.
+
+    Text is a plain decimal ("1234.50"), or grouped by thousands with a decimal point ("1,234.50"); "1e2" is no
+    amount anyone writes on a claim, and "1,234" alone could be one thousand or one point two.
+    """
+    text = str(raw).strip()
+    if isinstance(raw, str):
+        if GROUPED.match(text):
+            text = text.replace(",", "")
+        elif not PLAIN.match(text):
+            hint = " (write it as 1234 or 1234.00)" if "," in text else ""
+            raise ToolError(ErrorCode.INVALID_INPUT, f"'{raw}' is not an amount{hint}.")
     try:
-        amount = Decimal(str(raw).strip())
+        amount = Decimal(text)
     except InvalidOperation as error:
         raise ToolError(ErrorCode.INVALID_INPUT, f"'{raw}' is not an amount.") from error
     if not amount.is_finite():
@@ -87,6 +104,8 @@ def create_expense_claim(
     """Check a claim against the rules and store it, or refuse without writing anything."""
     amount = parse_amount(amount)
     currency = validate_currency(currency)
+    if currency in WHOLE_CURRENCIES and amount != amount.to_integral_value():
+        raise ToolError(ErrorCode.INVALID_INPUT, f"{currency} has no minor unit; the amount must be a whole number.")
     category = get_category(session, code=category_code)
     if not merchant.strip():
         raise ToolError(ErrorCode.INVALID_INPUT, "Say where the money was spent (the merchant).")
