@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -15,7 +16,10 @@ from rich.table import Table
 if TYPE_CHECKING:
     from assistant.container import Container
 
-out = Console(soft_wrap=True)  # piped output stays unbroken for scripts
+PIPED_WIDTH = 240
+
+# Piped output stays unbroken for scripts: lines are not wrapped, and tables get room for whole emails and paths.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

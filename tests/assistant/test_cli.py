@@ -197,6 +197,11 @@ def test_people_import_list_and_reimport(cli: Cli) -> None:
     assert "People" in cli.ok("people", "list").stdout
 
 
+def test_people_list_piped_shows_whole_emails_and_plain_roles(company: Cli) -> None:
+    listing = company.ok("people", "list").stdout
+    assert CEO in listing and "admin, employee, manager" in listing and "['" not in listing
+
+
 def test_bad_csv_names_the_rows_and_imports_nothing(cli: Cli) -> None:
     cli.ok("init")
     rows = [
