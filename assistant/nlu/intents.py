@@ -293,6 +293,10 @@ def decide_without_model(cleaned: str) -> IntentPrediction | None:
         if patterns[intent.value].search(lowered) and not (
                 intent is Intent.PENDING_APPROVALS and patterns["other_approvals"].search(lowered)):
             return IntentPrediction(intent.value, RULE_CONFIDENCE)
+    # "can I roll over unused vacation?", "do my pto days expire?": the rules about days, not the count of them
+    if (patterns["carry_over"].search(lowered) and (patterns["leave_words"].search(lowered) or " days" in lowered)
+            and not patterns["counting_own_days"].search(lowered)):
+        return IntentPrediction(Intent.POLICY_QUESTION.value, RULE_CONFIDENCE)
     # "my knee is killing me, calling in sick": the health words pull towards out of scope, the phrase is a request
     if (patterns["leave_notice"].search(lowered) and not patterns["question_start"].match(lowered)
             and not patterns["taking_back"].search(lowered)):
@@ -454,6 +458,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
         "taking_back": re.compile(rf"{taking_back}|anymore"),
+        "carry_over": re.compile(r"\b(?:carry(?:ing)?[- ]?over|carried over|carryover|roll(?:ing|ed)?[- ]?over|rollover|forfeit\w*"
+                                 r"|use it or lose it)\b"
+                                 r"|\bwhat happens (?:to|with) (?:my |our |the |any )?(?:unused |remaining |leftover |untaken )?"
+                                 r"(?:leave|pto|vacation|holidays?|days|time off|allowance)\b"
+                                 r"|\b(?:days?|leave|pto|vacation|holidays?|allowance)\b[^.?!]{0,25}\bexpir"),
+        "counting_own_days": re.compile(r"\b(?:have|got|had|are|is) (?:\w+ )?left\b|\bdid i (?:carry|roll)|\bmy (?:leave |pto |vacation )?balance\b|\bremaining\b"),
         "break_from_other": re.compile(
             r"\b(?:time off|(?:a )?break|detox|days? off) from (?:the )?(?:social media|screens?|my phone|phones?|the internet"
             r"|instagram|tiktok|facebook|twitter|news|drinking|alcohol|booze|caffeine|coffee|sugar|dating|gaming|video games"

@@ -23,7 +23,7 @@ from assistant.nlu.intent_examples import (
     load_intent_examples,
     parse_intent_examples,
 )
-from assistant.nlu.intents import INTENT_ORDER, MAX_TEXT_CHARS, IntentClassifier, IntentPrediction, clean_text
+from assistant.nlu.intents import INTENT_ORDER, MAX_TEXT_CHARS, IntentClassifier, IntentPrediction, clean_text, decide_without_model
 from knowledge.embeddings import LocalMiniLM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,6 +264,10 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("I'd rather get some help from an actual person", Intent.HUMAN_HANDOFF),
     ("need a support representative", Intent.HUMAN_HANDOFF),
     ("I do not want to talk to a robot", Intent.HUMAN_HANDOFF),
+    ("is there a limit on how many days I can roll over?", Intent.POLICY_QUESTION),  # the rules about days, not a count
+    ("will my unused vacation expire in january", Intent.POLICY_QUESTION),
+    ("what happens to my untaken pto when I resign", Intent.POLICY_QUESTION),
+    ("how many days did I carry over from last year", Intent.LEAVE_BALANCE),  # a count of my own days
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
@@ -456,3 +460,9 @@ def test_out_of_scope_in_the_lead_gives_way_to_a_close_evidenced_ticket(classifi
     probabilities[INTENT_ORDER.index(Intent.OUT_OF_SCOPE)], probabilities[INTENT_ORDER.index(Intent.CREATE_TICKET)] = 0.5, 0.28
     similarities[INTENT_ORDER.index(Intent.CREATE_TICKET)] = 0.73
     assert classifier._decide(text, probabilities, similarities).intent == intent
+
+
+def test_the_carry_over_rule_needs_the_days_themselves() -> None:
+    # "leave" the verb beside "what happens to" is no question about untaken days: the model decides those
+    assert decide_without_model("what happens to my bike if i leave it at the office overnight") is None
+    assert decide_without_model("my passport expired, can i take a day off to renew it?") is None
