@@ -17,7 +17,9 @@ from assistant.container import Container
 from assistant.engines import ConversationEngine, select_engine
 from assistant.errors import AssistantError, AssistantErrorCode, error_text
 from assistant.slack import cards, commands, forms, home, messages, uploads
+from assistant.slack.delivery import SlackError, SlackErrorCode, after_the_work_text
 from assistant.slack.deps import SlackDeps
+from assistant.slack.guard import MalformedPayloadGuard
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
               authorize=_authorizer(settings.slack_bot_token, web))
     deps = deps or SlackDeps(container=container, engine=engine or select_engine(container))
     app.error(_on_error)
+    app.use(MalformedPayloadGuard())  # before any listener: bolt itself cannot route a malformed click or submission
     # Bolt gives a request to the first listener that matches: uploads (message subtype file_share) before messages.
     for feature in (uploads, messages, cards, commands, forms, home):
         feature.register(app, deps)
@@ -88,7 +91,6 @@ def _api_url(url: str | None) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-
 def _who(body: Any) -> str | None:
     """The person a request came from, wherever its shape puts them (a malformed body names nobody)."""
     if not isinstance(body, dict):
@@ -100,8 +102,14 @@ def _who(body: Any) -> str | None:
 
 
 def _on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
-    """The one error handler: log with an id and tell the person, whatever listener failed."""
-    text = error_text(error)
+    """The one error handler: log with an id and tell the person, whatever listener failed.
+
+    A failure after the person's request was carried out (only telling them failed) never says nothing changed.
+    """
+    if isinstance(error, SlackError) and error.code == SlackErrorCode.AFTER_THE_WORK:
+        text = after_the_work_text(error)
+    else:
+        text = error_text(error)
     user = _who(body)
     if user:
         try:

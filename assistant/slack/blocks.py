@@ -25,8 +25,8 @@ def section(text: str) -> dict[str, Any]:
 
 
 def card_text(card: Card) -> str:
-    """Return the notification text of a card (shown where blocks are not)."""
-    return f"Approval needed: {card.summary}"
+    """Return the notification text of a card (shown where blocks are not), escaped like the blocks."""
+    return f"Approval needed: {escape(card.summary)}"
 
 
 def card_blocks(card: Card) -> list[dict[str, Any]]:
@@ -52,13 +52,26 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
     return blocks
 
 
+VERDICTS = {"approved": "Approved", "rejected": "Denied", "failed": "Approved, but it could not be carried out",
+            "pending": "Approved for this step", "cancelled": "Withdrawn by the requester"}
+
+
+def _verdict(outcome: DecisionOutcome) -> str:
+    by = f" by {escape(outcome.decided_by)}" if outcome.decided_by and outcome.status != "cancelled" else ""
+    return VERDICTS.get(outcome.status, outcome.status.capitalize()) + by
+
+
+def closed_card_text(approval_id: int, outcome: DecisionOutcome) -> str:
+    """Return the notification text of a decided card: who decided what, and where a next step went."""
+    verdict = _verdict(outcome)
+    text = f"Approval #{approval_id}: {verdict[:1].lower()}{verdict[1:]}."  # "Approval #7: approved by Dana Reyes."
+    return f"{text} {escape(outcome.text)}" if outcome.status == "pending" and outcome.text else text
+
+
 def closed_card_blocks(outcome: DecisionOutcome) -> list[dict[str, Any]]:
     """Return a decided card: no buttons left to click, and who decided what."""
-    verdict = {"approved": "Approved", "rejected": "Denied", "failed": "Approved, but it could not be carried out",
-               "pending": "Step decided", "cancelled": "Withdrawn by the requester"}.get(outcome.status, outcome.status.capitalize())
-    by = f" by {escape(outcome.decided_by)}" if outcome.decided_by else ""
     reason = f"\nReason: {escape(outcome.reason)}" if outcome.reason else ""
-    return [section(f"{escape(outcome.summary)}"), section(f"*{verdict}{by}.* {escape(outcome.text)}{reason}")]
+    return [section(f"{escape(outcome.summary)}"), section(f"*{_verdict(outcome)}.* {escape(outcome.text)}{reason}")]
 
 
 def deny_reason_modal(approval_id: int, private_metadata: str) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -14,11 +16,12 @@ from assistant.approval_cards import (
     DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted, release_card,
 )
 from assistant.errors import error_text
-from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, deny_reason_modal, escape
+from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, closed_card_text, deny_reason_modal, escape
+from assistant.slack.delivery import DELIVERY_ERRORS, after_the_work, answer_privately, failure_reason, tell_privately
 from assistant.slack.deps import SlackDeps
 from assistant.slack.home import publish_home
 from assistant.slack.ids import Action, Block, Callback
-from assistant.slack.payloads import json_object
+from assistant.slack.payloads import as_object, as_text, json_object
 from assistant.slack.people import chat_id_lookup, employee_of
 
 log = logging.getLogger(__name__)
@@ -64,56 +67,88 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(Action.APPROVE.value)
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        approval_id, user_id = _clicked(body)
-        channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
-        if approval_id is None or user_id is None:
-            _refuse_button(client, channel, user_id)
+        click = clicked(body)
+        if click.approval_id is None or click.user_id is None:
+            _refuse_button(client, click.channel, click.user_id)
             return
-        outcome = decide(deps, client, user_id=user_id, approval_id=approval_id, decision="approve", channel=channel)
-        if outcome is not None and outcome.decided and body.get("container", {}).get("is_ephemeral"):
-            respond(replace_original=True, text=escape(outcome.text))  # the /backoffice approvals list: no stale buttons
-        if body.get("container", {}).get("type") == "view":  # clicked in the App Home: show the queue without it
-            publish_home(deps, client, body["user"]["id"])
+        outcome = decide(deps, client, user_id=click.user_id, approval_id=click.approval_id, decision="approve",
+                         channel=click.channel)
+        if outcome is None or not outcome.decided:
+            if click.from_home:
+                publish_home(deps, client, click.user_id)
+            return
+        with after_the_work():
+            if click.ephemeral:  # the /backoffice approvals list: no stale buttons (or, failing that, a new message)
+                answer_privately(respond, client, user_id=click.user_id, channel=click.channel, text=escape(outcome.text),
+                                 replace_original=True)
+            if click.from_home:  # clicked in the App Home: show the queue without it
+                publish_home(deps, client, click.user_id)
 
     @app.action(Action.DENY.value)
     def on_deny(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        approval_id, user_id = _clicked(body)
-        if approval_id is None or user_id is None or not body.get("trigger_id"):
-            _refuse_button(client, body.get("channel", {}).get("id"), user_id)
+        click = clicked(body)
+        if click.approval_id is None or click.user_id is None or not click.trigger_id:
+            _refuse_button(client, click.channel, click.user_id)
             return
-        metadata = json.dumps({"approval_id": approval_id, "channel": body.get("channel", {}).get("id"),
-                               "from_home": body.get("container", {}).get("type") == "view"})
-        client.views_open(trigger_id=body["trigger_id"], view=deny_reason_modal(approval_id, metadata))
+        metadata = json.dumps({"approval_id": click.approval_id, "channel": click.channel, "from_home": click.from_home})
+        try:
+            client.views_open(trigger_id=click.trigger_id, view=deny_reason_modal(click.approval_id, metadata))
+        except DELIVERY_ERRORS as error:  # an expired trigger: nothing was decided, the approver may click again
+            log.warning("could not open the deny form of approval #%s: %s", click.approval_id, failure_reason(error))
+            _tell(client, click.channel, click.user_id, DENY_FORM_FAILED)
 
     @app.view(Callback.DENY_REASON.value)
-    def on_deny_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        field = view["state"]["values"].get(Block.REASON.value, {}).get(Action.FORM_FIELD.value, {})
-        reason = (field.get("value") or "").strip()
+    def on_deny_reason(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        reason = deny_reason(body.get("view"))
         if not reason:
             ack(response_action="errors", errors={Block.REASON.value: "Please say why you deny it; the requester will see it."})
             return
         ack()
-        metadata = json_object(view.get("private_metadata"))
-        approval_id, user_id = _positive_int(metadata.get("approval_id")), (body.get("user") or {}).get("id")
-        if approval_id is None or not user_id:
-            _refuse_button(client, metadata.get("channel"), user_id)
+        metadata = json_object(as_object(body.get("view")).get("private_metadata"))
+        approval_id, user_id = _positive_int(metadata.get("approval_id")), as_text(as_object(body.get("user")).get("id"))
+        channel = as_text(metadata.get("channel"))
+        if approval_id is None or user_id is None:
+            _refuse_button(client, channel, user_id)
             return
-        decide(deps, client, user_id=user_id, approval_id=approval_id, decision="deny", reason=reason,
-               channel=metadata.get("channel"))
-        if metadata.get("from_home"):
-            publish_home(deps, client, user_id)
+        outcome = decide(deps, client, user_id=user_id, approval_id=approval_id, decision="deny", reason=reason, channel=channel)
+        if metadata.get("from_home") is True:
+            with after_the_work() if outcome is not None and outcome.decided else nullcontext():
+                publish_home(deps, client, user_id)
 
 
 BROKEN_BUTTON = "That button doesn't work any more. `/backoffice approvals` lists what waits for your decision."
+DENY_FORM_FAILED = "I couldn't open the form for the reason (Slack said no); please click Deny again."
 
 
-def _clicked(body: dict[str, Any]) -> tuple[int | None, str | None]:
-    """Return the approval a card button names and who clicked it; None for what a real card never sends."""
+@dataclass(frozen=True)
+class Click:
+    """A card button click as far as its payload can be read: None for what a real card never sends."""
+
+    approval_id: int | None
+    user_id: str | None
+    channel: str | None
+    trigger_id: str | None
+    ephemeral: bool  # in the /backoffice approvals list, which only the response_url can replace
+    from_home: bool  # in the App Home
+
+
+def clicked(body: dict[str, Any]) -> Click:
+    """Return the approval a card button names, who clicked it and where."""
     actions = body.get("actions") if isinstance(body.get("actions"), list) else []
-    value = json_object(actions[0].get("value") if actions and isinstance(actions[0], dict) else None)
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    return _positive_int(value.get("approval_id")), user.get("id") or None
+    value = json_object(as_object(actions[0] if actions else None).get("value"))
+    container = as_object(body.get("container"))
+    return Click(approval_id=_positive_int(value.get("approval_id")), user_id=as_text(as_object(body.get("user")).get("id")),
+                 channel=as_text(as_object(body.get("channel")).get("id")) or as_text(container.get("channel_id")),
+                 trigger_id=as_text(body.get("trigger_id")), ephemeral=container.get("is_ephemeral") is True,
+                 from_home=container.get("type") == "view")
+
+
+def deny_reason(view: object) -> str:
+    """Return the reason typed in the deny modal; empty when there is none, or the view cannot be read."""
+    values = as_object(as_object(as_object(view).get("state")).get("values"))
+    typed = as_object(as_object(values.get(Block.REASON.value)).get(Action.FORM_FIELD.value)).get("value")
+    return typed.strip() if isinstance(typed, str) else ""
 
 
 def _positive_int(raw: Any) -> int | None:
@@ -140,7 +175,8 @@ def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int
     if not outcome.decided:  # a second click, a racing approver, not theirs: nothing changes, only they are told
         _tell(client, channel, user_id, outcome.text)
         return outcome
-    sync_cards(deps, client)
+    with after_the_work():
+        sync_cards(deps, client)
     return outcome
 
 
@@ -159,17 +195,17 @@ def settle_decisions(deps: SlackDeps, client: WebClient) -> None:
     settled = claim_settled(deps.container, find_chat_id=chat_id_lookup(client), now=deps.clock())
     for channel, ts, approval_id, outcome in settled.close:
         try:
-            client.chat_update(channel=channel, ts=ts, text=f"Approval #{approval_id}: {outcome.status}",
+            client.chat_update(channel=channel, ts=ts, text=closed_card_text(approval_id, outcome),
                                blocks=closed_card_blocks(outcome))
-        except SlackApiError as error:
-            log.warning("could not close a card in %s: %s", channel, error.response.get("error"))
+        except DELIVERY_ERRORS as error:
+            log.warning("could not close a card in %s: %s", channel, failure_reason(error))
     for outcome in settled.tell:
         if not outcome.requester_chat_id:
             continue
         try:
             client.chat_postMessage(channel=outcome.requester_chat_id, text=escape(_requester_text(outcome)))
-        except SlackApiError as error:
-            log.error("could not tell %s about a decision: %s", outcome.requester_chat_id, error.response.get("error"))
+        except DELIVERY_ERRORS as error:
+            log.error("could not tell %s about a decision: %s", outcome.requester_chat_id, failure_reason(error))
 
 
 def _requester_text(outcome: DecisionOutcome) -> str:
@@ -180,11 +216,5 @@ def _requester_text(outcome: DecisionOutcome) -> str:
 
 
 def _tell(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
-    """Answer only the clicking person (ephemeral), or in a DM when the channel is unknown."""
-    try:
-        if channel:
-            client.chat_postEphemeral(channel=channel, user=user_id, text=escape(text))
-        else:
-            client.chat_postMessage(channel=user_id, text=escape(text))
-    except SlackApiError as error:
-        log.warning("could not tell %s: %s", user_id, error.response.get("error"))
+    """Answer only the clicking person (ephemeral), or in a DM when the channel is unknown or Slack refuses it."""
+    tell_privately(client, user_id=user_id, channel=channel, text=escape(text))

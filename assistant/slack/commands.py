@@ -23,13 +23,13 @@ from assistant.forms import FormKind, look_up
 from assistant.home import HomeData, build_home
 from assistant.slack.blocks import escape, pending_approvals_blocks, section
 from assistant.slack.cards import sync_cards
+from assistant.slack.delivery import after_the_work, answer_privately
 from assistant.slack.deps import SlackDeps
 from assistant.slack.forms import open_form
 from assistant.slack.people import employee_of
 
 MAX_APPROVALS = 8  # an ephemeral message holds 50 blocks; a card takes up to six with its divider
 MAX_LINES = 10
-EPHEMERAL = "ephemeral"
 
 
 class Subcommand(StrEnum):
@@ -191,7 +191,8 @@ def converse(call: Invocation, text: str) -> None:
     reply = answer(call.deps.engine, key=key, employee_id=call.person.employee_id, text=text, now=call.deps.clock())
     call.reply(escape(reply.text) + "\n_To answer me here, use `/backoffice &lt;your reply&gt;`._")
     if reply.wrote:
-        sync_cards(call.deps, call.client)
+        with after_the_work():
+            sync_cards(call.deps, call.client)
 
 
 def status_text(data: HomeData) -> str:
@@ -222,11 +223,14 @@ def _days(value: float | None) -> str:
 
 
 def _replier(respond: Respond, client: WebClient, command: dict[str, Any]) -> Reply:
-    """Return a function answering the caller only: through response_url, else as an ephemeral message."""
+    """Return a function answering the caller only: through response_url, else ephemerally, else by DM.
+
+    An answer often reports work already done ("yes" filed the request), so a response_url Slack does not take
+    (unreachable, expired, 404) must not lose it: the same text goes the next way.
+    """
+    user = str(command.get("user_id") or "")
+
     def reply(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        if respond.response_url:
-            respond(text=text, blocks=blocks, response_type=EPHEMERAL)
-            return
-        user = str(command.get("user_id") or "")  # no response_url (an unusual payload): post it ephemerally instead
-        client.chat_postEphemeral(channel=str(command.get("channel_id") or user), user=user, text=text, blocks=blocks)
+        answer_privately(respond, client, user_id=user, channel=str(command.get("channel_id") or "") or None, text=text,
+                         blocks=blocks)
     return reply

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -17,12 +18,15 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.errors import error_text
 from assistant.forms import FORMS, AttachedFile, Choice, FormField, FormKind, FormOptions, form_options, submit_form
+from assistant.nlu.slot_money import find_money
 from assistant.operations import MAX_RECEIPT_BYTES
 from assistant.uploads import IncomingFile
 from assistant.slack.blocks import escape
 from assistant.slack.cards import deliver_cards
+from assistant.slack.delivery import after_the_work, tell_privately
 from assistant.slack.deps import SlackDeps
 from assistant.slack.ids import Action, Callback
+from assistant.slack.payloads import as_object, as_text
 from assistant.slack.people import employee_of
 from assistant.slack.uploads import slack_file_fetcher
 
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 CALLBACKS = {FormKind.LEAVE: Callback.LEAVE_FORM, FormKind.EXPENSE: Callback.EXPENSE_FORM, FormKind.TICKET: Callback.TICKET_FORM,
              FormKind.ACCESS: Callback.ACCESS_FORM}
 RECEIPT_TYPES = ["pdf", "png", "jpg", "jpeg", "heic", "webp"]
+AMOUNT_ANCHOR = "USD"  # only to read a typed amount: the currency is the form's own field
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -40,20 +45,22 @@ def register(app: App, deps: SlackDeps) -> None:
 
 def _submission_listener(deps: SlackDeps, kind: FormKind) -> Callable[..., None]:
     def on_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = str((body.get("user") or {}).get("id") or "")
+        user_id = as_text(as_object(body.get("user")).get("id")) or ""
         try:
             person = employee_of(deps, client, user_id)
         except Exception as error:  # noqa: BLE001 - someone the assistant cannot act for reads why, in the modal
             ack(response_action="errors", errors={FormField(FORMS[kind].fields[0]).value: error_text(error)})
             return
-        outcome = submit_form(deps.container, kind, employee_id=person.employee_id, values=form_values(body.get("view")),
+        outcome = submit_form(deps.container, kind, employee_id=person.employee_id, values=submitted_values(body.get("view")),
                               now=deps.clock(), on_valid=ack, fetch_file=receipt_fetcher(client))
         if outcome.errors:
             ack(response_action="errors", errors={FormField(name).value: text for name, text in outcome.errors.items()})
             return
-        client.chat_postMessage(channel=user_id, text=escape(outcome.text))
-        if outcome.wrote:
-            deliver_cards(deps, client)
+        with after_the_work() if outcome.wrote else nullcontext():  # the modal is closed: the result comes by DM
+            if not tell_privately(client, user_id=user_id, channel=None, text=escape(outcome.text)):
+                log.error("the result of %s's %s form was not delivered: %s", user_id, kind.value, outcome.text[:200])
+            if outcome.wrote:
+                deliver_cards(deps, client)
     on_submission.__name__ = f"on_{kind.value}_submission"
     return on_submission
 
@@ -72,6 +79,26 @@ def open_form(deps: SlackDeps, client: WebClient, kind: FormKind, trigger_id: st
 
 
 # --- Slack's payload to plain values ---------------------------------------------------------------------
+
+
+def submitted_values(view: object) -> dict[str, object]:
+    """Return a submitted modal's values, an amount with thousands separators read the way the chat reads it."""
+    values = form_values(view)
+    amount = values.get(FormField.AMOUNT.value)
+    if isinstance(amount, str):
+        values[FormField.AMOUNT.value] = plain_amount(amount)
+    return values
+
+
+def plain_amount(typed: str) -> str:
+    """Return "1,234.50" (or "1.234,50") as "1234.50", read the way the chat reads amounts; anything else as typed.
+
+    Only a field that is all amount is rewritten; "$45", "-5" or "forty" stay as typed for the core to judge.
+    """
+    text = typed.strip()
+    anchored = f"{text} {AMOUNT_ANCHOR}"  # a currency after the number makes the chat's reader take it whole
+    money = find_money(anchored, default_currency=AMOUNT_ANCHOR, allow_bare=False)
+    return money.amount if money is not None and text and money.span == (0, len(anchored)) else typed
 
 
 def form_values(view: object) -> dict[str, object]:

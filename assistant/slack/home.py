@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from assistant.home import home_for_chat_user
 from assistant.slack.deps import SlackDeps
 from assistant.slack.once import once_per_event
+from assistant.slack.payloads import as_text
 from assistant.slack.home_blocks import home_view
 from assistant.slack.people import email_lookup
 
@@ -22,12 +23,13 @@ def register(app: App, deps: SlackDeps) -> None:
     """Publish the Home whenever its tab is opened."""
 
     def on_home_opened(event: dict[str, Any], client: WebClient, **_: Any) -> None:
-        if event.get("tab") != HOME_TAB or not event.get("user"):
+        user = as_text(event.get("user"))
+        if event.get("tab") != HOME_TAB or user is None:
             return
         try:
-            publish_home(deps, client, event["user"])
+            publish_home(deps, client, user)
         except Exception:  # noqa: BLE001 - opening a tab is no message to answer: a failed Home is logged, not DMed
-            log.exception("could not publish the Home of %s", event["user"])
+            log.exception("could not publish the Home of %s", user)
 
     app.event("app_home_opened")(once_per_event(deps, on_home_opened))
 

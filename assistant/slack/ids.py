@@ -1,4 +1,4 @@
-"""Slack action, callback and block ids: one place, so listeners and renderers cannot drift apart."""
+"""Slack action, callback and block ids and message subtypes: one place, so listeners and renderers cannot drift apart."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ class Block(StrEnum):
 
     REASON = "reason"
     HOME_APPROVAL = "home_approval"  # App Home queue: one actions block per approval step, suffixed _<id>_<step>
+
+
+class MessageSubtype(StrEnum):
+    """Subtypes of message events that a person wrote (every other subtype is Slack's own doing)."""
+
+    FILE_SHARE = "file_share"  # a message with files: the uploads listener takes it
+    THREAD_BROADCAST = "thread_broadcast"  # a thread reply also sent to the channel
+    ME_MESSAGE = "me_message"  # /me does something

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,8 +21,11 @@ from assistant.nlu.slot_text import clean_slack_markup
 from assistant.receipt_note import note_receipt
 from assistant.slack.blocks import escape
 from assistant.slack.cards import sync_cards
+from assistant.slack.delivery import DELIVERY_ERRORS, after_the_work, failure_reason, tell_privately
 from assistant.slack.deps import SlackDeps
+from assistant.slack.ids import MessageSubtype
 from assistant.slack.once import once_per_event
+from assistant.slack.payloads import as_text
 from assistant.slack.people import employee_of
 
 log = logging.getLogger(__name__)
@@ -32,39 +35,52 @@ PLACEHOLDER = "_Working on it…_"
 PUBLIC_INTENTS = frozenset({"policy_question", "help", "out_of_scope"})
 ANSWERED_PRIVATELY = "_Answered privately: only the person who asked can see it._"
 NOT_ANSWERED_PRIVATELY = "_I couldn't answer privately here; send me a direct message and ask again._"
-IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "message_replied", "channel_join", "channel_leave",
-                    "thread_broadcast"}
+# Messages people write: plain, with files (the uploads listener takes those), "also send to channel" thread
+# replies and /me. Every other subtype is Slack's own doing (joins, edits, deletions, EKM notices, bot posts).
+HUMAN_SUBTYPES = frozenset(MessageSubtype)
+SLACKBOT = "USLACKBOT"
 
 
 def register(app: App, deps: SlackDeps) -> None:
     """Listen to direct messages, mentions and follow-ups in threads the assistant takes part in."""
 
-    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES or event.get("subtype") == "file_share":
-            return  # itself, other bots, edits; files go to the uploads listener
-        user, channel, thread = event.get("user"), event.get("channel", ""), event.get("thread_ts")
-        if not user or user == "USLACKBOT":
-            return  # Slackbot's notices and userless system messages are nobody to answer
+    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if event.get("bot_id") or not written_by_a_person(event) or event.get("subtype") == MessageSubtype.FILE_SHARE:
+            return  # itself, other bots, edits and system notices; files go to the uploads listener
+        user, channel, thread = as_text(event.get("user")), as_text(event.get("channel")), as_text(event.get("thread_ts"))
+        if user is None or channel is None or user == SLACKBOT:
+            return  # Slackbot's notices, userless or channelless events: nobody to answer, nowhere to answer
         if event.get("channel_type") == "im":
-            key = dm_key(channel, thread)
-        elif thread and not _mentions_bot(event, body) and has_conversation(deps.container, thread_key(channel, thread, user)):
+            key = dm_key(channel)  # a reply in a thread under the bot's message continues the DM's conversation
+        elif thread and not _mentions_bot(event, body, context.bot_user_id) \
+                and has_conversation(deps.container, thread_key(channel, thread, user)):
             key = thread_key(channel, thread, user)  # a follow-up by someone who spoke to the assistant in this thread
         else:
             return
-        converse(deps, client, user_id=user, channel=channel, thread_ts=thread, key=key, text=str(event.get("text") or ""),
-                 in_channel=event.get("channel_type") != "im", sent_at=event.get("ts"))
+        converse(deps, client, user_id=user, channel=channel, thread_ts=thread, key=key, text=_text(event),
+                 in_channel=event.get("channel_type") != "im", sent_at=as_text(event.get("ts")))
 
     def on_mention(event: dict[str, Any], client: WebClient, **_: Any) -> None:
-        if event.get("bot_id"):
+        user, channel = as_text(event.get("user")), as_text(event.get("channel"))
+        if event.get("bot_id") or user is None or channel is None:
             return
-        thread = event.get("thread_ts") or event.get("ts")
-        channel = event.get("channel", "")
-        converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread,
-                 key=thread_key(channel, thread or "", event.get("user", "")), text=str(event.get("text") or ""), in_channel=True,
-                 sent_at=event.get("ts"))
+        thread = as_text(event.get("thread_ts")) or as_text(event.get("ts")) or ""
+        converse(deps, client, user_id=user, channel=channel, thread_ts=thread or None, key=thread_key(channel, thread, user),
+                 text=_text(event), in_channel=True, sent_at=as_text(event.get("ts")))
 
     app.event("message")(once_per_event(deps, on_message))
     app.event("app_mention")(once_per_event(deps, on_mention))
+
+
+def written_by_a_person(event: dict[str, Any]) -> bool:
+    """Whether a message event is something a person wrote (no subtype, or one of HUMAN_SUBTYPES)."""
+    subtype = event.get("subtype")
+    return subtype is None or (isinstance(subtype, str) and subtype in HUMAN_SUBTYPES)
+
+
+def _text(event: dict[str, Any]) -> str:
+    text = event.get("text")
+    return str(text) if isinstance(text, (str, int, float)) else ""  # a number is still text; an object is none
 
 
 class _ConversationTurns:
@@ -139,7 +155,8 @@ def _answer_and_deliver(deps: SlackDeps, client: WebClient, *, user_id: str, cha
     except Exception:  # noqa: BLE001 - Slack did not take the answer; what the turn did stands, so no "nothing changed"
         log.exception("could not deliver the answer in %s", channel)
     if reply is not None and reply.wrote:
-        sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
+        with after_the_work():
+            sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
 
 
 def thread_key(channel: str, thread_ts: str, user_id: str) -> str:
@@ -147,17 +164,18 @@ def thread_key(channel: str, thread_ts: str, user_id: str) -> str:
     return f"slack:{channel}:{thread_ts}:{user_id}"
 
 
-def dm_key(channel: str, thread_ts: str | None) -> str:
-    """Return the conversation key of a direct message: the DM itself, or one thread in it."""
-    return f"slack:{channel}:{thread_ts}" if thread_ts else f"slack:{channel}"
+def dm_key(channel: str) -> str:
+    """Return the conversation key of a direct message: one conversation per DM, whether the person answers in the
+    DM itself or in a thread under the assistant's message (the answer still goes where they wrote)."""
+    return f"slack:{channel}"
 
 
 def _post_placeholder(client: WebClient, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
     """Post the 'working on it' message; return its (channel, ts), or None when Slack did not take it."""
     try:
         posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=PLACEHOLDER)
-    except SlackApiError as error:
-        log.warning("could not post the placeholder in %s: %s", channel, error.response.get("error"))
+    except DELIVERY_ERRORS as error:  # the answer is still posted, as a new message
+        log.warning("could not post the placeholder in %s: %s", channel, failure_reason(error))
         return None
     return (posted.get("channel") or channel, posted["ts"]) if posted.get("ts") else None
 
@@ -176,19 +194,21 @@ def _deliver(client: WebClient, channel: str, thread_ts: str | None, placeholder
 def _deliver_privately(client: WebClient, channel: str, thread_ts: str | None, placeholder: tuple[str, str] | None,
                        user_id: str, text: str) -> None:
     """Show the answer to the person alone in the thread (by DM when Slack refuses that), and say so in public."""
-    public = ANSWERED_PRIVATELY
-    try:
-        client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, text=text)
-    except SlackApiError as error:  # e.g. the bot is not in the channel: a DM still reaches the person
-        log.warning("could not answer %s privately in %s (%s); sending a DM", user_id, channel, error.response.get("error"))
-        try:
-            client.chat_postMessage(channel=user_id, text=text)
-        except SlackApiError as dm_error:
-            log.error("could not answer %s by DM either: %s", user_id, dm_error.response.get("error"))
-            public = NOT_ANSWERED_PRIVATELY  # never the answer itself in public, and no placeholder left behind
-    _deliver(client, channel, thread_ts, placeholder, public)
+    # never the answer itself in public, and no placeholder left behind when the person cannot be reached at all
+    told = tell_privately(client, user_id=user_id, channel=channel, text=text, thread_ts=thread_ts)
+    _deliver(client, channel, thread_ts, placeholder, ANSWERED_PRIVATELY if told else NOT_ANSWERED_PRIVATELY)
 
 
-def _mentions_bot(event: dict[str, Any], body: dict[str, Any]) -> bool:
-    bots = {auth.get("user_id") for auth in body.get("authorizations") or [] if auth.get("is_bot")}
-    return any(f"<@{bot}>" in (event.get("text") or "") for bot in bots if bot)
+def _mentions_bot(event: dict[str, Any], body: dict[str, Any], bot_user_id: str | None) -> bool:
+    """Whether a message mentions the assistant (then its app_mention copy is the one answered).
+
+    The bot's user id comes from the body's authorizations, else from auth.test (the App's context); older payloads
+    (and Slack's own app_mention example) carry `authed_users` instead of authorizations.
+    """
+    authorizations = body.get("authorizations") if isinstance(body.get("authorizations"), list) else []
+    bots = {as_text(auth.get("user_id")) for auth in authorizations if isinstance(auth, dict) and auth.get("is_bot")}
+    bots = {bot for bot in bots | {bot_user_id} if bot}
+    if not bots and isinstance(body.get("authed_users"), list):
+        bots = {user for user in body["authed_users"] if isinstance(user, str) and user}
+    text = _text(event)
+    return any(f"<@{bot}>" in text or f"<@{bot}|" in text for bot in bots)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from assistant.chat import first_delivery
@@ -25,8 +26,8 @@ def once_per_event(deps: SlackDeps, listener: EventListener) -> EventListener:
     Bolt acks an event before its listener runs in bolt's thread pool, so the claim written here costs the ack
     nothing; it is still written before any effect, so a retry, even one racing the first delivery, does nothing.
     """
-    def run_once(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+    def run_once(body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if body.get("event_id") and not first_delivery(deps.container, event_key(body), deps.clock()):
             return
-        listener(body=body, event=event, client=client)
+        listener(body=body, event=event, client=client, context=context)
     return run_once

@@ -7,7 +7,8 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from assistant.chat import ChatUser, identify
+from assistant.chat import UNKNOWN_PERSON, ChatUser, identify
+from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ def email_lookup(client: WebClient):  # type: ignore[no-untyped-def]
 
 def employee_of(deps: SlackDeps, client: WebClient, user_id: str) -> ChatUser:
     """Return the employee behind a Slack user, or raise AssistantError with a message for them."""
+    if not isinstance(user_id, str) or not user_id:  # a payload that names nobody: no users.info with "", no match on ""
+        raise AssistantError(AssistantErrorCode.UNKNOWN_USER, UNKNOWN_PERSON)
     return identify(deps.container, user_id, email_lookup(client))
 
 

@@ -15,15 +15,17 @@ from slack_sdk.errors import SlackApiError
 
 from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.slack.blocks import escape
+from assistant.slack.delivery import DELIVERY_ERRORS, failure_reason
 from assistant.slack.deps import SlackDeps
+from assistant.slack.ids import MessageSubtype
 from assistant.slack.once import once_per_event
+from assistant.slack.payloads import as_text
 from assistant.slack.people import email_lookup, employee_of
 from assistant.operations import MAX_RECEIPT_BYTES
 from assistant.slack.messages import converse, dm_key
 from assistant.uploads import IncomingFile, is_receipt_upload, receive_uploads, store_chat_receipt
 
 log = logging.getLogger(__name__)
-FILE_SHARE = "file_share"
 SLACK_FILE_HOSTS = frozenset({"files.slack.com"})  # the bot token goes only to these (https) or to SLACK_API_URL's host
 DOWNLOAD_TIMEOUT_SECONDS = 30
 HTML_SUFFIXES = (".html", ".htm")
@@ -33,29 +35,34 @@ def register(app: App, deps: SlackDeps) -> None:
     """Listen to files shared with the assistant in a DM."""
 
     def on_file_share(event: dict[str, Any], client: WebClient, **_: Any) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id"):
-            return  # a file shared in a channel is not addressed to the assistant
-        files = [_incoming(client, shared) for shared in event.get("files") or []]
-        if _is_receipt(deps, client, event, files):
-            channel, thread = event.get("channel") or event.get("user", ""), event.get("thread_ts")
-            converse(deps, client, user_id=event.get("user", ""), channel=channel, thread_ts=thread, key=dm_key(channel, thread),
-                     text=event.get("text") or "", attach=lambda: _store_receipt(deps, files, slack_file_fetcher(client)),
-                     sent_at=event.get("ts"))
+        user, channel = as_text(event.get("user")), as_text(event.get("channel")) or as_text(event.get("user"))
+        if event.get("channel_type") != "im" or event.get("bot_id") or user is None or channel is None:
+            return  # a file shared in a channel is not addressed to the assistant; a userless one is nobody's
+        shared = event.get("files") if isinstance(event.get("files"), list) else []
+        files = [_incoming(client, item) for item in shared if isinstance(item, dict)]
+        text = event.get("text") if isinstance(event.get("text"), str) else ""
+        if _is_receipt(deps, client, user, text, files):
+            converse(deps, client, user_id=user, channel=channel, thread_ts=as_text(event.get("thread_ts")), key=dm_key(channel),
+                     text=text, attach=lambda: _store_receipt(deps, files, slack_file_fetcher(client)),
+                     sent_at=as_text(event.get("ts")))
             return
-        report = receive_uploads(deps.container, chat_user_id=event.get("user", ""), lookup_email=email_lookup(client),
-                                 files=files, instruction=event.get("text") or "", fetch=slack_file_fetcher(client))
-        client.chat_postMessage(channel=event.get("channel") or event.get("user", ""), text=escape(report.text))
+        report = receive_uploads(deps.container, chat_user_id=user, lookup_email=email_lookup(client), files=files,
+                                 instruction=text, fetch=slack_file_fetcher(client))
+        try:
+            client.chat_postMessage(channel=channel, text=escape(report.text))
+        except DELIVERY_ERRORS as error:  # the files were taken (or refused) all the same: no "nothing changed"
+            log.error("could not send %s the upload report (%s): %s", user, failure_reason(error), report.text[:200])
 
-    app.event({"type": "message", "subtype": FILE_SHARE})(once_per_event(deps, on_file_share))
+    app.event({"type": "message", "subtype": MessageSubtype.FILE_SHARE.value})(once_per_event(deps, on_file_share))
 
 
-def _is_receipt(deps: SlackDeps, client: WebClient, event: dict[str, Any], files: list[IncomingFile]) -> bool:
+def _is_receipt(deps: SlackDeps, client: WebClient, user: str, text: str, files: list[IncomingFile]) -> bool:
     """Whether the files are an expense receipt for the conversation (unknown senders go the uploads way and are told)."""
     try:
-        person = employee_of(deps, client, event.get("user", ""))
+        person = employee_of(deps, client, user)
     except AssistantError:
         return False
-    return is_receipt_upload(deps.container, person.employee_id, [file.name for file in files], event.get("text") or "")
+    return is_receipt_upload(deps.container, person.employee_id, [file.name for file in files], text)
 
 
 def _store_receipt(deps: SlackDeps, files: list[IncomingFile], fetch: Callable[[IncomingFile, int], bytes]) -> str:

@@ -10,10 +10,14 @@ from typing import Any
 
 from waitress.server import create_server
 
+from assistant.forms import FormField
 from assistant.slack.app import build_app
+from assistant.slack.ids import Callback
 from assistant.slack.server import wsgi_application
 from tests.assistant.slack.conftest import (RunningApp, card_for, confirmed_request, dm_event, leave_card, run_until_closed,
                                              wait_for)
+from tests.assistant.slack.test_approval_flow import click
+from tests.assistant.slack.test_forms import leave_values, submit, working_week
 
 
 def test_the_card_cites_the_policy_clause_that_applies(slack_app: RunningApp, tmp_path: Path) -> None:
@@ -60,3 +64,21 @@ def test_an_unexpected_fault_reaches_the_person_with_an_error_id(slack_app: Runn
         assert "error id" in update[0].args["text"] and "disk on fire" not in update[0].args["text"]
     finally:
         server.close()
+
+
+def test_the_cards_notification_text_is_escaped_like_its_blocks(slack_app: RunningApp) -> None:
+    values = {FormField.SYSTEM: "<!channel> <https://evil.example|GitHub> & co", FormField.ACCESS_LEVEL: ("select", "read"),
+              FormField.JUSTIFICATION: "Code reviews"}
+    assert submit(slack_app, Callback.ACCESS_FORM, values)[1] == {}
+    text = card_for(slack_app, "UIT").args["text"]
+    assert "<!channel>" not in text and "<https://" not in text and "&lt;!channel&gt;" in text and "&amp; co" in text
+
+
+def test_a_card_closed_after_the_first_of_two_steps_says_who_approved_and_where_it_went(slack_app: RunningApp) -> None:
+    start, _ = working_week()
+    assert submit(slack_app, Callback.LEAVE_FORM, leave_values(start, start + timedelta(days=16)))[1] == {}  # HR as well
+    card = card_for(slack_app, "UMGR")
+    click(slack_app, card.args, "approval_approve", "UMGR")
+    [closed] = wait_for(lambda: [c for c in slack_app.slack.of("chat.update") if c.args.get("text", "").startswith("Approval #")])
+    assert "pending" not in closed.args["text"] and "approved for this step by Manager" in closed.args["text"]
+    assert "next step is with" in closed.args["text"] and card_for(slack_app, "UHR")

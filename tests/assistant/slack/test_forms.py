@@ -206,3 +206,13 @@ def test_unexpected_shapes_get_a_clear_error_in_the_modal(slack_app: RunningApp,
     errors = json.loads(body)["errors"]
     assert status == 200 and errors and "error id" not in json.dumps(errors)
     assert count(slack_app, LeaveRequest) + count(slack_app, ExpenseClaim) + count(slack_app, Ticket) == 0
+
+
+@pytest.mark.parametrize("amount", ["1,234.50", "1.234,50", " 1234.5 "])
+def test_an_expense_amount_is_read_like_the_chat_reads_it(slack_app: RunningApp, amount: str) -> None:
+    receipt = slack_app.slack.share_file("receipt.pdf", PDF, file_id="FBIG", mimetype="application/pdf")
+    status, body = submit(slack_app, Callback.EXPENSE_FORM, expense_values(amount, receipt=[receipt], category="travel"))
+    assert status == 200 and body == {}
+    [claim] = wait_for(lambda: rows(slack_app, ExpenseClaim))
+    assert str(claim.amount) == "1234.50"
+    wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])

@@ -103,7 +103,7 @@ def click_payload(value: object, *, actions: bool = True, user: bool = True) -> 
 ], ids=["not-json", "a-list", "odd-id", "no-user", "no-actions"])
 def test_a_signed_but_broken_click_is_acknowledged_at_once_and_explained(slack_app: RunningApp, payload: dict) -> None:
     started = time.perf_counter()
-    assert slack_app.interaction(payload)[0] == (200 if payload["actions"] else 400)  # no actions: nothing bolt can route
+    assert slack_app.interaction(payload)[0] == 200  # no actions: nothing to route, acknowledged all the same
     assert time.perf_counter() - started < 2.0
     if payload.get("user") and payload["actions"]:
         told = wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
