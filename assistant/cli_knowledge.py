@@ -75,9 +75,14 @@ def kb_remove(doc_id: str, as_json: JsonFlag = False) -> None:
 
 
 def _result(query: str, hits: list[SearchHit]) -> dict[str, Any]:
-    """One query's passages in the shape DESIGN.md gives: {"query", "results": [...]}."""
+    """One query's passages in the shape DESIGN.md gives: {"query", "results": [...]}.
+
+    `score` is what the passages are ordered by (0..1, the best first); `relevance` is the passage's cosine
+    similarity to the question, the figure the "not covered" threshold is set on.
+    """
     return {"query": query, "results": [{"doc_id": h.doc_id, "source": h.source, "title": h.title, "section": h.section,
-                                         "score": h.score, "text": h.text} for h in hits]}
+                                         "score": round(h.rank_score, 6), "relevance": round(h.score, 6), "text": h.text}
+                                        for h in hits]}
 
 
 def _audiences(container: Any, email: str | None) -> frozenset[str]:
@@ -115,12 +120,13 @@ def kb_search(query: Annotated[str | None, typer.Argument()] = None, k: Annotate
     if as_json:
         emit(result, True)
         return
-    if max((hit["score"] for hit in result["results"]), default=0.0) < threshold:
+    if max((hit["relevance"] for hit in result["results"]), default=0.0) < threshold:
         out.print(f"The policies do not seem to cover this: no passage scores {threshold} or more "
                   "(BACKOFFICE_ANSWER_THRESHOLD); the assistant would say so and offer HR.", markup=False, highlight=False)
     for number, hit in enumerate(result["results"], 1):
         # A section label starts with its document's title ("Time off > Holidays"); headings may hold [brackets].
-        out.print(f"[bold]{number}. {escape(hit['section'])}[/bold] (score {hit['score']}, {escape(hit['doc_id'])})")
+        out.print(f"[bold]{number}. {escape(hit['section'])}[/bold] (score {hit['score']:.3f}, relevance {hit['relevance']:.3f}, "
+                  f"{escape(hit['doc_id'])})")
         out.print(hit["text"][:500], markup=False, highlight=False)
 
 

@@ -98,7 +98,12 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A retrieved passage with its citation and relevance (cosine similarity to the query)."""
+    """A retrieved passage with its citation, relevance and ranking score.
+
+    `score` is the relevance: the cosine similarity of the passage's chunk vector to the query, what the answer
+    threshold is compared with. Hybrid and dense search rank by a fused score instead, so `score` need not fall down
+    the list; `rank_score` is the score the list is ordered by, 0..1 and never rising from one hit to the next.
+    """
 
     doc_id: str
     source: str
@@ -106,6 +111,7 @@ class SearchHit:
     section: str
     score: float
     text: str
+    rank_score: float = 0.0
 
 
 def normalize_audience(raw: str | None) -> str:
@@ -127,10 +133,17 @@ def document_id(path: Path) -> str:
 
 
 def fuse(candidates: Sequence[str], cosine: dict[str, float], bm25: dict[str, float], best_sentence: dict[str, float]) -> list[str]:
-    """Order candidates by their weighted, scaled scores, best first (ties keep the candidates' order).
+    """Order candidates by their weighted, scaled scores, best first (ties keep the candidates' order)."""
+    scores = fused_scores(candidates, cosine, bm25, best_sentence)
+    return sorted(candidates, key=lambda key: -scores[key])
+
+
+def fused_scores(candidates: Sequence[str], cosine: dict[str, float], bm25: dict[str, float],
+                 best_sentence: dict[str, float]) -> dict[str, float]:
+    """Return each candidate's weighted sum of its scaled scores, divided by the weights in play (0..1).
 
     Cosines are scaled min to max over the candidates; BM25 by its highest value (a candidate the keyword search did
-    not find scores 0 there).
+    not find scores 0 there; without keyword scores, as in dense mode, their weight is left out).
     """
     def scaled(values: list[float]) -> list[float]:
         low, high = min(values, default=0.0), max(values, default=0.0)
@@ -140,9 +153,9 @@ def fuse(candidates: Sequence[str], cosine: dict[str, float], bm25: dict[str, fl
     sentence = scaled([best_sentence.get(key, 0.0) for key in candidates])
     top = max((bm25.get(key, 0.0) for key in candidates), default=0.0)
     keyword = [bm25.get(key, 0.0) / top if top > 0 else 0.0 for key in candidates]
-    scores = {key: DENSE_WEIGHT * chunk[i] + KEYWORD_WEIGHT * keyword[i] + SENTENCE_WEIGHT * sentence[i]
-              for i, key in enumerate(candidates)}
-    return sorted(candidates, key=lambda key: -scores[key])
+    weights = DENSE_WEIGHT + SENTENCE_WEIGHT + (KEYWORD_WEIGHT if top > 0 else 0.0)
+    return {key: (DENSE_WEIGHT * chunk[i] + KEYWORD_WEIGHT * keyword[i] + SENTENCE_WEIGHT * sentence[i]) / weights
+            for i, key in enumerate(candidates)}
 
 
 class KnowledgeBase:
@@ -255,15 +268,17 @@ class KnowledgeBase:
         keyword = [] if mode is SearchMode.DENSE else self.store.keyword_search(query, audiences=allowed, limit=keyword_limit)
         cosine = dict(dense)
         if mode is SearchMode.KEYWORD:
-            ranked = [key for key, _ in keyword]
+            top = max((score for _, score in keyword), default=0.0)
+            ranking = {key: score / top if top > 0 else 0.0 for key, score in keyword}
         else:
             candidates = list(dict.fromkeys([key for key, _ in dense] + [key for key, _ in keyword]))
             self._add_cosines(candidates, vector, cosine)  # the keyword-only candidates' chunk vectors
             best = best_sentence_scores(candidates, self.store.sentence_vectors(candidates), vector, cosine)
-            ranked = fuse(candidates, cosine, dict(keyword), best)
+            ranking = fused_scores(candidates, cosine, dict(keyword), best)
+        ranked = sorted(ranking, key=lambda key: -ranking[key])
         active = self.store.active_chunks(ranked, audiences=allowed)
         chosen = diversify([key for key in ranked if key in active], active, k)
-        return self._hits(chosen, active, vector, cosine)
+        return self._hits(chosen, active, vector, cosine, ranking)
 
     def _add_cosines(self, keys: list[str], vector: np.ndarray, cosine: dict[str, float]) -> None:
         """Fill in the chunk-vector similarity of keys found by keyword only."""
@@ -271,13 +286,18 @@ class KnowledgeBase:
         for key, stored in self.vectors.vectors(missing).items():
             cosine[key] = float(np.dot(stored, vector))
 
-    def _hits(self, keys: list[str], chunks: dict[str, StoredChunk], vector: np.ndarray, cosine: dict[str, float]) -> list[SearchHit]:
+    def _hits(self, keys: list[str], chunks: dict[str, StoredChunk], vector: np.ndarray, cosine: dict[str, float],
+              ranking: dict[str, float]) -> list[SearchHit]:
         self._add_cosines(keys, vector, cosine)
-        return [
-            SearchHit(chunks[key].doc_id, chunks[key].source, chunks[key].title, chunks[key].section,
-                      round(cosine.get(key, 0.0), 4), chunks[key].text)
-            for key in keys
-        ]
+        hits: list[SearchHit] = []
+        ceiling = 1.0
+        for key in keys:
+            # A passage held back by diversify() ranks below the ones placed before it, whatever its fused score.
+            ceiling = min(ceiling, ranking.get(key, 0.0))
+            chunk = chunks[key]
+            hits.append(SearchHit(chunk.doc_id, chunk.source, chunk.title, chunk.section, round(cosine.get(key, 0.0), 4),
+                                  chunk.text, rank_score=round(ceiling, 4)))
+        return hits
 
 
 def best_sentence_scores(candidates: Sequence[str], sentence_vectors: dict[str, np.ndarray], vector: np.ndarray,

@@ -12,6 +12,7 @@ from zipfile import BadZipFile
 
 from knowledge.documents import LoadedDocument
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
+from knowledge.markdown import read_markdown, read_mdx, read_text
 from knowledge.markup import (
     LineKind,
     Outline,
@@ -19,9 +20,6 @@ from knowledge.markup import (
     format_table_rows,
     heading_shaped,
     read_html,
-    read_markdown,
-    read_mdx,
-    read_text,
     squash_whitespace,
     title_from_file_name,
 )
@@ -96,7 +94,8 @@ def _read_docx(path: Path, data: bytes) -> LoadedDocument:
         else:
             _docx_paragraph(block, outline)
     sections = outline.finish()
-    title = outline.opening_h1(top_level=0) or core_title or outline.opening_h1() or title_from_file_name(path)
+    title = (outline.opening_h1(top_level=0) or core_title or outline.opening_h1() or outline.opening_heading()
+             or title_from_file_name(path))
     return LoadedDocument(title=title, sections=sections)
 
 

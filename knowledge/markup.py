@@ -1,8 +1,7 @@
-"""Clean and parse Markdown, plain text and HTML into titled sections, with the outline every reader shares."""
+"""The outline every reader shares, text helpers, front matter, and the HTML reader (Markdown and text: markdown.py)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from enum import Enum
@@ -31,6 +30,8 @@ class Outline:
         self.lines: list[tuple[LineKind, str]] = []
         self.sections: list[Section] = []
         self.first_heading: tuple[int, str] | None = None
+        self.heading_levels: list[int] = []
+        self.text_before_headings = False
 
     def heading(self, level: int, text: str) -> None:
         """Close the current section and open one under this heading."""
@@ -39,6 +40,8 @@ class Outline:
             return
         if self.first_heading is None:
             self.first_heading = (level, text)
+            self.text_before_headings = bool(self.sections)
+        self.heading_levels.append(level)
         while self.stack and (self.stack[-1][0] >= level or _is_question(text) and _is_question(self.stack[-1][1])):
             self.stack.pop()  # FAQ pages often skip heading levels; a question is never the parent of the next one
         self.stack.append((level, text))
@@ -63,6 +66,17 @@ class Outline:
         if self.first_heading and self.first_heading[0] <= top_level:
             return self.first_heading[1]
         return None
+
+    def opening_heading(self) -> str | None:
+        """Return the heading that opens the page when it stands for the whole page, e.g. a lone '## Taking laptops abroad'.
+
+        It must come before any text, and no heading after it may be at its level or above: a sibling would make it
+        the first of the page's sections, and a shallower one a part (the page then has no title of its own).
+        """
+        if self.first_heading is None or self.text_before_headings:
+            return None
+        level = self.first_heading[0]
+        return self.first_heading[1] if sum(1 for other in self.heading_levels if other <= level) == 1 else None
 
 
 # --- shared text helpers --------------------------------------------------------------------------
@@ -106,13 +120,19 @@ def render_lines(lines: Iterable[tuple[LineKind, str]]) -> str:
 
 
 def format_table_rows(rows: list[list[str]], has_header: bool) -> list[str]:
-    """Turn table rows into readable lines: 'Header: cell; Header: cell' when there is a header row."""
-    rows = [row for row in rows if any(cell for cell in row)]
+    """Turn table rows into readable lines: 'Header: cell; Header: cell' when there is a header row.
+
+    A row of empty cells or placeholders ('-', '...': the blank lines of a form) says nothing and is dropped.
+    """
+    rows = [row for row in rows if any(not _PLACEHOLDER_CELL.fullmatch(cell) for cell in row)]
     if not has_header or len(rows) < 2:
         return ["; ".join(cell for cell in row if cell) for row in rows]
     header, *body = rows
     return ["; ".join(f"{name}: {cell}" if name and name != cell else cell
                       for name, cell in zip_longest(header, row, fillvalue="") if cell) for row in body]
+
+
+_PLACEHOLDER_CELL = re.compile(r"[\s\-–—_.…]*")
 
 
 def squash_whitespace(text: str) -> str:
@@ -121,13 +141,18 @@ def squash_whitespace(text: str) -> str:
 
 
 def title_from_file_name(path: Path) -> str:
-    """Make a title from a file name; 'a__b__time-off__index.md' (a flattened path) gives 'Time off'."""
-    parts = [part for part in path.stem.split("__") if part.lower() not in {"index", "readme", ""}] or [path.stem]
+    """Make a title from a file name; 'a__b__time-off__index.md' (a flattened path) gives 'Time off'.
+
+    An index or README page is named by its folder: 'it/vpn/README.md' gives 'Vpn'.
+    """
+    parts = [part for part in path.stem.split("__") if part.lower() not in {"index", "readme", ""}]
+    parts = parts or [part for part in (path.parent.name, path.stem) if part.strip("._-")][:1] or [path.stem]
     words = re.sub(r"[-_\s]+", " ", parts[-1]).strip() or path.stem
     return words[0].upper() + words[1:]
 
 
-def _decode(path: Path, data: bytes) -> str:
+def decode_text(path: Path, data: bytes) -> str:
+    """Decode a file as UTF-8 (with or without a byte order mark), or refuse it naming the first bad byte."""
     try:
         text = data.decode("utf-8-sig")  # plain UTF-8, with or without a byte order mark
     except UnicodeDecodeError as error:
@@ -157,7 +182,7 @@ _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(.*?)\n(?:\1|\.\.\.)[ \t]*(?:
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*[:=][ \t]*(.*)$")
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     """Remove YAML (---) or TOML (+++) front matter and read it simply as key: value strings."""
     match = _FRONT_MATTER.match(text)
     if not match:
@@ -185,185 +210,8 @@ def _front_value(raw: str) -> str:
     return value.strip()
 
 
-# --- Markdown -------------------------------------------------------------------------------------
-
-_TAGS = ("a|abbr|article|aside|audio|b|big|blockquote|br|caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|"
-         "em|embed|figcaption|figure|font|h[1-6]|header|hr|i|img|input|ins|kbd|label|li|main|mark|object|ol|p|picture|pre|q|"
-         "s|samp|section|small|source|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var|video|wbr")
-_NOISE_BLOCKS = re.compile(r"<(script|style|nav|footer|noscript|template|svg|iframe)\b[^>]*>.*?</\1\s*>", re.I | re.S)
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_TEMPLATE = re.compile(r"\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", re.S)
-# Table-of-contents markers ("* TOC" + "{:toc}" in kramdown, "[[_TOC_]]" in GitLab, "[TOC]") and kramdown's
-# attribute lists ("{:.no_toc}"); a heading's own attributes ("## Holidays {#holidays}") are cut in _ATX_ATTRIBUTES.
-_TOC_MARKER = re.compile(r"^[ \t]*(?:[-*+][ \t]+TOC[ \t]*\n[ \t]*\{:[ \t]*toc[ \t]*\}|\[\[_TOC_\]\]|\[TOC\])[ \t]*$",
-                         re.M | re.I)
-_ATTRIBUTE_LIST = re.compile(r"\{:[^{}\n]*\}")
-_ATX_ATTRIBUTES = re.compile(r"[ \t]*\{[#.][^{}]*\}[ \t]*$")
-_INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"!\[[^\]]*\](?:\((?:<[^>]*>|[^)]*)\)|\[[^\]]*\])"), ""),  # images
-    (re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"), r"\1"),
-    (re.compile(r"\[\^[^\]]+\]"), ""),  # footnote references
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference-style links
-    (re.compile(r"<(?:mailto:)?((?:https?|ftp)://[^>\s]+|[^@<>\s]+@[^@<>\s]+)>"), r"\1"),  # autolinks: the URL is the text
-    (re.compile(r"`+([^`]+?)`+"), r"\1"),
-    (re.compile(r"(?<!\\)(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*\\])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"), r"\1"),
-    (re.compile(r"~~(.+?)~~"), r"\1"),
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])"), r"\1"),
-)
-_BREAK_TAG = re.compile(r"<br\s*/?>", re.I)
-_HTML_TAG = re.compile(rf"</?(?:{_TAGS})\b[^<>]*>", re.I)
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(={2,}|-{2,})[ \t]*$")
-_THEMATIC_OR_DEFINITION = re.compile(r"^ {0,3}(?:([-*_])(?:[ \t]*\1){2,}[ \t]*|\[[^\]]+\]:\s*\S.*)$")
+COMMENT = re.compile(r"<!--.*?-->", re.S)
 LIST_ITEM = re.compile(r"^(\s*)([-*+•]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(.*)$")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)+\|?\s*$")
-
-
-def _clean_inline(text: str) -> str:
-    """Reduce Markdown and inline HTML to its readable text."""
-    text = _HTML_TAG.sub("", _BREAK_TAG.sub(" ", text))
-    for pattern, replacement in _INLINE_RULES:
-        text = pattern.sub(replacement, text)
-    return html.unescape(text).replace("\xa0", " ")
-
-
-def _clean_heading(text: str) -> str:
-    return re.sub(r"\s+", " ", _clean_inline(text)).strip().rstrip(":").strip()
-
-
-def read_markdown(path: Path, data: bytes) -> LoadedDocument:
-    """Read a Markdown file: front matter, headings, lists and tables; markup and templating removed."""
-    metadata, body = _split_front_matter(_decode(path, data))
-    return _markdown_document(path, metadata, body)
-
-
-# MDX (Markdown with JSX, as in Docusaurus or Gatsby handbooks): import/export lines, {/* comments */} and
-# components (<Callout type="info">, <Calculator />); their props may hold one level of {braces}.
-_MDX_ESM = re.compile(r"^(?:import|export)\s")
-_MDX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
-_JSX_TAG = re.compile(r"</?[A-Z][\w.]*(?:\s(?:[^<>{}]|\{[^{}]*\})*)?/?>")
-
-
-def read_mdx(path: Path, data: bytes) -> LoadedDocument:
-    """Read an MDX file: its Markdown, without the module lines and the components' tags (their text stays)."""
-    metadata, body = _split_front_matter(_decode(path, data))
-    lines, in_fence = [], False
-    for line in _MDX_COMMENT.sub("", body).split("\n"):
-        in_fence ^= bool(_FENCE.match(line))
-        if in_fence or not _MDX_ESM.match(line):
-            lines.append(line if in_fence else _JSX_TAG.sub("", line))
-    return _markdown_document(path, metadata, "\n".join(lines))
-
-
-def _markdown_document(path: Path, metadata: dict[str, str], body: str) -> LoadedDocument:
-    body = _TEMPLATE.sub("", _NOISE_BLOCKS.sub("", _COMMENT.sub("", body)))
-    body = _ATTRIBUTE_LIST.sub("", _TOC_MARKER.sub("", body))
-    body = _HTML_TAG.sub("", _BREAK_TAG.sub(" ", body))  # tags may span lines, so strip them before splitting
-    outline = Outline()
-    _markdown_lines(_setext_to_atx(body.split("\n")), outline)
-    sections = outline.finish()
-    title = _clean_heading(metadata.get("title", "")) or outline.opening_h1() or title_from_file_name(path)
-    return LoadedDocument(title=title, sections=sections, metadata=metadata)
-
-
-def _setext_to_atx(lines: list[str]) -> list[str]:
-    """Rewrite 'Title' + '=====' (or '-----') as '# Title' when the title is a one-line paragraph."""
-    result: list[str] = []
-    in_fence = False
-    for line in lines:
-        in_fence ^= bool(_FENCE.match(line))
-        if not in_fence and _SETEXT.match(line) and _is_one_line_paragraph(result):
-            result[-1] = ("# " if line.strip()[0] == "=" else "## ") + result[-1].strip()
-        else:
-            result.append(line)
-    return result
-
-
-def _is_one_line_paragraph(lines: list[str]) -> bool:
-    """Return True when the last line is short plain text after a blank line or a heading."""
-    previous = lines[-1] if lines else ""
-    before = lines[-2] if len(lines) > 1 else ""
-    if not 0 < len(previous.strip()) <= 120 or (before.strip() and not _ATX.match(before)):
-        return False
-    return not any(pattern.match(previous) for pattern in (_FENCE, _ATX, LIST_ITEM)) and not re.search(r"\||^\s*>", previous)
-
-
-def _markdown_lines(lines: list[str], outline: Outline) -> None:
-    in_fence, index = False, 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif in_fence:
-            outline.add(line, LineKind.LINE)
-        elif heading := _ATX.match(line):
-            outline.heading(len(heading.group(1)), _clean_heading(_ATX_ATTRIBUTES.sub("", heading.group(2) or "")))
-        elif "|" in line and index < len(lines) and _TABLE_SEPARATOR.match(lines[index]):
-            rows = [line]
-            index += 1
-            while index < len(lines) and "|" in lines[index] and lines[index].strip():
-                rows.append(lines[index])
-                index += 1
-            for row in format_table_rows([_table_cells(row) for row in rows], has_header=True):
-                outline.add(row, LineKind.LINE)
-        elif not line.strip() or _THEMATIC_OR_DEFINITION.match(line):
-            outline.add("", LineKind.BREAK)
-        else:
-            outline.add(*_markdown_line(line))
-
-
-def _table_cells(row: str) -> list[str]:
-    inner = row.strip().removeprefix("|").removesuffix("|")
-    return [_clean_heading(cell.replace("\\|", "|")) for cell in re.split(r"(?<!\\)\|", inner)]
-
-
-def _markdown_line(line: str) -> tuple[str, LineKind]:
-    line = re.sub(r"^\s*(?:>\s?)+", "", line)  # block quotes
-    if item := LIST_ITEM.match(line):
-        indent = "  " * min(len(item.group(1).expandtabs(4)) // 2, 4)
-        marker = item.group(2) if item.group(2)[0].isdigit() else "-"
-        return f"{indent}{marker} {_clean_inline(item.group(3)).strip()}", LineKind.LINE
-    return _clean_inline(line).strip(), LineKind.PARA
-
-
-# --- plain text -------------------------------------------------------------------------------------
-
-
-def read_text(path: Path, data: bytes) -> LoadedDocument:
-    """Read a plain-text file, taking underlined and all-capitals lines as headings."""
-    metadata, body = _split_front_matter(_decode(path, data))
-    lines = body.split("\n")
-    outline = Outline()
-    index = 0
-    while index < len(lines):
-        line, after = lines[index], lines[index + 1] if index + 1 < len(lines) else ""
-        before = lines[index - 1] if index else ""
-        index += 1
-        if line.strip() and not before.strip() and _SETEXT.match(after):
-            outline.heading(1 if after.strip()[0] == "=" else 2, line.strip().rstrip(":"))
-            index += 1
-        elif not before.strip() and not after.strip() and _looks_like_caps_heading(line.strip()):
-            outline.heading(1, line.strip().rstrip(":"))
-        elif item := LIST_ITEM.match(line):
-            outline.add(f"{'  ' * min(len(item.group(1)) // 2, 4)}{'-' if item.group(2) in '-*+•' else item.group(2)} "
-                        f"{item.group(3).strip()}", LineKind.LINE)
-        else:
-            outline.add(line.strip(), LineKind.PARA if line.strip() else LineKind.BREAK)
-    sections = outline.finish()
-    title = _clean_heading(metadata.get("title", "")) or outline.opening_h1() or title_from_file_name(path)
-    return LoadedDocument(title=title, sections=sections, metadata=metadata)
-
-
-def _looks_like_caps_heading(line: str) -> bool:
-    """Return True for a short all-capitals line such as 'ANNUAL LEAVE' (only between blank lines)."""
-    letters = [character for character in line if character.isalpha()]
-    return (len(letters) >= 3 and len(line) <= 80 and len(line.split()) <= 10 and line.upper() == line
-            and not line.endswith((".", ",", ";")) and not LIST_ITEM.match(line))
-
 
 # --- HTML -------------------------------------------------------------------------------------------
 
@@ -459,11 +307,12 @@ def read_html(path: Path, data: bytes) -> LoadedDocument:
     """Read an HTML page's visible text, skipping scripts, navigation and footers."""
     parser = _HtmlText()
     try:
-        parser.feed(_COMMENT.sub("", _decode(path, data)))
+        parser.feed(COMMENT.sub("", decode_text(path, data)))
         parser.close()
     except AssertionError as error:  # how the standard library's parser rejects a malformed <!...> declaration
         raise corrupt_file_error(path, "HTML", error) from error
     parser.flush()
     sections = parser.outline.finish()
-    title = parser.outline.opening_h1() or squash_whitespace(parser.page_title) or title_from_file_name(path)
+    title = (parser.outline.opening_h1() or squash_whitespace(parser.page_title) or parser.outline.opening_heading()
+             or title_from_file_name(path))
     return LoadedDocument(title=title, sections=sections)

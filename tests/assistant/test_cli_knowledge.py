@@ -17,7 +17,7 @@ from tests.assistant.test_cli import EMPLOYEE, HR, MANAGER, Cli, fail_on_boom, f
 from tests.knowledge.document_files import (HR_CASES, INVESTIGATION_QUESTION, LAPTOPS, MANAGER_HANDBOOK, RAISE_QUESTION, TIME_OFF,
                                            pdf_bytes)
 
-RESULT_KEYS = {"doc_id", "source", "title", "section", "score", "text"}
+RESULT_KEYS = {"doc_id", "source", "title", "section", "score", "relevance", "text"}
 REPORT_COUNTS = ("added", "replaced", "unchanged", "failed")
 
 
@@ -58,6 +58,8 @@ def assert_result_shape(result: dict[str, Any]) -> None:
     for hit in result["results"]:
         assert set(hit) == RESULT_KEYS
         assert isinstance(hit["score"], float) and isinstance(hit["text"], str) and hit["text"]
+    scores = [hit["score"] for hit in result["results"]]
+    assert scores == sorted(scores, reverse=True)  # the order a client sees is the order of the scores
 
 
 def test_add_reports_every_file_and_fails_when_one_failed(cli: Cli) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.container import Container, build_container
-from knowledge.answer import DEFAULT_THRESHOLD, answer_kind_bonus, extract_answer
+from knowledge.answer import DEFAULT_THRESHOLD, ExtractiveAnswer, answer_kind_bonus, extract_answer, is_bare_pointer
 from knowledge.embeddings import LocalMiniLM
 from knowledge.index import KnowledgeBase, SearchHit
 from knowledge.store import KnowledgeStore
@@ -163,3 +163,63 @@ def test_the_configured_threshold_reaches_the_tool(database_url: str, tmp_path: 
         assert data["covered"] is False and "don't cover" in message
     finally:
         strict.close()
+
+
+# --- what a quote carries with it, and what is never quoted -------------------------------------------------------
+
+PARENTAL = SearchHit("parental", "parental.md", "Parental leave", "Parental leave > Shared parental leave", 0.6,
+                     "We provide 12 weeks shared parental leave at full pay and up to 39 weeks at statutory pay. "
+                     "The rules around shared parental leave are fairly complex. "
+                     "See the government guidelines: https://www.gov.uk/shared-parental-leave-and-pay.\n\n"
+                     "- Link to the shared parental leave instructions")
+COUNSELLING = SearchHit("counselling", "counselling.md", "Paid counselling", "Paid counselling > Other options", 0.6,
+                        "You are also welcome to pick your own therapist or counsellor. "
+                        "We will contribute 360 pounds per year towards these sessions.\n\n"
+                        "They are booked through the People Team.")
+
+
+@pytest.mark.parametrize(("sentence", "pointer"), [
+    ("See the government guidelines: https://www.gov.uk/shared-parental-leave-and-pay.", True),
+    ("See the detailed guidelines: www.gov.uk/maternity and https://www.gov.uk/adoption.", True),
+    ("Please see our flexible holiday page", True),
+    ("Link to VPN instructions", True),
+    ("More information is available here.", True),
+    ("https://intranet.example/expenses", True),
+    ("See your manager before you book more than two weeks off.", False),
+    ("Contact Operations via Slack or email operations@example.com to let them know.", False),
+    ("Visit the office on Fridays for the team lunch.", False),
+    ("Read the policy carefully: claims over 500 euros need a second approval from finance.", False),
+])
+def test_a_line_that_only_points_elsewhere_is_a_bare_pointer(sentence: str, pointer: bool) -> None:
+    assert is_bare_pointer(sentence) is pointer
+
+
+def test_a_line_that_only_points_elsewhere_is_never_quoted(minilm: LocalMiniLM) -> None:
+    question = "Where can I find the government guidelines on shared parental leave?"
+    answer = extract_answer(question, [PARENTAL], minilm, max_quotes=3)
+    assert answer.covered and answer.quotes
+    assert not [quote.text for quote in answer.quotes if "gov.uk" in quote.text or quote.text.startswith("Link to")]
+    only_links = SearchHit(*[getattr(PARENTAL, name) for name in ("doc_id", "source", "title", "section", "score")],
+                           text="See the government guidelines: https://www.gov.uk/shared-parental-leave-and-pay.\n\n"
+                                "- Link to the shared parental leave instructions")
+    assert extract_answer(question, [only_links], minilm) == ExtractiveAnswer(False, [], 0.6)  # nothing to quote
+
+
+def test_a_next_sentence_that_leans_on_the_quoted_one_is_kept_with_it(minilm: LocalMiniLM) -> None:
+    answer = extract_answer("Will the company pay towards my own therapist?", [COUNSELLING], minilm)
+    # "these sessions" leans on the sentence before; "They are booked ..." is another paragraph and stays out.
+    assert answer.quotes[0].text == ("You are also welcome to pick your own therapist or counsellor. "
+                                     "We will contribute 360 pounds per year towards these sessions.")
+    answer = extract_answer("Can I claim a taxi home?", [SearchHit("travel", "travel.md", "Travel", "Travel > Taxis", 0.6,
+                                                                   "Taxis home are claimed after 10 pm. Trains are booked "
+                                                                   "in the travel portal.")], minilm)
+    assert answer.quotes[0].text == "Taxis home are claimed after 10 pm."  # no reference word: not carried along
+
+
+def test_a_quoted_sentence_that_starts_by_pointing_back_brings_the_sentence_it_points_to(minilm: LocalMiniLM) -> None:
+    insurance = SearchHit("insurance", "insurance.md", "Private Medical Insurance", "Private Medical Insurance", 0.6,
+                          "Private medical insurance is offered to employees at grade 11 and above. This policy covers "
+                          "the costs of private healthcare from diagnosis through to treatment.\n\nClaims go to the insurer.")
+    answer = extract_answer("What costs does the policy cover?", [insurance], minilm)
+    assert answer.quotes[0].text == ("Private medical insurance is offered to employees at grade 11 and above. "
+                                     "This policy covers the costs of private healthcare from diagnosis through to treatment.")

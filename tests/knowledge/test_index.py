@@ -530,3 +530,20 @@ def test_an_empty_query_is_refused(kb: KnowledgeBase, tmp_path: Path, query: str
         with pytest.raises(KnowledgeError) as caught:
             kb.search(query, mode=mode)
         assert caught.value.code is KnowledgeErrorCode.INVALID_INPUT
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_results_come_in_the_order_of_their_ranking_score_and_keep_their_relevance(
+        kb: KnowledgeBase, tmp_path: Path, embedder: RecordingEmbedder, mode: SearchMode) -> None:
+    bays = "".join(f"## Bay {n}\n\nParking bay {n} is kept for team {n} on weekdays.\n\n" for n in range(1, 6))
+    for name, text in (("time-off.md", TIME_OFF), ("laptops.md", LAPTOPS), ("parking.md", f"# Parking\n\n{bays}")):
+        kb.add_file(write(tmp_path / "docs", name, text), added_by="admin")
+    for query in ("Where do I park my car?", "my laptop screen is broken", "How many vacation days do I get each year?"):
+        # Three documents and k=8: two passages each first, then the rest in rank order (held back, so ranked lower).
+        hits = kb.search(query, k=8, mode=mode)
+        ranks = [hit.rank_score for hit in hits]
+        assert len(hits) == 8 or mode is SearchMode.KEYWORD and hits  # keyword search returns only passages that match
+        assert ranks == sorted(ranks, reverse=True) and 0 < ranks[0] <= 1 and ranks[-1] >= 0, (query, ranks)
+        # `score` stays the chunk's cosine similarity to the query, what the answer threshold is compared with.
+        vectors = embedder.embed([query] + [f"{hit.section}\n{hit.text}" for hit in hits])
+        assert [hit.score for hit in hits] == pytest.approx(list(vectors[1:] @ vectors[0]), abs=2e-3)

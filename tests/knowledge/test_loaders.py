@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from knowledge.chunking import chunk_document
 from knowledge.documents import LoadedDocument
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
 from knowledge.loaders import SUPPORTED_SUFFIXES, load_document
@@ -130,6 +131,54 @@ def test_markdown_noise_is_cleaned_and_readable_text_kept(tmp_path: Path) -> Non
     assert "\n\n\n" not in text
 
 
+HTML_IN_MARKDOWN = """## Notification
+
+| **Field** | **Answer** |
+| - | - |
+| **Contact** | Sam Paice<br/>sam.paice@example.com |
+| **Details** | <p>*[please attach contract notes]*</p><br><table><tr><td>***Date***</td><td>***Volume***</td></tr><tr><td>-</td><td>-</td></tr><tr><td>2 May</td><td>100</td></tr></table> |
+| <p>**Aggregated information**</p><p>**Aggregated volume**</p> | <p>*[Aggregate them when these transactions:*</p><p>*-	relate to one instrument;*</p><p>*-	are of one nature.]*</p> |
+
+<table>
+<thead><tr><td>Grade</td><td>Pension match</td></tr></thead>
+<tr><td>8</td><td><p>4%</p></td></tr>
+<tr><td>9 - 10</td><td>6%</td></tr>
+</table>
+
+<p>Paragraph one.</p><p>Paragraph two.</p>
+
+** Mandatory prerequisites** Complete the DSE training first.
+
+| Notifiable transaction |
+| :- |
+| A gift of shares |
+"""
+
+
+def test_html_inside_markdown_separates_its_blocks_and_tables_read_like_markdown_ones(tmp_path: Path) -> None:
+    [section] = _load(tmp_path, "dealing.md", HTML_IN_MARKDOWN).sections
+    assert section.text.split("\n") == [
+        # <br/> and <p> in a cell separate its parts; a table inside a cell reads "Header: value" (the form's blank row dropped)
+        "Field: Contact; Answer: Sam Paice; sam.paice@example.com",
+        "Field: Details; Answer: [please attach contract notes]; Date: 2 May; Volume: 100",
+        "Field: Aggregated information; Aggregated volume; Answer: [Aggregate them when these transactions: "
+        "- relate to one instrument; - are of one nature.]",
+        "",
+        "Grade: 8; Pension match: 4%",  # an HTML table on its own: one line per row, like a Markdown table
+        "Grade: 9 - 10; Pension match: 6%",
+        "",
+        "Paragraph one.",
+        "",
+        "Paragraph two.",
+        "",
+        "Mandatory prerequisites Complete the DSE training first.",  # emphasis markers that did not pair are dropped
+        "",
+        "Notifiable transaction: A gift of shares",  # a one-column table
+    ]
+    [code] = _load(tmp_path, "code.md", "## Example\n\n```\n| a<br>b | c |\n```\n").sections
+    assert code.text == "| a; b | c |"  # in code too, and no marker of ours is left behind
+
+
 def test_table_of_contents_markers_and_attribute_lists_are_dropped(tmp_path: Path) -> None:
     source = ("# Time off {#time-off}\n\n* TOC\n{:toc}\n\n[[_TOC_]]\n\n## Holidays {#holidays .wide}\n{:.no_toc}\n\n"
               "Public holidays come on top of PTO.{: .note}\n\n[TOC]\n\n## Sick days {.tip}\n\nTell your manager.\n")
@@ -187,13 +236,45 @@ def test_markdown_headings_skip_levels_and_lose_their_markup(tmp_path: Path) -> 
 
 
 def test_markdown_title_falls_back_to_the_prettified_file_stem(tmp_path: Path) -> None:
-    no_h1 = _load(tmp_path, "content__it__remote-work_policy.md", "## Equipment\n\nA laptop.\n")
+    # Sibling headings: the first one is a section, not the page's title.
+    no_h1 = _load(tmp_path, "content__it__remote-work_policy.md", "## Equipment\n\nA laptop.\n\n## Hours\n\nCore hours.\n")
     assert no_h1.title == "Remote work policy"
-    assert _paths(no_h1) == [("Equipment",)]
+    assert _paths(no_h1) == [("Equipment",), ("Hours",)]
+    # Text above the first heading: the heading does not open the page.
+    intro_first = _load(tmp_path, "leave-and-time-off.md", "Book time off in HiBob.\n\n## Holiday\n\nFlexible.\n")
+    assert intro_first.title == "Leave and time off"
     # An H1 that comes after another heading is a part of the document, not its title.
     later_h1 = _load(tmp_path, "spam__index.md", "## Phishing\n\nReport it.\n\n# Filters\n\nOn by default.\n")
     assert later_h1.title == "Spam"
     assert _paths(later_h1) == [("Phishing",), ("Filters",)]
+
+
+TITLE = "Taking Made Tech laptops abroad"
+
+
+@pytest.mark.parametrize(("name", "source", "labels"), [
+    ("taking-mt-laptops-abroad.md", f"## {TITLE}\n\nAsk the People Team first.\n\n### Before you go\n\nInstall the VPN.\n",
+     [TITLE, f"{TITLE} > Before you go"]),
+    ("taking-mt-laptops-abroad.txt", f"{TITLE}\n{'-' * len(TITLE)}\n\nAsk the People Team first.\n", [TITLE]),
+    ("taking-mt-laptops-abroad.html", f"<h2>{TITLE}</h2><p>Ask the People Team first.</p><h3>Before you go</h3><p>Install the VPN.</p>",
+     [TITLE, f"{TITLE} > Before you go"]),
+])
+def test_a_lone_heading_that_opens_a_page_without_h1_is_its_title(tmp_path: Path, name: str, source: str,
+                                                                   labels: list[str]) -> None:
+    document = _load(tmp_path, name, source)
+    assert document.title == TITLE
+    # The title is not repeated as a section of itself ("Taking ... abroad > Taking ... abroad").
+    assert [chunk.section for chunk in chunk_document(document)] == labels
+
+
+@pytest.mark.parametrize("name", ["README.md", "index.md", "readme.txt"])
+def test_an_index_or_readme_without_headings_is_named_by_its_folder(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "guides" / "it" / "vpn"
+    folder.mkdir(parents=True)
+    (folder / name).write_text("Connect to the VPN before you open client systems.\n", encoding="utf-8")
+    assert load_document(folder / name).title == "Vpn"
+    flattened = _load(tmp_path, f"guides__it__vpn__{name}", "Connect to the VPN before you open client systems.\n")
+    assert flattened.title == "Vpn"
 
 
 def test_toml_front_matter_and_markup_in_the_title_are_handled(tmp_path: Path) -> None:
