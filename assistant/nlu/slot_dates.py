@@ -86,6 +86,9 @@ class DateFinding:
     spans: tuple[Span, ...] = ()
 
 
+MAX_ROLLOVER_DAYS = 62  # a range written with two months may run into the next year by this much at most
+
+
 @cache
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     month = r"(?P<{0}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
@@ -94,8 +97,11 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     word_end = r"(?=\s*(?:$|[.,;:!?)]|-(?![a-z])|\d{{4}}|(?:to|till|til|until|through|thru|and|or|for|off|please|pls|of)\b))"
     ordinals = "|".join(sorted((re.escape(word) for word in DAY_ORDINAL_WORDS), key=len, reverse=True))
     cardinals = "|".join(sorted((re.escape(word) for word in DAY_WORDS), key=len, reverse=True))
-    day_after_month = r"(?:the\s+)?(?P<{0}>\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + cardinals + r")\b" + word_end + ")"
-    day_before_month = r"(?:the\s+)?(?P<{0}>\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + ordinals + r")\b)"
+    # (?<!\d): a day is never the tail of a year ("2027 to 5 march" holds no 27th)
+    day_after_month = r"(?:the\s+)?(?P<{0}>(?<!\d)\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + cardinals + r")\b" + word_end + ")"
+    day_before_month = r"(?:the\s+)?(?P<{0}>(?<!\d)\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + ordinals + r")\b)"
+    # "september 1st to 27th august": the second day has its own month, so the first month does not cover both
+    own_month = r"(?!\s+(?:of\s+)?(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b)"
     year = r"(?:,?\s+(?P<year>\d{4})\b)?"
     to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
@@ -104,7 +110,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     day_dot_month = r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\."
     table = [
         ("month_first_range", month.format("month") + r"\s+" + day_after_month.format("d1") + to
-         + day_after_month.format("d2") + year),
+         + day_after_month.format("d2") + own_month + year),
         ("day_first_range", day_before_month.format("d1") + to + day_before_month.format("d2") + r"\s+(?:of\s+)?"
          + month.format("month") + year),
         ("iso", r"\b(?P<year>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})\b"),
@@ -154,6 +160,7 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "unread_end": re.compile(r"\s*(?:-|to|till|til|until|through|thru)\s+(?:the\s+)?(?:beginning|start|end|middle|mid|early|late"
                                  r"|easter|thanksgiving|black friday|labou?r day|memorial day)\b"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
+        "month_before": re.compile(r"\b(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?\s+(?:the\s+)?$"),
         # between a week and the days in it: "next week mon-wed", "next week: from monday to wednesday"
         "week_lead": re.compile(r"[\s,:]*(?:(?:from|on)\s+)?(?:the\s+)?"),
         # a month named on its own: "married in march ... the 12th" means March 12
@@ -226,6 +233,8 @@ def scan(text: str, *, day_first: bool = True) -> list[Mention]:
         for match in pattern.finditer(text):
             if any(match.start() < other.end and other.start < match.end() for other in taken):
                 continue
+            if kind == "day_first_range" and _helper_patterns()["month_before"].search(text, 0, match.start()):
+                continue  # "september 1st to 27th august": the 1st is september's, the range is two dates
             taken.append(_spec(kind, match, day_first))
     return sorted(_in_the_month_named(text, taken), key=lambda mention: mention.start)
 
@@ -345,6 +354,10 @@ def _resolve_segment(segment: _Segment, today: date, direction: Direction) -> tu
     end = resolve(last, today=today, direction=direction, after=start)
     if end < start:
         raise InvalidDate(f"the range ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    if (isinstance(segment.first, CalendarDay) and isinstance(last, CalendarDay) and segment.first.month and last.month
+            and not last.year and end.year > start.year and (end - start).days > MAX_ROLLOVER_DAYS):
+        # "Dec 28 to Jan 3" runs into the new year; "September 1st to 27th August" ends before it starts
+        raise InvalidDate(f"the range ends ({end:%B} {end.day}) before it starts ({start:%B} {start.day})")
     return start, end
 
 

@@ -113,6 +113,20 @@ def test_durations_count_from_the_start(text: str, start: str, end: str) -> None
     assert dates(leave(text)) == (start, end)
 
 
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("vacation from 3 march 2027 to 5 march 2027", "2027-03-03", "2027-03-05"),  # a year's digits are no day
+    ("I need leave from 22 june 2027 to 27 june 2027", "2027-06-22", "2027-06-27"),
+    ("from 22nd june 2027 to 27th june 2027", "2027-06-22", "2027-06-27"),
+    ("leave from 20 december to 10 january", "2026-12-20", "2027-01-10"),  # into the new year by a few weeks
+])
+def test_ranges_with_years_and_months_on_both_ends(text: str, start: str, end: str) -> None:
+    assert dates(leave(text)) == (start, end)
+
+
+def test_a_range_whose_second_month_comes_first_in_the_year_is_not_turned_into_eleven_months() -> None:
+    assert "before it starts" in leave("leave from september 1st to 27th august")["invalid_date"]
+
+
 def test_a_start_without_an_end_gives_only_the_start() -> None:
     assert leave("Maternity leave starting 1 February 2027") == {"start_date": "2027-02-01", "leave_type": "parental"}
 
