@@ -149,7 +149,10 @@ class IntentClassifier:
         best_index = INTENT_ORDER.index(best)
         lowered = text.casefold()
         if ((best in (Intent.CREATE_TICKET, Intent.SUBMIT_EXPENSE) and _patterns()["procedure_question"].match(lowered))
-                or (best is Intent.REQUEST_LEAVE and _patterns()["leave_rule_question"].match(lowered))):
+                or (best is Intent.REQUEST_LEAVE and (_patterns()["leave_rule_question"].match(lowered)
+                                                      or _patterns()["about_the_rules"].search(lowered)
+                                                      or (_patterns()["asks_about"].search(lowered)
+                                                          and not _patterns()["day_words"].search(lowered))))):
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
@@ -342,8 +345,10 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     if patterns["timing_question"].match(lowered) or patterns["about_others"].match(lowered):
         return False  # "when is my next day off", "who is off next week": questions, not requests
     if intent is Intent.REQUEST_LEAVE:  # "time off from social media" is a break from something else
+        # and "leave policy please" or "where is the leave form" asks for the rules, not for days off
         return bool(patterns["leave_words"].search(lowered)) and not (
-            patterns["break_from_other"].search(lowered) or patterns["not_leave"].search(lowered))
+            patterns["break_from_other"].search(lowered) or patterns["not_leave"].search(lowered)
+            or patterns["about_the_rules"].search(lowered))
     if intent is Intent.CANCEL_LEAVE:  # "leave my gym and cancel the membership" takes nothing back from us
         return bool(patterns["leave_words"].search(lowered) and patterns["cancel_words"].search(lowered)
                     and not patterns["other_cancellations"].search(lowered))
@@ -458,12 +463,28 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
         "taking_back": re.compile(rf"{taking_back}|anymore"),
-        "carry_over": re.compile(r"\b(?:carry(?:ing)?[- ]?over|carried over|carryover|roll(?:ing|ed)?[- ]?over|rollover|forfeit\w*"
+        # a question about leave that names no day ("can I get leave if I have surgery?", "tell me about unpaid leave")
+        # asks what the rules allow; with a day in it ("can I get friday off?") it is a request
+        "asks_about": re.compile(r"(?:^|[.!?]\s+)(?:so |and |hey |hi |ok |okay )?(?:can|could|may|might|will|would|am|is|are|do|does|should)"
+                                 r" (?:i|we|my|our|an? |the |employees?|staff|leaves?|leave)\b(?!.*\b(?:book|submit|apply|put in|raise|log)\b)"
+                                 r"|\b(?:tell me|know|explain|info\w*|details?|more) (?:\w+ )?about\b|^(?:and |what about )?\w* ?leave days?\W*$"
+                                 r"|\bi (?:want|wanted|would like) to know\b"),
+        "day_words": re.compile(r"\d|\b(?:today|tonight|tomorrow|tmrw|yesterday|monday|tuesday|wednesday|thursday|friday"
+                                r"|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|weekend|week|weeks|month|months|next|this"
+                                r"|january|february|march|april|may(?! i\b| we\b)|june|july|august|september|october|november|december"
+                                r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|christmas|xmas|easter|thanksgiving"
+                                r"|morning|afternoon|days? off)\b"),
+        "about_the_rules": re.compile(r"\bpolic(?:y|ies)\b|\brules?\b|\bguidelines?\b|\bhandbook\b|\bforms?\b"
+                                      r"|\b(?:types?|kinds?|categories) of\b|\bleave types?\b|\bcertificate|\b(?:doctor'?s|medical|sick) note"
+                                      r"|\bproof\b"),
+        "carry_over": re.compile(r"\b(?:carry(?:ing)?[- ]?over|carried over|carryover|carr(?:y|ied|ying)[- ]forward|encash\w*"
+                                 r"|cash(?:ing)? (?:them |it )?out|roll(?:ing|ed)?[- ]?over|rollover|forfeit\w*"
                                  r"|use it or lose it)\b"
                                  r"|\bwhat happens (?:to|with) (?:my |our |the |any )?(?:unused |remaining |leftover |untaken )?"
                                  r"(?:leave|pto|vacation|holidays?|days|time off|allowance)\b"
                                  r"|\b(?:days?|leave|pto|vacation|holidays?|allowance)\b[^.?!]{0,25}\bexpir"),
-        "counting_own_days": re.compile(r"\b(?:have|got|had|are|is) (?:\w+ )?left\b|\bdid i (?:carry|roll)|\bmy (?:leave |pto |vacation )?balance\b|\bremaining\b"),
+        "counting_own_days": re.compile(r"\b(?:have|got|had|are|is) (?:\w+ )?left\b|\bdid i (?:carry|roll)|\bhave i got\b"
+                                       r"|\bhow many\b[^?]*\b(?:do|did|have|has) i\b|\bmy (?:leave |pto |vacation )?balance\b|\bremaining\b"),
         "break_from_other": re.compile(
             r"\b(?:time off|(?:a )?break|detox|days? off) from (?:the )?(?:social media|screens?|my phone|phones?|the internet"
             r"|instagram|tiktok|facebook|twitter|news|drinking|alcohol|booze|caffeine|coffee|sugar|dating|gaming|video games"
@@ -497,7 +518,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "not_leave": re.compile(
             r"\b(?:alarm|timer)s?\b|\bset (?:a |an |me a )?reminder\b|\bremind me\b|\b(?:off|from) (?:my|the) calendar\b"
             r"|\bleave (?:the |my )?(?:[\w']+ ){0,4}open\b"
-            r"|\b(?:book|reserve|need|require[sd]?) (?:me )?(?:a |an )?(?:hotel|room|flight|table|rental car)\b|\barrive\b.*\bleave\b"),
+            r"|\b(?:book|reserve|need|require[sd]?) (?:me )?(?:a |an )?(?:hotel|room|flight|table|rental car)\b|\barrive\b.*\bleave\b"
+            r"|\b(?:i'?m|i am) leaving now\b"),
         "other_policies": re.compile(
             r"\bcarry[- ]?ons?\b|\bairlines?\b|\b(?:delta|united|southwest|jetblue|ryanair|easyjet|lufthansa|british airways"
             r"|american airlines|alaska airlines|virgin)(?:'s)?\b|\b(?:on|in) my (?:calendar|schedule|agenda)\b"

@@ -34,8 +34,19 @@ _SPLIT = re.compile(r"\b(" + "|".join(re.escape(split).replace(r"\ ", r"[\s-]+")
                     re.IGNORECASE)
 
 
+# "leaves" as days off, as many people write it ("how many leaves do I have?", "apply for 2 leaves"); not a tree's
+# leaves, nor someone who leaves for the airport.
+_LEAVES = re.compile(r"(?<!\btree )(?<!\bautumn )(?<!\bfallen )(?<!\bdead )(?<!\bgreen )(?<!\btea )(?<!\bbay )\bleaves\b"
+                     r"(?!\s+(?:for|at|on|in|the|a|an|work|office|early|today|tomorrow|tonight|now|soon|home|after|before|with"
+                     r"|me|us|him|her|them|it|his|her|their|my|our|your|when|once|next|this)\b)", re.IGNORECASE)
+_NATURE = re.compile(r"\b(?:trees?|garden|yard|rake|raking|autumn|fall(?:en|ing)|plants?|branch\w*|gutters?|lettuce|salad|tea)\b",
+                     re.IGNORECASE)
+
+
 def correct_spelling(text: str, known_words: frozenset[str] | None = None) -> str:
     """Return text with each misspelt domain word replaced by the word it was meant to be."""
+    if not _NATURE.search(text):
+        text = _LEAVES.sub(lambda match: "Leave days" if match.group()[0].isupper() else "leave days", text)
     text = _SPLIT.sub(lambda match: SPLIT_WORDS[" ".join(re.split(r"[\s-]+", match.group().casefold()))], text)
     text = _SHORT.sub(lambda match: SHORT_FORMS[match.group().casefold()], text)
     known = vocabulary_words() if known_words is None else known_words

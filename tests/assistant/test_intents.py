@@ -268,6 +268,13 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("will my unused vacation expire in january", Intent.POLICY_QUESTION),
     ("what happens to my untaken pto when I resign", Intent.POLICY_QUESTION),
     ("how many days did I carry over from last year", Intent.LEAVE_BALANCE),  # a count of my own days
+    ("how many leaves have I got left?", Intent.LEAVE_BALANCE),  # "leaves" as days off
+    ("I'd like leave please", Intent.REQUEST_LEAVE),  # a request with no dates yet: the dates are asked for
+    ("can I take leave next friday?", Intent.REQUEST_LEAVE),
+    ("can I get leave after a surgery?", Intent.POLICY_QUESTION),  # a question naming no day asks what the rules allow
+    ("tell me about unpaid leave", Intent.POLICY_QUESTION),
+    ("where can I find the leave form", Intent.POLICY_QUESTION),
+    ("can leaves be carried forward to next year", Intent.POLICY_QUESTION),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
@@ -466,3 +473,7 @@ def test_the_carry_over_rule_needs_the_days_themselves() -> None:
     # "leave" the verb beside "what happens to" is no question about untaken days: the model decides those
     assert decide_without_model("what happens to my bike if i leave it at the office overnight") is None
     assert decide_without_model("my passport expired, can i take a day off to renew it?") is None
+
+
+def test_im_leaving_now_is_a_goodbye_not_leave(classifier: IntentClassifier) -> None:
+    assert classifier.classify("ok I'm leaving now, bye").intent != Intent.REQUEST_LEAVE

@@ -53,3 +53,13 @@ def test_real_words_and_unclear_slips_are_left_alone(text: str) -> None:
 def test_without_a_vocabulary_nothing_changes() -> None:
     assert correct_spelling("leave balence", frozenset()) == "leave balence"
     assert "balance" in vocabulary_words() and "balence" not in vocabulary_words()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("how many leaves do I have", "how many leave days do I have"),
+    ("Leaves balance please", "Leave days balance please"),
+    ("the leaves in the garden need raking", "the leaves in the garden need raking"),  # a tree's leaves stay
+    ("my manager leaves for the airport at 3", "my manager leaves for the airport at 3"),  # so does someone leaving
+])
+def test_leaves_as_days_off_are_read_as_leave_days(text: str, expected: str) -> None:
+    assert correct_spelling(text, known_words=frozenset()) == expected
