@@ -62,9 +62,11 @@ class OutOfScopeThresholds:
     # An action whose own words are in the message ("expense", "pto", "vpn") needs less of the regression's
     # confidence: "start a new expense" is a claim even when the policy questions about expenses pull too.
     evidenced_action_probability: float = 0.35
-    # A long message about one thing ("access to salesforce for the Q1 pipeline review") sits far from every short
-    # example; when the action's own words are there and the regression is this sure, a lower similarity will do.
-    sure_evidenced_probability: float = 0.8
+    # A long message about one thing ("access to salesforce for the Q1 pipeline review", "my computer won't recognise
+    # my usb device") sits far from every short example; when the action's own words are there and the regression is
+    # this sure, a lower similarity will do. (0.6: on CLINC's test OOS lines one more false action than 0.8, "i need a
+    # laptop with 16gb of ram", which is a hardware request at work; on other bots' IT lines four more tickets.)
+    sure_evidenced_probability: float = 0.6
     sure_evidenced_similarity: float = 0.3
     near_example: float = 0.85  # a question this close to one of our examples is answered even if out_of_scope leads
     near_example_probability: float = 0.2  # ... when the regression gives it at least this much

@@ -273,6 +273,8 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("can I take leave next friday?", Intent.REQUEST_LEAVE),
     ("can I get leave after a surgery?", Intent.POLICY_QUESTION),  # a question naming no day asks what the rules allow
     ("tell me about unpaid leave", Intent.POLICY_QUESTION),
+    ("need the oracle client set up on my laptop", Intent.CREATE_TICKET),  # far from every example, with IT words
+    ("my computer won't read the sd card", Intent.CREATE_TICKET),
     ("where can I find the leave form", Intent.POLICY_QUESTION),
     ("can leaves be carried forward to next year", Intent.POLICY_QUESTION),
 ])
