@@ -413,6 +413,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             rf"|^(?:please |pls |plz |can you |could you |i (?:want|need) to )?(?:open|log) (?:a |an |new )?{priority}?issue\b"),
         Intent.TICKET_STATUS.value: re.compile(
             rf"\b(?:status|update|progress) (?:of|on|for) (?:my |the |our )?{desk}?(?:ticket|incident)"
+            r"|\b(?:status|update|progress) (?:of|on|for) (?:tkt|inc|req|ticket|incident|case|sr|ritm)[- #]?\d+\b"
             rf"|\b(?:my|the) {desk}?(?:ticket|incident) (?:status|been (?:closed|resolved|fixed|assigned))\b"),
         # "approve sarah's expense of 230 eur" decides someone else's claim; it never files one
         Intent.PENDING_APPROVALS.value: re.compile(
@@ -555,7 +556,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),
         "helpdesk_things": re.compile(
             r"ticket|\btix\b|incident|issue|request|\bcase\b|problem|fault|\bfix|repair|replac|\bit\b|helpdesk|help desk|support"
-            r"|service ?desk|asked for|\binc\b|\binc-?\d|#\s?\d|(?<![a-z])\d{3,}"),
+            r"|service ?desk|asked for|\binc\b|\binc-?\d|\btkt-?\d|\britm\d|#\s?\d|(?<![a-z])\d{3,}"),
         "countdown": re.compile(r"\b(?:until|till|til|before) (?!(?:the )?(?:end|year|month|reset|expir))"),
         "it_words": re.compile(
             r"laptop|computer|\bpc\b|monitor|screen|keyboard|mouse|printer|headset|charger|dock|passw|pass word|pasword|log ?in|"

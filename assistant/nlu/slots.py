@@ -59,7 +59,7 @@ _ID_SLOT_OF_INTENT = {"leave_status": Slot.REQUEST_ID, "cancel_leave": Slot.REQU
                       "expense_status": Slot.CLAIM_ID, "ticket_status": Slot.TICKET_ID}
 _ID_KEYWORDS = {"request": Slot.REQUEST_ID, "req": Slot.REQUEST_ID, "leave": Slot.REQUEST_ID, "time": Slot.REQUEST_ID,
                 "time-off": Slot.REQUEST_ID,
-                "ticket": Slot.TICKET_ID, "tkt": Slot.TICKET_ID, "case": Slot.TICKET_ID, "incident": Slot.TICKET_ID,
+                "ticket": Slot.TICKET_ID, "tkt": Slot.TICKET_ID, "inc": Slot.TICKET_ID, "case": Slot.TICKET_ID, "incident": Slot.TICKET_ID,
                 "claim": Slot.CLAIM_ID, "expense": Slot.CLAIM_ID}
 
 
@@ -184,7 +184,7 @@ def question_topic(original: str) -> str | None:
 @cache
 def _patterns() -> dict[str, re.Pattern[str]]:
     keywords = (r"leave\s+request|time[- ]off\s+request|expense\s+claim|expense\s+report|request|req|ticket|tkt|case|"
-                r"incident|claim|expense")
+                r"incident|inc|claim|expense")
     return {
         "annual_words": re.compile(r"\b(?:annual|vacation|vacay|holidays?)\b"),
         "past_tense": re.compile(r"\b(?:was|were|had|been|went|got|missed|stayed)\b"),

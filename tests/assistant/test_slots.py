@@ -437,6 +437,7 @@ def test_a_summary_fits_the_ticket_column() -> None:
     ("what's up with ticket 34", "ticket_status", "ticket_id", "34"),
     ("any update on #56", "ticket_status", "ticket_id", "56"),
     ("ticket no. 9 still open?", "ticket_status", "ticket_id", "9"),
+    ("status of INC-4411", "ticket_status", "ticket_id", "4411"),  # a service desk's incident number
     ("ticket 34", None, "ticket_id", "34"),
     ("claim 8", None, "claim_id", "8"),
 ])
