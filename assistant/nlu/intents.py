@@ -158,6 +158,9 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
+        if best is Intent.PENDING_APPROVALS and _patterns()["approval_process"].search(lowered):
+            # "is approval needed?", "what is the approval process?": how approvals work, not what waits for me
+            return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         if best is Intent.PENDING_APPROVALS and _patterns()["own_requests"].search(lowered) \
                 and not _patterns()["deciding_words"].search(lowered):
             # "show my requests": the ones I made (my leave requests), not the ones waiting for my decision
@@ -466,6 +469,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\bcall(?:ing|ed)? in sick\b|\b(?:i'?m|i am|be|being|going|went) (?:off|out) sick\b"
             r"|\b(?:take|taking|need|want|book|booking) (?:a |the )?(?:sick day|half[- ]day)\b"),
         "taking_back": re.compile(rf"{taking_back}|anymore"),
+        "approval_process": re.compile(r"\b(?:approvals?|sign[- ]?off) (?:is |are )?(?:needed|required|necessary|mandatory|process"
+                                       r"|procedure|rules?|policy|chain|flow|works?)\b|\bhow (?:do|can|does|should|would) (?:i|we|one|it)"
+                                       r" (?:get|obtain|seek|request|work)\b[^?]*\bapprov|\bhow to (?:get|obtain|seek) (?:an? )?approv"
+                                       r"|\bwho (?:approves|signs off|has to approve|needs to approve)\b|\bneed (?:an? )?approval\b"),
         # a question about leave that names no day ("can I get leave if I have surgery?", "tell me about unpaid leave")
         # asks what the rules allow; with a day in it ("can I get friday off?") it is a request
         "asks_about": re.compile(r"(?:^|[.!?]\s+)(?:so |and |hey |hi |ok |okay )?(?:can|could|may|might|will|would|am|is|are|do|does|should)"
@@ -482,7 +489,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                                       r"|\bproof\b"),
         "carry_over": re.compile(r"\b(?:carry(?:ing)?[- ]?over|carried over|carryover|carr(?:y|ied|ying)[- ]forward|encash\w*"
                                  r"|cash(?:ing)? (?:them |it )?out|roll(?:ing|ed)?[- ]?over|rollover|forfeit\w*"
-                                 r"|use it or lose it)\b"
+                                 r"|use it or lose it|laps(?:e|es|ed|ing))\b"
                                  r"|\bwhat happens (?:to|with) (?:my |our |the |any )?(?:unused |remaining |leftover |untaken )?"
                                  r"(?:leave|pto|vacation|holidays?|days|time off|allowance)\b"
                                  r"|\b(?:days?|leave|pto|vacation|holidays?|allowance)\b[^.?!]{0,25}\bexpir"),

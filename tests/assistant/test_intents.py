@@ -275,7 +275,10 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("tell me about unpaid leave", Intent.POLICY_QUESTION),
     ("need the oracle client set up on my laptop", Intent.CREATE_TICKET),  # far from every example, with IT words
     ("my computer won't read the sd card", Intent.CREATE_TICKET),
-    ("any progress on TKT-88?", Intent.TICKET_STATUS),  # a ticket number as a service desk writes it
+    ("any progress on TKT-88?", Intent.TICKET_STATUS),
+    ("is a sign-off required for training courses?", Intent.POLICY_QUESTION),  # how approvals work, not my queue
+    ("how do we get approval for overtime", Intent.POLICY_QUESTION),
+    ("will unused days lapse at the end of march?", Intent.POLICY_QUESTION),  # a ticket number as a service desk writes it
     ("give me the status of INC0042", Intent.TICKET_STATUS),
     ("where can I find the leave form", Intent.POLICY_QUESTION),
     ("can leaves be carried forward to next year", Intent.POLICY_QUESTION),
