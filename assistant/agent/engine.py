@@ -347,8 +347,8 @@ def _final_text(messages: list[BaseMessage]) -> str | None:
     for message in reversed(messages):
         if isinstance(message, ToolMessage):
             return None
-        if isinstance(message, AIMessage) and not message.tool_calls and message_text(message):
-            return message_text(message)
+        if isinstance(message, AIMessage) and not message.tool_calls and (text := message_text(message)):
+            return text
     return None
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from assistant.nlu.intent_examples import ACTION_INTENTS, Intent, IntentExamples, load_intent_examples
 from assistant.nlu.intent_model import RegressionSettings, SoftmaxRegression, train_softmax_regression
+from assistant.nlu.slot_dates import MONTH_NAMES, WEEKDAYS
 from assistant.nlu.spelling import correct_spelling
 
 if TYPE_CHECKING:
@@ -394,6 +395,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     claiming = (r"expens|expns|claim|reimburs|rec(?:ei|ie|i|e)pt|mileage|per diem|money back|[$£€¥₹]"
                 r"|\b(?:submit|file|hand in|send in) (?:my |a |the |this |our )?(?:[\w-]+ )?(?:bill|invoice)s?\b")
     currency_words = r"\d ?(?:dollars?|euros?|pounds?|quid|bucks|francs?|yen|rupees?)\b"
+    weekdays = "|".join(WEEKDAYS)
+    months = MONTH_NAMES.replace("may", r"may(?! i\b| we\b)")  # the month, not "may I know"
     return {
         "link": re.compile(r"<(?:https?://|mailto:)[^>|]*(?:\|(?P<label>[^>]*))?>"),
         "markup": re.compile(r"<[@#!][^>]*>"),
@@ -479,10 +482,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                                  r" (?:i|we|my|our|an? |the |employees?|staff|leaves?|leave)\b(?!.*\b(?:book|submit|apply|put in|raise|log)\b)"
                                  r"|\b(?:tell me|know|explain|info\w*|details?|more) (?:\w+ )?about\b|^(?:and |what about )?\w* ?leave days?\W*$"
                                  r"|\bi (?:want|wanted|would like) to know\b"),
-        "day_words": re.compile(r"\d|\b(?:today|tonight|tomorrow|tmrw|yesterday|monday|tuesday|wednesday|thursday|friday"
-                                r"|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|weekend|week|weeks|month|months|next|this"
-                                r"|january|february|march|april|may(?! i\b| we\b)|june|july|august|september|october|november|december"
-                                r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|christmas|xmas|easter|thanksgiving"
+        "day_words": re.compile(r"\d|\b(?:today|tonight|tomorrow|tmrw|yesterday|weekend|week|weeks|month|months|next|this"
+                                rf"|{weekdays}|{months}"
+                                r"|christmas|xmas|easter|thanksgiving"
                                 r"|morning|afternoon|days? off)\b"),
         "about_the_rules": re.compile(r"\bpolic(?:y|ies)\b|\brules?\b|\bguidelines?\b|\bhandbook\b|\bforms?\b"
                                       r"|\b(?:types?|kinds?|categories) of\b|\bleave types?\b|\bcertificate|\b(?:doctor'?s|medical|sick) note"

@@ -27,6 +27,7 @@ MONTHS = {
     "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
     "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
 }
+MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))  # a regex alternation, the longest name first
 # "sat" and "sun" are left out on purpose: as words they are far more common than as days.
 WEEKDAYS = {
     "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "wed": 2, "thursday": 3,
@@ -91,7 +92,7 @@ MAX_ROLLOVER_DAYS = 62  # a range written with two months may run into the next 
 
 @cache
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
-    month = r"(?P<{0}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
+    month = r"(?P<{0}>" + MONTH_NAMES + r")\b\.?"
     weekday = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
     # a day written out counts where a date can end: "july second and third", not "may one day" or "the second half"
     word_end = r"(?=\s*(?:$|[.,;:!?)]|-(?![a-z])|\d{{4}}|(?:to|till|til|until|through|thru|and|or|for|off|please|pls|of)\b))"
@@ -101,7 +102,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     day_after_month = r"(?:the\s+)?(?P<{0}>(?<!\d)\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + cardinals + r")\b" + word_end + ")"
     day_before_month = r"(?:the\s+)?(?P<{0}>(?<!\d)\d{{1,2}}(?:st|nd|rd|th)?\b|(?:" + ordinals + r")\b)"
     # "september 1st to 27th august": the second day has its own month, so the first month does not cover both
-    own_month = r"(?!\s+(?:of\s+)?(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b)"
+    own_month = r"(?!\s+(?:of\s+)?(?:" + MONTH_NAMES + r")\b)"
     year = r"(?:,?\s+(?P<year>\d{4})\b)?"
     to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
@@ -160,12 +161,12 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "unread_end": re.compile(r"\s*(?:-|to|till|til|until|through|thru)\s+(?:the\s+)?(?:beginning|start|end|middle|mid|early|late"
                                  r"|easter|thanksgiving|black friday|labou?r day|memorial day)\b"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
-        "month_before": re.compile(r"\b(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?\s+(?:the\s+)?$"),
+        "month_before": re.compile(r"\b(?:" + MONTH_NAMES + r")\.?\s+(?:the\s+)?$"),
         # between a week and the days in it: "next week mon-wed", "next week: from monday to wednesday"
         "week_lead": re.compile(r"[\s,:]*(?:(?:from|on)\s+)?(?:the\s+)?"),
         # a month named on its own: "married in march ... the 12th" means March 12
         "month_context": re.compile(r"\b(?:in|of|for|during|this|next|early|mid|late)\s+(?:the\s+month\s+of\s+)?(?P<month>"
-                                    + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b"),
+                                    + MONTH_NAMES + r")\b"),
     }
 
 

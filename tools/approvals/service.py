@@ -87,14 +87,21 @@ def resolve_chain(
     """Turn the policy's chain of roles into named approvers, never the requester."""
     steps: list[Step] = []
     for role in policy.chain_for(kind, facts):
-        approver, note = _first_choice(session, policy=policy, role=role, requester=requester)
-        approver, away_note = _delegate_if_away(session, policy=policy, approver=approver, requester=requester, today=today)
+        approver, note = _resolve_step(session, policy=policy, role=role, requester=requester, today=today)
         if approver.id == requester.id:
             raise ToolError(ErrorCode.CONFIGURATION, "No approver other than the requester could be found.")
         if steps and steps[-1].approver.id == approver.id:
             continue  # the same person would approve twice in a row
-        steps.append(Step(role=role, approver=approver, note=" ".join(filter(None, [note, away_note]))))
+        steps.append(Step(role=role, approver=approver, note=note))
     return steps
+
+
+def _resolve_step(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
+                  today: date) -> tuple[Employee, str]:
+    """Return who decides one step of `role` today, and the note saying why it is not the first choice ("" if it is)."""
+    approver, note = _first_choice(session, policy=policy, role=role, requester=requester)
+    approver, away_note = _delegate_if_away(session, policy=policy, approver=approver, requester=requester, today=today)
+    return approver, " ".join(filter(None, [note, away_note]))
 
 
 @dataclass(frozen=True)
@@ -137,16 +144,15 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
             reason = _why_reroute(chain[index], approver, requester)
             if not reason:
                 continue
+            role = Role(chain[index]["role"])
             try:
-                role = Role(chain[index]["role"])
-                chosen, note = _first_choice(session, policy=policy, role=role, requester=requester)
-                chosen, away_note = _delegate_if_away(session, policy=policy, approver=chosen, requester=requester, today=today)
+                chosen, note = _resolve_step(session, policy=policy, role=role, requester=requester, today=today)
             except ToolError:
                 continue
             if chosen.id in (approver.id, requester.id):
                 continue
-            chain[index] = Step(role=role, approver=chosen, note=" ".join(filter(None, [f"{reason}; routed to {chosen.name}.",
-                                                                                          note, away_note]))).as_json()
+            chain[index] = Step(role=role, approver=chosen,
+                                note=" ".join(filter(None, [f"{reason}; routed to {chosen.name}.", note]))).as_json()
             moves.append(Reroute(approval.id, index, index == approval.step, approver.email, chosen.email, reason))
         if not moves:
             continue
