@@ -13,8 +13,9 @@ LEAVE_TYPES = (
     ("sick", r"sick|ill|illness|unwell|not\s+feeling\s+(?:well|great|good|myself)|doctor'?s?|dentist|dental|flu|fever|covid|"
              r"migraine|hospital|medical|surgery|gp|clinic|injur(?:y|ed)|under\s+the\s+weather|throwing\s+up|vomiting|"
              r"food\s+poisoning|feel(?:ing)?\s+(?:awful|terrible|rough|poorly|horrible|crap|lousy)"),
-    ("unpaid", r"unpaid|without\s+pay|no\s+pay"),
-    ("annual", r"vacation|vacay|holidays?|pto|time\s+off|days?\s+off|annual|personal\s+days?"),
+    ("unpaid", r"unpaid|without\s+pay|no\s+pay|loss\s+of\s+pay"),
+    ("annual", r"vacation|vacay|holidays?|pto|time\s+off|days?\s+off|annual|personal\s+days?|"
+               r"(?:casual|earned|privilege[d]?)\s+leaves?"),
 )
 
 # Expense category codes (tools/defaults.toml), read with head_match: the keyword that names the thing bought wins,

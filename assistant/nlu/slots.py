@@ -24,6 +24,7 @@ from assistant.nlu.slot_keywords import (
     EXPENSE_CATEGORIES, LEAVE_TYPES, PRIORITIES, TICKET_CATEGORIES, first_match, head_match,
 )
 from assistant.nlu.slot_money import find_money
+from assistant.nlu.spelling import expand_leave_abbreviations
 from assistant.nlu.slot_text import (
     MAX_SCAN_CHARS, capitalize_first, clean_slack_markup, mask, normalize, remove_patterns, tidy, truncate_words,
 )
@@ -63,10 +64,15 @@ _ID_KEYWORDS = {"request": Slot.REQUEST_ID, "req": Slot.REQUEST_ID, "leave": Slo
                 "claim": Slot.CLAIM_ID, "expense": Slot.CLAIM_ID}
 
 
+_LEAVE_INTENTS = frozenset({None, "request_leave", "cancel_leave", "leave_balance"})
+
+
 def extract_slots(text: str, *, intent: str | None, today: date, default_currency: str = "USD",
                   day_first: bool = True) -> dict[str, str]:
     """Return the slots of `intent` found in text (all intent-independent ones when intent is None)."""
     original = clean_slack_markup(text)[:MAX_SCAN_CHARS]
+    if intent in _LEAVE_INTENTS:
+        original = expand_leave_abbreviations(original)  # "CL on Friday" is casual (annual) leave
     lowered = normalize(original)
     slots: dict[Slot, str] = {}
     if intent in (None, "request_leave"):

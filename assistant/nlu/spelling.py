@@ -30,6 +30,20 @@ SPLIT_WORDS = {"pass word": "password", "pass words": "passwords", "user name": 
 SHORT_FORMS = {**DAY_SHORT_FORMS, "tdy": "today", "wk": "week", "wks": "weeks", "mgr": "manager", "appt": "appointment",
                "acct": "account", "pwd": "password", "hrs": "hours"}
 _SHORT = re.compile(r"(?<![\w'])(" + "|".join(SHORT_FORMS) + r")(?![\w'])", re.IGNORECASE)
+# Leave types as HR systems abbreviate them ("apply CL for tomorrow", "2 days LWP"): the two-letter ones only in
+# capitals, since "el" or "pl" in lower case is too often something else; "leave" is added unless it follows.
+LEAVE_ABBREVIATIONS = {"CL": "casual", "EL": "earned", "PL": "privilege", "SL": "sick", "LWP": "unpaid", "LOP": "unpaid"}
+_LEAVE_ABBREVIATION = re.compile(r"(?<![\w'./-])(?:(?P<upper>CL|EL|PL|SL)|(?P<any>(?i:LWP|LOP)))(?P<plural>s?)(?![\w'/-])"
+                                 r"(?P<leave>\s+leaves?\b)?")
+
+
+def expand_leave_abbreviations(text: str) -> str:
+    """Return text with abbreviated leave types written out: "CL on Friday" -> "casual leave on Friday"."""
+    def written_out(match: re.Match[str]) -> str:
+        word = LEAVE_ABBREVIATIONS[(match["upper"] or match["any"]).upper()]
+        return f"{word}{match['leave'] or (' leave days' if match['plural'] else ' leave')}"
+
+    return _LEAVE_ABBREVIATION.sub(written_out, text)
 _SPLIT = re.compile(r"\b(" + "|".join(re.escape(split).replace(r"\ ", r"[\s-]+") for split in SPLIT_WORDS) + r")\b",
                     re.IGNORECASE)
 
@@ -45,6 +59,7 @@ _NATURE = re.compile(r"\b(?:trees?|garden|yard|rake|raking|autumn|fall(?:en|ing)
 
 def correct_spelling(text: str, known_words: frozenset[str] | None = None) -> str:
     """Return text with each misspelt domain word replaced by the word it was meant to be."""
+    text = expand_leave_abbreviations(text)
     if not _NATURE.search(text):
         text = _LEAVES.sub(lambda match: "Leave days" if match.group()[0].isupper() else "leave days", text)
     text = _SPLIT.sub(lambda match: SPLIT_WORDS[" ".join(re.split(r"[\s-]+", match.group().casefold()))], text)

@@ -278,10 +278,13 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("any progress on TKT-88?", Intent.TICKET_STATUS),
     ("is a sign-off required for training courses?", Intent.POLICY_QUESTION),  # how approvals work, not my queue
     ("how do we get approval for overtime", Intent.POLICY_QUESTION),
-    ("will unused days lapse at the end of march?", Intent.POLICY_QUESTION),  # a ticket number as a service desk writes it
-    ("give me the status of INC0042", Intent.TICKET_STATUS),
+    ("will unused days lapse at the end of march?", Intent.POLICY_QUESTION),
+    ("give me the status of INC0042", Intent.TICKET_STATUS),  # a ticket number as a service desk writes it
     ("where can I find the leave form", Intent.POLICY_QUESTION),
     ("can leaves be carried forward to next year", Intent.POLICY_QUESTION),
+    ("apply CL for tomorrow", Intent.REQUEST_LEAVE),  # leave types as HR systems abbreviate them
+    ("I want to take EL from Dec 3 to Dec 5", Intent.REQUEST_LEAVE),
+    ("LWP for next Monday", Intent.REQUEST_LEAVE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent

@@ -228,6 +228,8 @@ def test_the_leap_day_reason_names_the_year() -> None:
     ("paternity leave", "parental"), ("the baby is due", "parental"), ("unpaid leave", "unpaid"),
     ("unpaid vacation", "unpaid"), ("sick day off", "sick"), ("bereavement leave", "other"),
     ("feeling awful, not coming in", "sick"), ("under the weather today", "sick"),
+    ("casual leave", "annual"), ("earned leave", "annual"), ("CL", "annual"), ("EL", "annual"), ("PL", "annual"),
+    ("SL", "sick"), ("LWP", "unpaid"), ("2 days lop", "unpaid"), ("loss of pay", "unpaid"),
 ])
 def test_leave_types(text: str, leave_type: str) -> None:
     assert leave(text)["leave_type"] == leave_type
@@ -235,7 +237,8 @@ def test_leave_types(text: str, leave_type: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["I'd like Monday off", "I'll be out tomorrow", "leave balance",
-                                  "feel bad about asking, but can I have Monday?"])
+                                  "feel bad about asking, but can I have Monday?",
+                                  "off to El Capitan on Monday", "PL/SQL course on Monday"])
 def test_no_leave_type_is_guessed(text: str) -> None:
     assert "leave_type" not in leave(text)
 

@@ -63,3 +63,15 @@ def test_without_a_vocabulary_nothing_changes() -> None:
 ])
 def test_leaves_as_days_off_are_read_as_leave_days(text: str, expected: str) -> None:
     assert correct_spelling(text, known_words=frozenset()) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("apply CL for tomorrow", "apply casual leave for tomorrow"),
+    ("2 days lwp", "2 days unpaid leave"),
+    ("SL leave on Monday", "sick leave on Monday"),  # "leave" is not written twice
+    ("how many ELs do I have", "how many earned leave days do I have"),
+    ("cl for tomorrow", "cl for tomorrow"),  # two letters in lower case may be anything
+    ("PL/SQL is broken", "PL/SQL is broken"),
+])
+def test_abbreviated_leave_types_are_written_out(text: str, expected: str) -> None:
+    assert correct_spelling(text, known_words=frozenset()) == expected
