@@ -7,6 +7,7 @@ two racing approvers produce exactly one decision.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from tools.db import transaction, utcnow
 from tools.approvals.service import list_decisions
 from tools.messaging.service import (
     claim_card_closing,
+    claim_stranded_notice,
     claim_decision_notice,
     create_approval_card,
     list_approvals_without_card,
@@ -29,6 +31,8 @@ from tools.messaging.service import (
 )
 from tools.people.service import get_employee, get_employee_by_slack_id, record_slack_link
 from tools.policies.tools import cite
+
+log = logging.getLogger(__name__)
 
 # What to look up in the policies for the clause a card cites.
 CLAUSE_QUERIES = {ApprovalKind.LEAVE.value: "who approves {leave_type} leave requests and how much notice is needed",
@@ -74,23 +78,55 @@ class DecisionOutcome:
     requester_chat_id: str | None = None
 
 
+class ChatUnavailable(Exception):
+    """The chat service could not say whether someone has an account (a rate limit, an outage): ask next round."""
+
+
+@dataclass(frozen=True)
+class Stranded:
+    """An approval step whose approver has no chat account: the requester is told once, so nobody waits unaware."""
+
+    approval_id: int
+    requester_chat_id: str | None  # None: the requester has no chat account either (the log says it)
+    text: str
+
+
+@dataclass(frozen=True)
+class NewCards:
+    """What a delivery round claimed: cards to send, and requesters to tell that their approver is unreachable."""
+
+    cards: list[Card] = field(default_factory=list)
+    stranded: list[Stranded] = field(default_factory=list)
+
+
 def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str | None] = lambda email: None,
-                    now: datetime | None = None) -> list[Card]:
+                    now: datetime | None = None) -> NewCards:
     """Claim a card for every pending approval step whose approver can be reached in chat and has none yet.
 
-    An approver whose chat account is not linked yet is looked up by email (`find_chat_id`) and linked.
+    An approver whose chat account is not linked yet is looked up by email (`find_chat_id`) and linked. One who has
+    no account (the lookup finds none) gets no card: the requester is told once who must decide and how, and the
+    step waits for the approver's account to be linked (a directory import, their first message to the bot).
+    `find_chat_id` raises ChatUnavailable when it cannot tell; that step is tried again next round.
     """
-    cards: list[Card] = []
-    looked_up: dict[str, str | None] = {}  # one lookup per approver, however many of their approvals wait
+    moment = now or utcnow()
+    claimed_cards: list[Card] = []
+    stranded: list[Stranded] = []
+    looked_up: dict[str, str | None] = {}  # one lookup per person, however many of their approvals wait
     with transaction(container.session_factory) as session:
         for approval in list_approvals_without_card(session):
             approver = get_employee(session, employee_id=approval.approver_id)
-            if not _chat_id(session, approver, find_chat_id, looked_up):
-                continue  # they decide from the CLI or the App Home; a card follows once their account is linked
-            claimed = create_approval_card(session, approval_id=approval.id, step=approval.step, now=now or utcnow())
+            try:
+                chat_id = _chat_id(session, approver, find_chat_id, looked_up)
+                if chat_id is None:
+                    notice = _stranded(session, approval, approver, find_chat_id, looked_up, moment)
+                    stranded.extend([notice] if notice is not None else [])
+                    continue
+            except ChatUnavailable:
+                continue
+            claimed = create_approval_card(session, approval_id=approval.id, step=approval.step, now=moment)
             if claimed is not None:
-                cards.append(_card(session, approval, claimed.id, approver.slack_user_id))
-    return [_with_citation(container, card) for card in cards]
+                claimed_cards.append(_card(session, approval, claimed.id, chat_id))
+    return NewCards([_with_citation(container, card) for card in claimed_cards], stranded)
 
 
 def _chat_id(session: Any, employee: Any, find_chat_id: Callable[[str], str | None], looked_up: dict[str, str | None]) -> str | None:
@@ -104,6 +140,23 @@ def _chat_id(session: Any, employee: Any, find_chat_id: Callable[[str], str | No
         return None  # not in the workspace, or that account belongs to someone else already
     record_slack_link(session, employee=employee, slack_user_id=found, found_by="users.lookupByEmail")
     return found
+
+
+def _stranded(session: Any, approval: Approval, approver: Any, find_chat_id: Callable[[str], str | None],
+              looked_up: dict[str, str | None], moment: datetime) -> Stranded | None:
+    """Claim telling the requester that this step's approver has no chat account (None: told already)."""
+    requester = get_employee(session, employee_id=approval.requester_id)
+    requester_chat_id = _chat_id(session, requester, find_chat_id, looked_up)  # ChatUnavailable: claimed next round
+    if not claim_stranded_notice(session, approval_id=approval.id, step=approval.step, now=moment):
+        return None
+    log.warning("approval #%s waits for %s <%s>, who has no Slack account the bot can reach: no card was sent. "
+                "They can decide with `backoffice approvals approve|deny %s --as %s`, or set their slack_user_id in "
+                "the people CSV and import it.", approval.id, approver.name, approver.email, approval.id, approver.email)
+    text = (f"Your request \"{approval.summary}\" (approval #{approval.id}) is waiting for {approver.name}, who has no "
+            "Slack account I can reach, so I could not send them the approval card. Please let them know: they can "
+            "still decide it from the back-office command line, and an admin can link their Slack account in the "
+            "people directory, after which the card goes to them.")
+    return Stranded(approval.id, requester_chat_id, text)
 
 
 def _card(session: Any, approval: Approval, card_id: int, approver_chat_id: str) -> Card:
@@ -165,8 +218,11 @@ def claim_settled(container: Container, *, find_chat_id: Callable[[str], str | N
             if claim_card_closing(session, card_id=card.id, now=moment):
                 settled.close.append((card.channel, card.message_ts, approval.id, _decision_of(session, approval, card.step)))
         for approval in list_untold_decisions(session):
-            if claim_decision_notice(session, approval_id=approval.id, now=moment):
+            try:
                 _chat_id(session, get_employee(session, employee_id=approval.requester_id), find_chat_id, looked_up)
+            except ChatUnavailable:
+                continue  # told next round, when the chat service can say who they are
+            if claim_decision_notice(session, approval_id=approval.id, now=moment):
                 settled.tell.append(_decision_of(session, approval, approval.step))
     return settled
 

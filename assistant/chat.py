@@ -37,6 +37,7 @@ class ChatUser:
     name: str
     roles: frozenset[str]
     active: bool
+    linked_now: bool = False  # the account was linked to the employee by this lookup (their first message)
 
 
 def first_delivery(container: Container, key: str, now: datetime | None = None) -> bool:
@@ -64,13 +65,15 @@ def identify(container: Container, chat_user_id: str, lookup_email: Callable[[st
             log.warning("Slack account %s has the email of employee %s, who is linked to %s; not relinked",
                         chat_user_id, employee.id, employee.slack_user_id)
             raise AssistantError(AssistantErrorCode.UNKNOWN_USER, LINKED_ELSEWHERE)
-        if employee.slack_user_id != chat_user_id:
+        linked_now = employee.slack_user_id != chat_user_id
+        if linked_now:
             record_slack_link(session, employee=employee, slack_user_id=chat_user_id, found_by="users.info email")
-        return _user(employee)
+        return _user(employee, linked_now=linked_now)
 
 
-def _user(employee: Employee) -> ChatUser:
-    return ChatUser(employee.id, employee.email, employee.name, frozenset(role.value for role in employee.roles), employee.active)
+def _user(employee: Employee, *, linked_now: bool = False) -> ChatUser:
+    return ChatUser(employee.id, employee.email, employee.name, frozenset(role.value for role in employee.roles), employee.active,
+                    linked_now)
 
 
 def answer(engine: ConversationEngine, *, key: str, employee_id: int, text: str, now: datetime | None = None) -> Reply:

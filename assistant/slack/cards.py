@@ -30,7 +30,15 @@ log = logging.getLogger(__name__)
 def deliver_cards(deps: SlackDeps, client: WebClient) -> int:
     """Send a card for every approval step that has none yet; return how many were sent."""
     sent = 0
-    for card in claim_new_cards(deps.container, find_chat_id=chat_id_lookup(client), now=deps.clock()):
+    claimed = claim_new_cards(deps.container, find_chat_id=chat_id_lookup(client), now=deps.clock())
+    for stranded in claimed.stranded:  # the approver has no Slack account: the requester learns who must decide
+        if stranded.requester_chat_id:
+            try:
+                client.chat_postMessage(channel=stranded.requester_chat_id, text=escape(stranded.text))
+            except DELIVERY_ERRORS as error:
+                log.error("could not tell the requester of approval #%s that its approver has no Slack account: %s",
+                          stranded.approval_id, failure_reason(error))
+    for card in claimed.cards:
         try:
             posted = client.chat_postMessage(channel=card.approver_chat_id, text=card_text(card), blocks=card_blocks(card))
         except Exception as error:  # noqa: BLE001 - one card's failure never stops the others

@@ -138,6 +138,7 @@ def converse(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, 
 
 def _answer_and_deliver(deps: SlackDeps, client: WebClient, *, user_id: str, channel: str, thread_ts: str | None, key: str,
                         text: str, attach: Callable[[], str] | None, in_channel: bool, placeholder: tuple[str, str] | None) -> None:
+    person = None
     try:
         person = employee_of(deps, client, user_id)
         said = clean_slack_markup(text or "").strip()
@@ -154,9 +155,11 @@ def _answer_and_deliver(deps: SlackDeps, client: WebClient, *, user_id: str, cha
             _deliver(client, channel, thread_ts, placeholder, escape(reply_text))
     except Exception:  # noqa: BLE001 - Slack did not take the answer; what the turn did stands, so no "nothing changed"
         log.exception("could not deliver the answer in %s", channel)
-    if reply is not None and reply.wrote:
+    if (reply is not None and reply.wrote) or (person is not None and person.linked_now):
+        # a decision made in the conversation closes its card and tells the requester; an approver writing for the
+        # first time gets the cards that waited for their account
         with after_the_work():
-            sync_cards(deps, client)  # a decision made in the conversation closes its card and tells the requester
+            sync_cards(deps, client)
 
 
 def thread_key(channel: str, thread_ts: str, user_id: str) -> str:

@@ -7,6 +7,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from assistant.approval_cards import ChatUnavailable
 from assistant.chat import UNKNOWN_PERSON, ChatUser, identify
 from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.slack.deps import SlackDeps
@@ -34,13 +35,28 @@ def employee_of(deps: SlackDeps, client: WebClient, user_id: str) -> ChatUser:
     return identify(deps.container, user_id, email_lookup(client))
 
 
+# What users.lookupByEmail answers when the address simply has no (active) account in the workspace.
+NO_ACCOUNT_ERRORS = frozenset({"users_not_found", "user_not_found", "account_inactive"})
+
+
 def chat_id_lookup(client: WebClient):  # type: ignore[no-untyped-def]
-    """Return a function finding a Slack user id by email with users.lookupByEmail (scope users:read.email)."""
+    """Return a function finding a Slack user id by email with users.lookupByEmail (scope users:read.email).
+
+    It returns None when Slack has no account for the address, and raises ChatUnavailable when Slack could not say
+    (a rate limit, an outage, a missing scope), so nobody is told "no Slack account" because of a hiccup.
+    """
     def lookup(email: str) -> str | None:
         try:
             found = client.users_lookupByEmail(email=email).get("user", {}).get("id")
         except SlackApiError as error:
-            log.info("no Slack account for %s: %s", email, error.response.get("error"))
-            return None
+            reason = error.response.get("error")
+            if reason in NO_ACCOUNT_ERRORS:
+                log.info("no Slack account for %s: %s", email, reason)
+                return None
+            log.warning("users.lookupByEmail failed for %s: %s", email, reason)
+            raise ChatUnavailable(str(reason)) from error
+        except OSError as error:
+            log.warning("users.lookupByEmail failed for %s: %s", email, type(error).__name__)
+            raise ChatUnavailable(type(error).__name__) from error
         return found if isinstance(found, str) and found else None
     return lookup

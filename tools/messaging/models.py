@@ -41,3 +41,16 @@ class DecisionNotice(Base):
 
     approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StrandedNotice(Base):
+    """One approval step's approver has no chat account, and the requester was told (once), so nobody waits in silence.
+
+    The step is not looked up again until the approver's account is linked (a directory import, their first message).
+    """
+
+    __tablename__ = "stranded_notices"
+
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tools.approvals.models import Approval, ApprovalStatus
-from tools.messaging.models import ApprovalCard, DecisionNotice, HandledEvent
+from tools.messaging.models import ApprovalCard, DecisionNotice, HandledEvent, StrandedNotice
+from tools.people.models import Employee
 
 FINAL = (ApprovalStatus.APPROVED.value, ApprovalStatus.REJECTED.value, ApprovalStatus.FAILED.value)
 
@@ -26,11 +27,31 @@ def record_event(session: Session, *, key: str, now: datetime) -> bool:
 
 
 def list_approvals_without_card(session: Session, *, limit: int = 50) -> list[Approval]:
-    """Return pending approvals whose current step has no card yet, oldest first."""
+    """Return pending approvals whose current step has no card yet, oldest first.
+
+    A step whose requester was told that its approver has no chat account is left out until the approver's account
+    is linked, so it is not looked up again every round and never crowds newer steps out of the batch.
+    """
     carded = select(ApprovalCard.id).where(ApprovalCard.approval_id == Approval.id, ApprovalCard.step == Approval.step)
-    query = (select(Approval).where(Approval.status == ApprovalStatus.PENDING.value, ~carded.exists())
+    stranded = select(StrandedNotice.approval_id).where(StrandedNotice.approval_id == Approval.id,
+                                                         StrandedNotice.step == Approval.step)
+    linked = select(Employee.id).where(Employee.id == Approval.approver_id, Employee.slack_user_id.is_not(None),
+                                       Employee.slack_user_id != "")
+    query = (select(Approval).where(Approval.status == ApprovalStatus.PENDING.value, ~carded.exists(),
+                                    or_(~stranded.exists(), linked.exists()))
              .order_by(Approval.id).limit(limit))
     return list(session.scalars(query))
+
+
+def claim_stranded_notice(session: Session, *, approval_id: int, step: int, now: datetime) -> bool:
+    """Claim telling a requester that a step's approver cannot be reached in chat: True for exactly one caller."""
+    try:
+        with session.begin_nested():
+            session.add(StrandedNotice(approval_id=approval_id, step=step, sent_at=now))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def create_approval_card(session: Session, *, approval_id: int, step: int, now: datetime) -> ApprovalCard | None:
