@@ -28,7 +28,7 @@ SPLIT_WORDS = {"pass word": "password", "pass words": "passwords", "user name": 
                "key board": "keyboard", "re imburse": "reimburse", "re imbursement": "reimbursement"}
 # Chat short forms of words the intents turn on ("can i get tmrw off"), written out before classifying.
 SHORT_FORMS = {**DAY_SHORT_FORMS, "tdy": "today", "wk": "week", "wks": "weeks", "mgr": "manager", "appt": "appointment",
-               "acct": "account", "pwd": "password", "hrs": "hours"}
+               "acct": "account", "pwd": "password", "hrs": "hours", "wfh": "work from home"}
 _SHORT = re.compile(r"(?<![\w'])(" + "|".join(SHORT_FORMS) + r")(?![\w'])", re.IGNORECASE)
 # Leave types as HR systems abbreviate them ("apply CL for tomorrow", "2 days LWP"): the two-letter ones only in
 # capitals, since "el" or "pl" in lower case is too often something else; "leave" is added unless it follows.

@@ -285,6 +285,8 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("apply CL for tomorrow", Intent.REQUEST_LEAVE),  # leave types as HR systems abbreviate them
     ("I want to take EL from Dec 3 to Dec 5", Intent.REQUEST_LEAVE),
     ("LWP for next Monday", Intent.REQUEST_LEAVE),
+    ("am I allowed to work from home next week", Intent.POLICY_QUESTION),  # a day worked from home is not leave
+    ("can I wfh on monday?", Intent.POLICY_QUESTION),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
