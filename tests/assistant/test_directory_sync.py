@@ -114,11 +114,12 @@ def test_a_manager_who_left_hands_the_step_to_hr_once_and_the_new_approver_gets_
         assert create_approval_card(session, approval_id=approval, step=0, now=NOW) is not None  # mgr's card is out
         assert list_approvals_without_card(session) == []
     load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",true", ",false"))
-    # no active manager: HR decides, and the HR step after it is not asked twice of the same person
-    assert chain(container, approval) == ["hr.old@example.com"]
+    # no active manager: HR decides, and the HR step after it goes to another HR holder, so two people still decide
+    assert chain(container, approval) == ["hr.old@example.com", "hr.new@example.com"]
     with transaction(container.session_factory) as session:
         assert [waiting.id for waiting in list_approvals_without_card(session)] == [approval]
-    assert decide(container, approval, "hr.old")["status"] == "approved"
+    assert decide(container, approval, "hr.old")["status"] == "pending"
+    assert decide(container, approval, "hr.new")["status"] == "approved"
 
 
 def test_an_unchanged_directory_reroutes_nothing(container: Container, tmp_path: Path) -> None:
@@ -127,3 +128,46 @@ def test_an_unchanged_directory_reroutes_nothing(container: Container, tmp_path:
     report = load(container, tmp_path)
     assert (report.unchanged, report.allowances_changed, report.approvals_rerouted) == (len(PEOPLE), 0, ())
     assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
+
+
+def test_a_stand_in_hr_step_follows_the_directory_too(container: Container, tmp_path: Path) -> None:
+    # The boss has no manager: their leave goes to HR as a stand-in for the manager.
+    load(container, tmp_path)
+    approval = run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-14"},
+                   person(container, "boss"))["approval_id"]
+    assert chain(container, approval) == ["hr.old@example.com"]
+    report = load(container, tmp_path, **{"hr.old": PEOPLE["hr.old"].replace(",hr,", ",,")})  # hr.old leaves HR
+    assert chain(container, approval) == ["hr.new@example.com"] and len(report.approvals_rerouted) == 1
+    with pytest.raises(ToolError, match="not waiting for your decision"):
+        decide(container, approval, "hr.old")
+
+
+def test_a_request_routed_to_hr_for_want_of_a_manager_goes_to_the_new_manager(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",true", ",false"))  # emp's manager is inactive: HR decides
+    approval = run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-14"},
+                   person(container, "emp"))["approval_id"]
+    assert chain(container, approval) == ["hr.old@example.com"]
+    load(container, tmp_path, emp=PEOPLE["emp"].replace("mgr@example.com", "mgr2@example.com"))  # a manager again
+    assert chain(container, approval) == ["mgr2@example.com"]
+    with pytest.raises(ToolError, match="not waiting for your decision"):
+        decide(container, approval, "hr.old")
+
+
+def test_a_manager_who_holds_the_second_steps_role_is_not_both_approvers(container: Container, tmp_path: Path) -> None:
+    # mgr also holds HR: the HR step of emp's unpaid leave goes to another HR holder, so two people decide.
+    load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"))
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
+
+
+def test_one_person_deciding_two_roles_is_split_when_they_lose_one(container: Container, tmp_path: Path) -> None:
+    # Only mgr holds HR (besides the requester's own chain): mgr decides both roles in one step.
+    people = {key: row.replace(",hr,", ",,") for key, row in PEOPLE.items() if key.startswith("hr")}
+    load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"), **people)
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    assert chain(container, approval) == ["mgr@example.com"]
+    # mgr loses HR and hr.new gains it: mgr keeps the manager's step, hr.new gets an HR step of its own
+    load(container, tmp_path, **{**people, "hr.new": PEOPLE["hr.new"]})
+    assert chain(container, approval) == ["mgr@example.com", "hr.new@example.com"]
+    assert decide(container, approval, "mgr")["status"] == "pending"
+    assert decide(container, approval, "hr.new")["status"] == "approved"

@@ -28,10 +28,12 @@ class Step:
     role: Role
     approver: Employee
     note: str = ""
+    also: tuple[str, ...] = ()  # roles of later steps this approver decides too (nobody else holds them)
 
     def as_json(self) -> dict[str, Any]:
         """Return the step as stored on the approval row."""
-        return {"role": self.role.value, "approver_id": self.approver.id, "approver": self.approver.email, "note": self.note}
+        stored = {"role": self.role.value, "approver_id": self.approver.id, "approver": self.approver.email, "note": self.note}
+        return {**stored, "also": list(self.also)} if self.also else stored
 
 
 def _role_holder(session: Session, *, policy: ApprovalPolicy, role: Role, exclude: set[int]) -> Employee | None:
@@ -84,16 +86,27 @@ def _delegate_if_away(
 def resolve_chain(
     session: Session, *, policy: ApprovalPolicy, kind: ApprovalKind, facts: dict[str, Any], requester: Employee, today: date
 ) -> list[Step]:
-    """Turn the policy's chain of roles into named approvers, never the requester."""
+    """Turn the policy's chain of roles into named approvers, never the requester.
+
+    Two steps are two people: when the next step's choice already decided the previous one (a manager who also holds
+    the finance role), another holder of the role takes it. Only when nobody else holds it does the one person
+    decide both, in one step that remembers the role it also covers (`also`), so a directory change re-checks it.
+    """
     steps: list[Step] = []
+    also: dict[int, list[str]] = {}
     for role in policy.chain_for(kind, facts):
         approver, note = _resolve_step(session, policy=policy, role=role, requester=requester, today=today)
         if approver.id == requester.id:
             raise ToolError(ErrorCode.CONFIGURATION, "No approver other than the requester could be found.")
         if steps and steps[-1].approver.id == approver.id:
-            continue  # the same person would approve twice in a row
+            other = _role_holder(session, policy=policy, role=role, exclude={requester.id, approver.id}) \
+                if role in ROLE_STEPS else None
+            if other is None:
+                also.setdefault(len(steps) - 1, []).append(role.value)  # the same person decides for both roles
+                continue
+            approver, note = other, f"{approver.name} decides the previous step; another {role} holder decides this one."
         steps.append(Step(role=role, approver=approver, note=note))
-    return steps
+    return [Step(step.role, step.approver, step.note, tuple(also.get(index, ()))) for index, step in enumerate(steps)]
 
 
 def _resolve_step(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
@@ -116,32 +129,56 @@ class Reroute:
     reason: str
 
 
-def _why_reroute(step: dict[str, Any], approver: Employee, requester: Employee) -> str:
-    """Return why a stored step's approver can no longer decide it ("" when they still can)."""
+def _why_reroute(session: Session, *, policy: ApprovalPolicy, step: dict[str, Any], approver: Employee, requester: Employee,
+                 today: date) -> str:
+    """Return why a stored step's approver can no longer decide it ("" when they still can).
+
+    The step's own approver is still right when they hold its role (HR, finance, IT, admin) or manage the requester,
+    or when the policy would pick them again today (a stand-in: HR for someone with no manager, a manager on leave's
+    delegate, the manager when nobody else holds the role). A stand-in whom the policy no longer picks (the requester
+    has a manager again, the stand-in lost the HR role) is rerouted like anyone else.
+    """
     if not approver.active:
         return f"{approver.name} is no longer active"
-    if step.get("note"):
-        return ""  # chosen as a stand-in (a manager on leave, no holder of the role): the reason is on the step
+    lost = [role for role in step.get("also", ()) if Role(role) not in approver.roles]
+    if lost:
+        return f"{approver.name} no longer holds the {lost[0]} role"
     role = Role(step["role"])
-    if role in ROLE_STEPS and role not in approver.roles:
-        return f"{approver.name} no longer holds the {role} role"
-    if role is Role.MANAGER and approver.id != requester.manager_id:
-        return f"{approver.name} is no longer {requester.name}'s manager"
-    return ""
+    if role in ROLE_STEPS and role in approver.roles:
+        return ""
+    if role is Role.MANAGER and approver.id == requester.manager_id:
+        return ""
+    try:
+        chosen, _ = _resolve_step(session, policy=policy, role=role, requester=requester, today=today)
+    except ToolError:
+        chosen = None
+    if chosen is not None and chosen.id == approver.id:
+        return ""
+    if role in ROLE_STEPS:
+        return f"{approver.name} no longer holds the {role} role" if not step.get("note") else \
+            f"{approver.name} was a stand-in for the {role} role, which someone else now takes"
+    if step.get("note") and requester.manager_id is None:
+        return f"{approver.name} no longer holds the HR role that routed {requester.name}'s request to them"
+    return f"{approver.name} is no longer {requester.name}'s manager"
 
 
 def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) -> list[Reroute]:
     """Hand every pending step whose approver left, lost the role or stopped managing the requester to whoever the
-    policy picks now (a directory import calls this); a step that nobody else can take stays where it is."""
+    policy picks now (a directory import calls this); a step that nobody else can take stays where it is.
+
+    A step that also covered a later role (`also`) whose holder lost it is split: the approver keeps their own role's
+    step, and the lost role becomes a step of its own for whoever holds it now.
+    """
     rerouted: list[Reroute] = []
     pending = session.scalars(select(Approval).where(Approval.status == ApprovalStatus.PENDING.value).order_by(Approval.id))
     for approval in list(pending):
         requester = get_employee(session, employee_id=approval.requester_id)
-        chain = [dict(step) for step in approval.chain]
+        chain = _split_lost_roles(session, policy=policy, chain=[dict(step) for step in approval.chain],
+                                  first=approval.step, requester=requester, today=today)
         moves: list[Reroute] = []
         for index in range(approval.step, len(chain)):
             approver = get_employee(session, employee_id=chain[index]["approver_id"])
-            reason = _why_reroute(chain[index], approver, requester)
+            reason = _why_reroute(session, policy=policy, step=chain[index], approver=approver, requester=requester, today=today)
             if not reason:
                 continue
             role = Role(chain[index]["role"])
@@ -154,11 +191,9 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
             chain[index] = Step(role=role, approver=chosen,
                                 note=" ".join(filter(None, [f"{reason}; routed to {chosen.name}.", note]))).as_json()
             moves.append(Reroute(approval.id, index, index == approval.step, approver.email, chosen.email, reason))
-        if not moves:
+        if not moves and len(chain) == len(approval.chain):
             continue
-        for index in range(len(chain) - 1, approval.step, -1):  # the same person twice in a row approves once
-            if chain[index]["approver_id"] == chain[index - 1]["approver_id"]:
-                del chain[index]
+        chain = _two_people(session, policy=policy, chain=chain, first=approval.step, requester=requester)
         guard = update(Approval).where(Approval.id == approval.id, Approval.status == ApprovalStatus.PENDING.value,
                                        Approval.step == approval.step)
         statement = guard.values(chain=chain, approver_id=chain[approval.step]["approver_id"])
@@ -166,6 +201,46 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
             rerouted += moves  # else a decision got there first; that step is no longer pending
         session.refresh(approval)
     return rerouted
+
+
+def _two_people(session: Session, *, policy: ApprovalPolicy, chain: list[dict[str, Any]], first: int,
+                requester: Employee) -> list[dict[str, Any]]:
+    """Where a reroute left one person on two steps in a row, give the later step to another holder of its role, or
+    else let the one person decide both in one step that remembers the role it also covers."""
+    result = chain[:first + 1]
+    for step in chain[first + 1:]:
+        previous = result[-1]
+        if step["approver_id"] != previous["approver_id"]:
+            result.append(step)
+            continue
+        role = Role(step["role"])
+        other = _role_holder(session, policy=policy, role=role, exclude={requester.id, step["approver_id"]}) \
+            if role in ROLE_STEPS else None
+        if other is not None:
+            note = f"{previous['approver']} decides the previous step; another {role} holder decides this one."
+            result.append(Step(role, other, note).as_json())
+        else:
+            result[-1] = {**previous, "also": [*previous.get("also", ()), role.value, *step.get("also", ())]}
+    return result
+
+
+def _split_lost_roles(session: Session, *, policy: ApprovalPolicy, chain: list[dict[str, Any]], first: int,
+                      requester: Employee, today: date) -> list[dict[str, Any]]:
+    """Give each role a step of its own again where a step's approver no longer holds a role it also covered."""
+    result = chain[:first]
+    for step in chain[first:]:
+        approver = get_employee(session, employee_id=step["approver_id"])
+        lost = [role for role in step.get("also", ()) if Role(role) not in approver.roles]
+        kept = [role for role in step.get("also", ()) if role not in lost]
+        result.append({key: value for key, value in step.items() if key != "also"} | ({"also": kept} if kept else {}))
+        for role in lost:
+            try:
+                chosen, note = _resolve_step(session, policy=policy, role=Role(role), requester=requester, today=today)
+            except ToolError:
+                chosen, note = approver, ""
+            reason = f"{approver.name} no longer holds the {role} role; routed to {chosen.name}."
+            result.append(Step(Role(role), chosen, " ".join(filter(None, [reason, note]))).as_json())
+    return result
 
 
 def create_approval(
