@@ -276,6 +276,7 @@ class LlmEngine:
             capped = False
         except (ModelCallLimitExceededError, GraphRecursionError):  # the model kept calling tools: stop with a reason
             new, capped = [], True
+        turn_tools.note_unknown_tools(new)
         meta = {**meter.as_json(), "tool_calls": list(turn_tools.calls), "capped": capped}
         if turn_tools.pending is not None:
             answer = turn_tools.pending.readback
@@ -283,10 +284,12 @@ class LlmEngine:
             if deferred:  # a second change in the same reply is not dropped in silence
                 answer = f"{answer}\n{DEFERRED.format(what=' and '.join(deferred))}"
             if turn_tools.refused:  # nor is one that was refused
-                answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(dict.fromkeys(turn_tools.refused)))}"
+                answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}"
             return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
         if capped:  # writes only ever wait for a yes, so nothing was written
             answer = CAPPED.format(calls=meter.calls)
+            if turn_tools.refused:  # and the person hears what kept failing
+                answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}"
             return Reply(answer, meta=meta), None, [AIMessage(answer)]
         answer = _final_text(new)
         if answer is None:
@@ -294,8 +297,8 @@ class LlmEngine:
             new.append(AIMessage(answer))
         elif new and new[-1].response_metadata.get("finish_reason") in CUT_OFF:
             answer = f"{answer}…\n{CUT_OFF[new[-1].response_metadata['finish_reason']]}"
-        if turn_tools.refused:  # the model may word a refused change as done ("Approved!"): the person hears the refusal
-            answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(dict.fromkeys(turn_tools.refused)))}"
+        if turn_tools.refused:  # the model may word a refused call as done ("Approved!", a balance it was not shown):
+            answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}"  # the person hears the refusal
         return Reply(answer, meta=meta), None, new
 
     def _invoke(self, agent: Any, messages: list[BaseMessage], config: dict[str, Any],

@@ -41,8 +41,31 @@ class TurnTools:
     pending: PendingWrite | None = None
     calls: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # writes asked for while another one waits for its yes
-    refused: list[str] = field(default_factory=list)  # why writes asked for in this turn were refused
+    # (tool, why) of every call refused in this turn; a later call of the same tool that goes through clears it
+    refusals: list[tuple[str, str]] = field(default_factory=list)
     _parking: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def refused(self) -> list[str]:
+        """Why calls of this turn were refused (once each), for the person to hear whatever the model says."""
+        return list(dict.fromkeys(reason for _, reason in self.refusals))
+
+    def refuse(self, tool: str, reason: str) -> str:
+        """Record a refused call and return what the model reads."""
+        self.refusals.append((tool, reason))
+        return f"REFUSED: {reason}"
+
+    def went_through(self, tool: str) -> None:
+        """A call of `tool` worked (a read answered, a write parked): its earlier refusals were put right."""
+        self.refusals = [(name, reason) for name, reason in self.refusals if name != tool]
+
+    def note_unknown_tools(self, messages: list[Any]) -> None:
+        """Record calls of tools that do not exist or are not this person's (the agent answered them itself)."""
+        for message in messages:
+            if getattr(message, "type", "") == "tool" and getattr(message, "status", "") == "error" \
+                    and not str(message.content).startswith("REFUSED:"):
+                name = str(getattr(message, "name", "") or "that")
+                self.refusals.append((name, f"'{name}' is not something I can do for you."))
 
     def build(self) -> list[BaseTool]:
         """Return the tools this person's roles allow (the pipeline checks again on every call)."""
@@ -56,7 +79,7 @@ class TurnTools:
         # Arguments the schema refuses ("deny" without a reason) go back to the model as a refusal it can act on.
         return StructuredTool.from_function(func=call, name=spec.name, description=inspect.cleandoc(spec.description),
                                             args_schema=spec.args_model,
-                                            handle_validation_error=lambda error: f"REFUSED: {validation_message(error)}")
+                                            handle_validation_error=lambda error: self.refuse(spec.name, validation_message(error)))
 
     def call(self, spec: ToolSpec, raw: dict[str, Any]) -> str:
         """Run a read, or park a write for confirmation; return what the model reads."""
@@ -66,13 +89,14 @@ class TurnTools:
         try:
             args = validate_args(spec, raw).model_dump(mode="json")
             if spec.writes:
-                return self._park(spec, args)
+                parked = self._park(spec, args)
+                if not parked.startswith("REFUSED:"):
+                    self.went_through(spec.name)
+                return parked
             result = self.pipeline.run(spec.name, args, actor_id=self.actor_id, now=self.now)
-        except Exception as error:  # noqa: BLE001 - the model reads the refusal and explains it
-            reason = error_text(error)
-            if spec.writes:
-                self.refused.append(reason)  # told to the person too, should another write end the turn
-            return f"REFUSED: {reason}"
+        except Exception as error:  # noqa: BLE001 - the model reads the refusal, and the person hears it too
+            return self.refuse(spec.name, error_text(error))
+        self.went_through(spec.name)
         if spec.name == "search_policies":
             return _passages_for_model(args["query"], result.data)
         return _clip(json.dumps({"message": result.message, "data": result.data}, default=str))

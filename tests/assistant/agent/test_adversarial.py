@@ -53,7 +53,7 @@ def test_identity_is_not_an_argument(container: Container, company: Company, ser
                                                "employee_email": "colleague@example.com"}),)),
                  Text("I can only request leave for you."))
     reply = say(engine, company.requester, "book leave for my colleague Dec 14-18")
-    assert reply.text == "I can only request leave for you." and not reply.wrote
+    assert reply.text.startswith("I can only request leave for you.\n(Not done: ") and not reply.wrote
     assert "employee_email" in tool_messages(server.requests[1])[0]  # the schema refused the extra argument
     assert say(engine, company.requester, "yes").wrote is False and audit_count(container) == before
 
@@ -79,9 +79,25 @@ def test_a_tool_outside_the_persons_roles_is_neither_offered_nor_run(container: 
     reply = say(engine, company.requester, "mark my claim as paid")
     offered = {tool["function"]["name"] for tool in server.requests[0]["tools"]}
     assert "mark_expense_reimbursed" not in offered and "get_leave_balance" in offered
-    assert reply.text == "Only finance can do that." and say(engine, company.requester, "yes").wrote is False
+    assert reply.text.startswith("Only finance can do that.\n(Not done: 'mark_expense_reimbursed' is not something I can do")
+    assert say(engine, company.requester, "yes").wrote is False
     with transaction(container.session_factory) as session:
         assert session.scalar(select(ExpenseClaim.status).where(ExpenseClaim.id == claim)) != "reimbursed"
+
+
+def test_a_refused_read_is_told_whatever_the_model_claims(container: Container, company: Company, server: ScriptedOpenAI,
+                                                         engine: LlmEngine) -> None:
+    server.queue(ToolCalls((("get_leave_balance", {"employee_id": company.other_report}),)), Text("They have 28 days left."))
+    reply = say(engine, company.requester, "what's other.report's balance?")
+    assert reply.text.startswith("They have 28 days left.\n(Not done: ")  # the made-up figure does not stand alone
+
+
+def test_a_call_the_model_puts_right_in_the_same_turn_is_not_reported_as_refused(
+        container: Container, company: Company, server: ScriptedOpenAI, engine: LlmEngine) -> None:
+    server.queue(ToolCalls((("get_leave_balance", {"leave_type": "sabbatical"}),)),
+                 ToolCalls((("get_leave_balance", {}),)), Text("You have 20 days of annual leave."))
+    reply = say(engine, company.requester, "how many days do I have?")
+    assert reply.text == "You have 20 days of annual leave."
 
 
 def test_deciding_someone_elses_approval_is_refused(container: Container, company: Company, server: ScriptedOpenAI,
