@@ -243,13 +243,14 @@ def _decision_of(session: Any, approval: Approval, step: int) -> DecisionOutcome
 
 
 def decide_from_card(container: Container, *, actor_id: int, approval_id: int, decision: str, reason: str = "",
-                     now: datetime | None = None) -> DecisionOutcome:
+                     step: int | None = None, now: datetime | None = None) -> DecisionOutcome:
     """Record an approver's decision through the pipeline; a repeat or a refusal decides nothing.
 
     What the decision changes in chat (closed cards, the requester's notice) is claimed by claim_settled.
     """
     try:
-        result = container.pipeline.run("decide_approval", {"approval_id": approval_id, "decision": decision, "reason": reason},
+        args = {"approval_id": approval_id, "decision": decision, "reason": reason}
+        result = container.pipeline.run("decide_approval", {**args, "step": step} if step is not None else args,
                                         actor_id=actor_id, now=now)
     except Exception as error:  # noqa: BLE001 - the approver reads why; nothing was decided
         return DecisionOutcome(decided=False, text=error_text(error))

@@ -18,6 +18,7 @@ class AssistantErrorCode(StrEnum):
     UNKNOWN_USER = "unknown_user"
     BAD_FILE = "bad_file"
     NOT_CONFIGURED = "not_configured"
+    CHAT_UNAVAILABLE = "chat_unavailable"  # the chat service could not answer just now: try again
 
 
 class AssistantError(Exception):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,23 +61,48 @@ def _acknowledge_the_rest(app: App) -> None:
     app.options(anything)(lambda ack: ack(options=[]))
 
 
+# How long a request waits for the bot's identity (auth.test) before going on without it; asked at start-up.
+IDENTITY_WAIT_SECONDS = 0.5
+IDENTITY_RETRY_SECONDS = 60.0
+
+
 def _authorizer(token: str, web: WebClient) -> Callable[..., AuthorizeResult]:
     """Authorize every request with the one bot token; auth.test names the bot when Slack answers it.
 
-    Bolt's own single-team authorization drops every request while auth.test fails; here a failing auth.test
-    only costs the bot's own ids (events from the bot still carry bot_id, which the listeners skip).
+    auth.test is asked once, in the background, as soon as the App is built: a request never waits on it for more
+    than a moment, so a slow or failing Slack cannot hold up the 3-second acknowledgement. Bolt's own single-team
+    authorization drops every request while auth.test fails; here a failing auth.test only costs the bot's own ids
+    (events from the bot still carry bot_id, which the listeners skip) until it is asked again a minute later.
     """
     identity: dict[str, Any] = {}
+    known = threading.Event()
+    asking = threading.Lock()
+    last_try = [float("-inf")]
+
+    def ask() -> None:
+        try:
+            identity.update(web.auth_test(token=token).data)  # type: ignore[arg-type]
+            known.set()
+        except Exception as error:  # noqa: BLE001 - Slack down or the token refused: asked again later
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            log.warning("auth.test failed (%s); answering without the bot's own user id for now", reason)
+        finally:
+            asking.release()
+
+    def ask_in_background() -> None:
+        if known.is_set() or time.monotonic() - last_try[0] < IDENTITY_RETRY_SECONDS or not asking.acquire(blocking=False):
+            return
+        last_try[0] = time.monotonic()
+        threading.Thread(target=ask, name="slack-auth-test", daemon=True).start()
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        if not identity:
-            try:
-                identity.update(web.auth_test(token=token).data)  # type: ignore[arg-type]
-            except SlackApiError as error:
-                log.warning("auth.test failed (%s); answering without the bot's own user id", error.response.get("error"))
+        if not known.is_set():
+            ask_in_background()
+            known.wait(IDENTITY_WAIT_SECONDS)
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id or identity.get("team_id"), bot_token=token,
                                bot_user_id=identity.get("user_id"), bot_id=identity.get("bot_id"))
 
+    ask_in_background()
     return authorize
 
 

@@ -80,7 +80,7 @@ def register(app: App, deps: SlackDeps) -> None:
             _refuse_button(client, click.channel, click.user_id)
             return
         outcome = decide(deps, client, user_id=click.user_id, approval_id=click.approval_id, decision="approve",
-                         channel=click.channel)
+                         channel=click.channel, step=click.step)
         if outcome is None or not outcome.decided:
             if click.from_home:
                 publish_home(deps, client, click.user_id)
@@ -99,7 +99,8 @@ def register(app: App, deps: SlackDeps) -> None:
         if click.approval_id is None or click.user_id is None or not click.trigger_id:
             _refuse_button(client, click.channel, click.user_id)
             return
-        metadata = json.dumps({"approval_id": click.approval_id, "channel": click.channel, "from_home": click.from_home})
+        metadata = json.dumps({"approval_id": click.approval_id, "step": click.step, "channel": click.channel,
+                               "from_home": click.from_home})
         try:
             client.views_open(trigger_id=click.trigger_id, view=deny_reason_modal(click.approval_id, metadata))
         except DELIVERY_ERRORS as error:  # an expired trigger: nothing was decided, the approver may click again
@@ -119,7 +120,8 @@ def register(app: App, deps: SlackDeps) -> None:
         if approval_id is None or user_id is None:
             _refuse_button(client, channel, user_id)
             return
-        outcome = decide(deps, client, user_id=user_id, approval_id=approval_id, decision="deny", reason=reason, channel=channel)
+        outcome = decide(deps, client, user_id=user_id, approval_id=approval_id, decision="deny", reason=reason, channel=channel,
+                         step=_positive_int(metadata.get("step")))
         if metadata.get("from_home") is True:
             with after_the_work() if outcome is not None and outcome.decided else nullcontext():
                 publish_home(deps, client, user_id)
@@ -139,6 +141,7 @@ class Click:
     trigger_id: str | None
     ephemeral: bool  # in the /backoffice approvals list, which only the response_url can replace
     from_home: bool  # in the App Home
+    step: int | None = None  # the step the card was sent for (1-based); an old card cannot decide a later step
 
 
 def clicked(body: dict[str, Any]) -> Click:
@@ -146,7 +149,7 @@ def clicked(body: dict[str, Any]) -> Click:
     actions = body.get("actions") if isinstance(body.get("actions"), list) else []
     value = json_object(as_object(actions[0] if actions else None).get("value"))
     container = as_object(body.get("container"))
-    return Click(approval_id=_positive_int(value.get("approval_id")), user_id=as_text(as_object(body.get("user")).get("id")),
+    return Click(approval_id=_positive_int(value.get("approval_id")), step=_positive_int(value.get("step")), user_id=as_text(as_object(body.get("user")).get("id")),
                  channel=as_text(as_object(body.get("channel")).get("id")) or as_text(container.get("channel_id")),
                  trigger_id=as_text(body.get("trigger_id")), ephemeral=container.get("is_ephemeral") is True,
                  from_home=container.get("type") == "view")
@@ -171,7 +174,7 @@ def _refuse_button(client: WebClient, channel: str | None, user_id: str | None) 
 
 
 def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int, decision: str, channel: str | None,
-           reason: str = "") -> DecisionOutcome | None:
+           reason: str = "", step: int | None = None) -> DecisionOutcome | None:
     """Decide as the clicking approver; close the cards, tell the requester, and send the next step's card."""
     try:
         approver = employee_of(deps, client, user_id)
@@ -179,7 +182,7 @@ def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int
         _tell(client, channel, user_id, error_text(error))
         return None
     outcome = decide_from_card(deps.container, actor_id=approver.employee_id, approval_id=approval_id, decision=decision,
-                               reason=reason, now=deps.clock())
+                               reason=reason, step=step, now=deps.clock())
     if not outcome.decided:  # a second click, a racing approver, not theirs: nothing changes, only they are told
         _tell(client, channel, user_id, outcome.text)
         return outcome

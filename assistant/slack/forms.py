@@ -47,7 +47,7 @@ def _submission_listener(deps: SlackDeps, kind: FormKind) -> Callable[..., None]
     def on_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         user_id = as_text(as_object(body.get("user")).get("id")) or ""
         try:
-            person = employee_of(deps, client, user_id)
+            person = employee_of(deps, client, user_id, quick=True)  # the modal waits for the answer
         except Exception as error:  # noqa: BLE001 - someone the assistant cannot act for reads why, in the modal
             ack(response_action="errors", errors={FormField(FORMS[kind].fields[0]).value: error_text(error)})
             return

@@ -14,29 +14,51 @@ from assistant.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 
+# What users.info and users.lookupByEmail answer when there simply is no (active) such account in the workspace.
+NO_ACCOUNT_ERRORS = frozenset({"users_not_found", "user_not_found", "account_inactive"})
 
-def email_lookup(client: WebClient):  # type: ignore[no-untyped-def]
-    """Return a function reading a Slack user's email with users.info (scope users:read.email)."""
+
+# How long a lookup made before Slack's 3-second acknowledgement may take (a form's submission waits for it).
+QUICK_LOOKUP_SECONDS = 1.5
+SLACK_SLOW = ("Slack did not tell me who you are just now ({why}), so nothing was done. Please try again in a "
+              "minute.")
+
+
+def email_lookup(client: WebClient, *, quick: bool = False):  # type: ignore[no-untyped-def]
+    """Return a function reading a Slack user's email with users.info (scope users:read.email).
+
+    It returns None when Slack has no such user, and raises AssistantError (chat unavailable) when Slack could not
+    say (a rate limit, an outage, the network), so a real employee is never told they are not in the directory
+    because of a hiccup. `quick` bounds the call, for a lookup Slack's acknowledgement waits for.
+    """
+    if quick:
+        client = WebClient(token=client.token, base_url=client.base_url, timeout=QUICK_LOOKUP_SECONDS, retry_handlers=[])
+
     def lookup(user_id: str) -> str | None:
         try:
             profile = client.users_info(user=user_id).get("user", {}).get("profile", {})
         except SlackApiError as error:
-            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-            return None
+            reason = error.response.get("error")
+            if reason in NO_ACCOUNT_ERRORS:
+                return None
+            log.warning("users.info failed for %s: %s", user_id, reason)
+            raise AssistantError(AssistantErrorCode.CHAT_UNAVAILABLE, SLACK_SLOW.format(why=reason)) from error
+        except OSError as error:  # timeouts and refused connections
+            log.warning("users.info failed for %s: %s", user_id, type(error).__name__)
+            raise AssistantError(AssistantErrorCode.CHAT_UNAVAILABLE, SLACK_SLOW.format(why="no answer")) from error
         email = profile.get("email")
         return email if isinstance(email, str) and email else None
     return lookup
 
 
-def employee_of(deps: SlackDeps, client: WebClient, user_id: str) -> ChatUser:
-    """Return the employee behind a Slack user, or raise AssistantError with a message for them."""
+def employee_of(deps: SlackDeps, client: WebClient, user_id: str, *, quick: bool = False) -> ChatUser:
+    """Return the employee behind a Slack user, or raise AssistantError with a message for them.
+
+    `quick`: the answer is needed before Slack's 3-second acknowledgement, so an unlinked user's lookup is bounded.
+    """
     if not isinstance(user_id, str) or not user_id:  # a payload that names nobody: no users.info with "", no match on ""
         raise AssistantError(AssistantErrorCode.UNKNOWN_USER, UNKNOWN_PERSON)
-    return identify(deps.container, user_id, email_lookup(client))
-
-
-# What users.lookupByEmail answers when the address simply has no (active) account in the workspace.
-NO_ACCOUNT_ERRORS = frozenset({"users_not_found", "user_not_found", "account_inactive"})
+    return identify(deps.container, user_id, email_lookup(client, quick=quick))
 
 
 def chat_id_lookup(client: WebClient):  # type: ignore[no-untyped-def]

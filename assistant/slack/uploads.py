@@ -41,6 +41,10 @@ def register(app: App, deps: SlackDeps) -> None:
         shared = event.get("files") if isinstance(event.get("files"), list) else []
         files = [_incoming(client, item) for item in shared if isinstance(item, dict)]
         text = event.get("text") if isinstance(event.get("text"), str) else ""
+        if not files:  # a file share whose files Slack left out: the words are answered as any message is
+            converse(deps, client, user_id=user, channel=channel, thread_ts=as_text(event.get("thread_ts")), key=dm_key(channel),
+                     text=text, sent_at=as_text(event.get("ts")))
+            return
         if _is_receipt(deps, client, user, text, files):
             converse(deps, client, user_id=user, channel=channel, thread_ts=as_text(event.get("thread_ts")), key=dm_key(channel),
                      text=text, attach=lambda: _store_receipt(deps, files, slack_file_fetcher(client)),

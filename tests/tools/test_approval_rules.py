@@ -69,6 +69,18 @@ def test_two_step_chain_executes_only_after_the_last_step(container: Container) 
     assert run(container, "get_leave_request", {"request_id": data["request_id"]}, company.requester)["status"] == "approved"
 
 
+def test_a_decision_for_a_step_already_decided_is_refused(container: Container) -> None:
+    # An old card (step 1) clicked after the approval moved on must not decide step 2, whoever clicks it.
+    company = make_company(container)
+    data = run(container, "request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12", "leave_type": "parental"}, company.requester)
+    approval_id = data["approval_id"]
+    run(container, "decide_approval", {"approval_id": approval_id, "decision": "approve", "step": 1}, company.manager)
+    with pytest.raises(ToolError, match="Step 1 of approval .* has already been decided") as refused:
+        run(container, "decide_approval", {"approval_id": approval_id, "decision": "approve", "step": 1}, company.hr)
+    assert refused.value.code == ErrorCode.ALREADY_DECIDED
+    assert run(container, "decide_approval", {"approval_id": approval_id, "decision": "approve", "step": 2}, company.hr)["status"] == "approved"
+
+
 def test_expenses_above_threshold_also_go_to_finance(container: Container) -> None:
     company = make_company(container)
     small = {"amount": "120.00", "currency": "USD", "category": "travel", "expense_date": "2026-11-20", "merchant": "Rail", "receipt_path": uploaded_receipt(container)}

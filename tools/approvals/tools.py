@@ -19,6 +19,8 @@ class DecideApprovalArgs(ToolArgs):
     approval_id: int = Field(ge=1, description="The approval number.")
     decision: Decision = Field(description="approve or deny.")
     reason: str = Field("", max_length=1000, description="Why; required when denying.")
+    step: int | None = Field(None, ge=1, description="The step being decided (1-based), as an approval card shows it; "
+                                                     "refused once the approval has moved past it.")
 
     @model_validator(mode="after")
     def _deny_needs_reason(self) -> "DecideApprovalArgs":
@@ -58,13 +60,16 @@ def list_pending_approvals(ctx: ToolContext, args: ListPendingArgs) -> ToolResul
     return ToolResult(data={"approvals": rows}, message=f"{len(rows)} request(s) waiting for your decision.")
 
 
-def _waiting_for_actor(ctx: ToolContext, approval_id: int) -> Approval:
-    """Return the approval if it waits for the actor's decision; refuse otherwise."""
+def _waiting_for_actor(ctx: ToolContext, approval_id: int, step: int | None = None) -> Approval:
+    """Return the approval if it waits for the actor's decision (at `step`, when given); refuse otherwise."""
     approval = service.get_approval(ctx.session, approval_id=approval_id)
     if approval.requester_id == ctx.actor.id:
         raise ToolError(ErrorCode.FORBIDDEN, "You cannot decide your own request.")
     if approval.status != ApprovalStatus.PENDING:
         raise ToolError(ErrorCode.ALREADY_DECIDED, f"Approval #{approval.id} is already {approval.status}.")
+    if step is not None and step != approval.step + 1:  # an old card: its step was decided already
+        raise ToolError(ErrorCode.ALREADY_DECIDED, f"Step {step} of approval #{approval.id} has already been decided; "
+                                                   f"it is now at step {approval.step + 1} of {len(approval.chain)}.")
     if not service.can_decide(approval, ctx.actor):
         raise ToolError(ErrorCode.FORBIDDEN, f"Approval #{approval.id} is not waiting for your decision.")
     return approval
@@ -80,14 +85,14 @@ def _name_of(ctx: ToolContext, email: str) -> str:
 
 def preview_decision(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
     """Check a decision without recording it: the approval it is about, which must be waiting for you."""
-    approval = _waiting_for_actor(ctx, args.approval_id)
+    approval = _waiting_for_actor(ctx, args.approval_id, args.step)
     data = {**describe_approval(ctx, approval), "decision": args.decision.value, "decision_reason": args.reason}
     return ToolResult(data=data, message=f"Approval #{approval.id} is waiting for your decision.")
 
 
 def decide_approval(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
     """Approve or deny a request that is waiting for you; an approved request then takes effect."""
-    approval = _waiting_for_actor(ctx, args.approval_id)
+    approval = _waiting_for_actor(ctx, args.approval_id, args.step)
     complete = service.record_decision(ctx.session, approval=approval, actor=ctx.actor, decision=args.decision, reason=args.reason)
     subject = approval_subject(approval.id)
     if not complete:

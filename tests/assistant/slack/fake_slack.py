@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +33,8 @@ class FakeSlack:
     missing: set[str] = field(default_factory=set)  # methods that answer 404 with a page, as a fake without them might
     # "method" or "method:channel" -> how many more calls get 429 ratelimited (Retry-After: 0) before answering
     rate_limited: dict[str, int] = field(default_factory=dict)
+    slow: dict[str, float] = field(default_factory=dict)  # method -> seconds it takes to answer
+    answering: dict[str, str] = field(default_factory=dict)  # method -> the error it answers (ok=false) instead
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -116,6 +119,10 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, args))
             ts = f"1700000000.{next(self._ts):06d}"
+        if method in self.slow:
+            time.sleep(self.slow[method])
+        if method in self.answering:
+            return {"ok": False, "error": self.answering[method]}
         if method in self.failing:
             return {"ok": False, "error": "fatal_error"}
         if method in self.bare:
@@ -138,6 +145,11 @@ class FakeSlack:
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         return {"ok": True}
+
+    def effects(self) -> list[Call]:
+        """Return the recorded calls other than auth.test, which the App makes once, at start-up, on its own."""
+        with self._lock:
+            return [call for call in self.calls if call.method != "auth.test"]
 
     def of(self, method: str) -> list[Call]:
         """Return the recorded calls of one method."""

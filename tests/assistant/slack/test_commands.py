@@ -186,7 +186,7 @@ def test_a_bad_signature_on_a_command_gets_401_and_nothing_happens(slack_app: Ru
     assert command(slack_app, "leave", signature="v0=" + "0" * 64)[0] == 401
     assert command(slack_app, "leave", sign=False)[0] == 401
     settle()
-    assert slack_app.slack.calls == []
+    assert slack_app.slack.effects() == []
 
 
 def test_without_a_response_url_the_answer_is_posted_ephemerally(slack_app: RunningApp) -> None:

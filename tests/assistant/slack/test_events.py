@@ -44,7 +44,7 @@ def test_unsigned_or_stale_requests_get_401_and_change_nothing(slack_app: Runnin
     status, _ = slack_app.event(payload, **options)
     assert status == 401
     settle()
-    assert slack_app.slack.calls == [] and handled(slack_app) == 0 and audit_count(slack_app) == before
+    assert slack_app.slack.effects() == [] and handled(slack_app) == 0 and audit_count(slack_app) == before
 
 
 @pytest.mark.parametrize(("body", "headers"), [
@@ -59,7 +59,7 @@ def test_requests_not_from_slack_get_401_whatever_they_hold(slack_app: RunningAp
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 401
-    assert slack_app.slack.calls == [] and handled(slack_app) == 0
+    assert slack_app.slack.effects() == [] and handled(slack_app) == 0
 
 
 def test_a_signed_body_that_cannot_be_read_gets_400_not_500(slack_app: RunningApp) -> None:
@@ -293,7 +293,7 @@ def test_slacks_ssl_check_gets_200_and_does_nothing(slack_app: RunningApp) -> No
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    assert slack_app.slack.calls == []
+    assert slack_app.slack.effects() == []
 
 
 def test_a_private_answer_nobody_can_receive_leaves_no_placeholder_and_no_answer_in_public(slack_app: RunningApp) -> None:

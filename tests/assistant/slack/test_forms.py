@@ -216,3 +216,21 @@ def test_an_expense_amount_is_read_like_the_chat_reads_it(slack_app: RunningApp,
     [claim] = wait_for(lambda: rows(slack_app, ExpenseClaim))
     assert str(claim.amount) == "1234.50"
     wait_for(lambda: [c for c in slack_app.slack.of("chat.postMessage") if c.args.get("channel") == "UMGR"])
+
+
+def test_a_slow_slack_cannot_hold_a_submission_past_its_three_seconds(slack_app: RunningApp) -> None:
+    slack_app.slack.emails["UNEW"] = slack_app.company.email("colleague")  # in the directory, not linked yet
+    slack_app.slack.slow["users.info"] = 5.0
+    started = time.monotonic()
+    status, body = submit(slack_app, Callback.TICKET_FORM, {FormField.SUMMARY: "Printer"}, user="UNEW")
+    assert time.monotonic() - started < 2.5  # answered well inside Slack's 3 s
+    assert status == 200 and "try again" in body["errors"][FormField.SUMMARY.value]
+    assert rows(slack_app, Ticket) == []  # nothing done, so a second try cannot make a duplicate
+
+
+def test_a_rate_limited_lookup_is_a_reason_to_retry_not_a_missing_person(slack_app: RunningApp) -> None:
+    slack_app.slack.emails["UNEW"] = slack_app.company.email("colleague")
+    slack_app.slack.answering["users.info"] = "ratelimited"
+    status, body = submit(slack_app, Callback.TICKET_FORM, {FormField.SUMMARY: "Printer"}, user="UNEW")
+    error = body["errors"][FormField.SUMMARY.value]
+    assert status == 200 and "try again" in error and "directory" not in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -143,3 +144,25 @@ def test_a_home_tab_slack_refuses_is_logged_not_sent_as_an_error(slack_app: Runn
     wait_for(lambda: slack_app.slack.of("views.publish"))
     time.sleep(0.4)
     assert slack_app.slack.of("chat.postMessage") == []
+
+
+def test_a_slow_auth_test_at_start_up_does_not_hold_up_the_first_request(slack_app: RunningApp) -> None:
+    from waitress.server import create_server
+
+    from assistant.slack.app import build_app
+    from assistant.slack.server import wsgi_application
+    from tests.assistant.slack.conftest import run_until_closed
+
+    slack_app.slack.slow["auth.test"] = 5.0
+    app = build_app(slack_app.container, engine=slack_app.container.offline_engine)  # a fresh start: asks auth.test
+    server = create_server(wsgi_application(app, lambda: True), host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=run_until_closed, args=(server,), daemon=True).start()
+    try:
+        restarted = RunningApp(f"http://127.0.0.1:{server.effective_port}", slack_app.slack, slack_app.container,
+                               slack_app.company)
+        started = time.monotonic()
+        status, _ = restarted.command({"command": "/backoffice", "text": "help", "user_id": "UREQ", "channel_id": "DUREQ",
+                                       "response_url": slack_app.slack.response_url, "trigger_id": "T1"})
+        assert status == 200 and time.monotonic() - started < 2.0
+    finally:
+        server.close()

@@ -187,3 +187,12 @@ def test_a_file_that_cannot_be_a_receipt_or_a_policy_for_this_person_is_explaine
     wait_for(lambda: [text for text in replies_to(app, "DUREQ") if "Only admins can add or replace policy documents" in text])
     with transaction(app.container.session_factory) as session:
         assert session.scalars(select(ExpenseClaim)).all() == []
+
+
+def test_a_file_share_without_its_files_is_answered_as_a_message(slack_app: RunningApp) -> None:
+    app = slack_app
+    event = file_share("UREQ", "what is my leave balance?", [], "EvUpNoFiles")
+    event["event"]["files"] = None  # Slack left the files out
+    app.event(event)
+    wait_for(lambda: [c for c in app.slack.of("chat.update") if "available" in c.args.get("text", "").lower()])
+    assert not [text for text in replies_to(app, "DUREQ") if "admins" in text.lower()]
