@@ -85,12 +85,16 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
     with open_container() as container:
         report = import_people_file(container, file)
     data = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-            "allowances_changed": report.allowances_changed, "approvals_rerouted": list(report.approvals_rerouted)}
+            "allowances_changed": report.allowances_changed, "approvals_rerouted": list(report.approvals_rerouted),
+            "requests_withdrawn": list(report.requests_withdrawn)}
     text = f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged."
     if report.allowances_changed:
         text += f" Annual leave allowances changed: {report.allowances_changed}."
     if report.approvals_rerouted:
         text += f" Pending approvals re-routed: {len(report.approvals_rerouted)}:\n  " + "\n  ".join(report.approvals_rerouted)
+    if report.requests_withdrawn:
+        text += (f"\nWithdrawn, as their requester is no longer active: {len(report.requests_withdrawn)}:\n  "
+                 + "\n  ".join(report.requests_withdrawn))
     emit(data, as_json, text)
 
 

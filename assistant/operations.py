@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.container import Container
 from assistant.errors import AssistantError, AssistantErrorCode
-from tools.approvals.service import list_approvals, reroute_pending
+from tools.approvals.service import list_approvals, reroute_pending, withdraw_for_leavers
 from tools.audit.service import list_audit, record_audit
 from tools.db import transaction, utcnow
 from tools.errors import ToolError
@@ -72,7 +72,13 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
                 forget_approval_card(session, approval_id=move.approval_id, step=move.step)
         lines = tuple(f"approval #{move.approval_id} step {move.step + 1}: {move.previous} -> {move.approver} ({move.reason})"
                       for move in moves)
-        return replace(report, approvals_rerouted=lines)
+        # Someone who left has their pending leave and access requests withdrawn (their expense claims stay).
+        withdrawn = withdraw_for_leavers(session, today=today)
+        for item in withdrawn:
+            record_audit(session, actor=actor, action="approval.withdrawn", subject=f"approval:{item.approval_id}",
+                         details={"kind": item.kind, "requester": item.requester, "reason": "requester no longer active"})
+        gone = tuple(f"approval #{item.approval_id} ({item.kind}) of {item.requester}: {item.summary}" for item in withdrawn)
+        return replace(report, approvals_rerouted=lines, requests_withdrawn=gone)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

@@ -194,6 +194,9 @@ def _import_people(container: Container, actor_id: int, files: Sequence[Incoming
             return UploadReport(UploadStatus.PEOPLE, message=f"People directory: {name} was not imported; nothing changed. {reason}")
     rerouted = (f" Pending approvals re-routed: {len(report.approvals_rerouted)} ({'; '.join(report.approvals_rerouted)})."
                 if report.approvals_rerouted else "")
+    if report.requests_withdrawn:
+        rerouted += (f" Withdrawn, as their requester is no longer active: {len(report.requests_withdrawn)} "
+                     f"({'; '.join(report.requests_withdrawn)}).")
     return UploadReport(UploadStatus.PEOPLE, message=f"People directory, from {name}: created {report.created}, "
                                                      f"updated {report.updated}, unchanged {report.unchanged}.{rerouted}")
 

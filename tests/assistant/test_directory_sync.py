@@ -14,6 +14,7 @@ from assistant.operations import import_people_file
 from tests.builders import run
 from tests.conftest import NOW
 from tools.approvals.models import Approval
+from tools.leave.models import LeaveRequest
 from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.errors import ToolError
@@ -171,3 +172,24 @@ def test_one_person_deciding_two_roles_is_split_when_they_lose_one(container: Co
     assert chain(container, approval) == ["mgr@example.com", "hr.new@example.com"]
     assert decide(container, approval, "mgr")["status"] == "pending"
     assert decide(container, approval, "hr.new")["status"] == "approved"
+
+
+def test_someone_who_left_has_their_pending_leave_withdrawn_but_not_their_expenses(container: Container,
+                                                                                  tmp_path: Path) -> None:
+    load(container, tmp_path)
+    emp = person(container, "emp")
+    leave = run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-15"}, emp)
+    claim = run(container, "submit_expense", {"amount": "20.00", "currency": "USD", "category": "meals",
+                                              "expense_date": "2026-11-26", "merchant": "Cafe"}, emp)
+    assert claim["status"] == "pending_approval"
+    report = load(container, tmp_path, emp=PEOPLE["emp"].replace(",true", ",false"))
+    assert len(report.requests_withdrawn) == 1 and f"approval #{leave['approval_id']}" in report.requests_withdrawn[0]
+    with transaction(container.session_factory) as session:
+        assert session.get(Approval, leave["approval_id"]).status == "cancelled"
+        assert session.get(Approval, claim["approval_id"]).status == "pending"  # money they spent is still owed
+        request = session.scalar(select(LeaveRequest).where(LeaveRequest.id == leave["request_id"]))
+        assert request.status == "cancelled"
+    assert [details["requester"] for details in audit_actions(container, "approval.withdrawn")] == ["emp@example.com"]
+    with pytest.raises(ToolError, match="already cancelled"):
+        decide(container, leave["approval_id"], "mgr")
+    assert load(container, tmp_path, emp=PEOPLE["emp"].replace(",true", ",false")).requests_withdrawn == ()

@@ -347,6 +347,39 @@ def cancel_approvals_for_subject(session: Session, *, subject: str, reason: str)
     return ids
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """A pending request withdrawn because its requester is no longer an active employee."""
+
+    approval_id: int
+    kind: str
+    requester: str
+    summary: str
+
+
+def withdraw_for_leavers(session: Session, *, today: date) -> list[Withdrawal]:
+    """Withdraw the pending leave and system-access requests of people who are no longer active (a directory import
+    calls this): nobody approves time off or access for someone who has left, and reserved days are released.
+    Their expense claims stay pending: money they spent for the company is still owed to them."""
+    from tools.leave.service import cancel_leave_request, get_leave_request  # the leave layer's own withdrawal
+
+    query = (select(Approval).join(Employee, Employee.id == Approval.requester_id)
+             .where(Approval.status == ApprovalStatus.PENDING.value, Employee.active.is_(False),
+                    Approval.kind.in_([ApprovalKind.LEAVE.value, ApprovalKind.SYSTEM_ACCESS.value]))
+             .order_by(Approval.id))
+    withdrawn: list[Withdrawal] = []
+    for approval in list(session.scalars(query)):
+        requester = get_employee(session, employee_id=approval.requester_id)
+        if approval.kind == ApprovalKind.LEAVE.value and approval.subject.startswith("leave_request:"):
+            request = get_leave_request(session, request_id=int(approval.subject.split(":", 1)[1]))
+            if request.status == "pending":
+                cancel_leave_request(session, request=request, today=today)
+        reason = f"Withdrawn: {requester.name} is no longer an active employee."
+        if cancel_approvals_for_subject(session, subject=approval.subject, reason=reason):
+            withdrawn.append(Withdrawal(approval.id, approval.kind, requester.email, approval.summary))
+    return withdrawn
+
+
 def list_pending_for(session: Session, *, actor: Employee) -> list[Approval]:
     """Return pending approvals the actor may decide now, oldest first."""
     candidates = session.scalars(

@@ -57,6 +57,7 @@ class ImportReport:
     unchanged: int
     allowances_changed: int = 0  # (person, year) annual-leave allocations brought on to a new annual_leave_days
     approvals_rerouted: tuple[str, ...] = ()  # "approval #12 step 1: a@x -> b@x (why)", filled in by the caller
+    requests_withdrawn: tuple[str, ...] = ()  # "approval #7 (leave) of a@x: ...": pending requests of people who left
 
 
 def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None, list[str]]:
