@@ -83,7 +83,7 @@ def test_an_allowance_below_the_days_already_booked_refuses_the_whole_file(conta
     load(container, tmp_path)
     emp = person(container, "emp")
     run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-16"}, emp)  # 3 days
-    with pytest.raises(ToolError, match="annual_leave_days 2 is less than the 3 days already taken or booked in 2026"):
+    with pytest.raises(ToolError, match="line 7: annual_leave_days 2 is less than the 3 days emp@example.com already has taken or booked in 2026"):
         load(container, tmp_path, emp=PEOPLE["emp"].replace(",20,", ",2,"), mgr2=PEOPLE["mgr2"].replace("Mgr Two", "Renamed"))
     annual = run(container, "get_leave_balance", {}, emp)["balances"][0]
     assert annual["allowance"] == 20
@@ -193,3 +193,17 @@ def test_someone_who_left_has_their_pending_leave_withdrawn_but_not_their_expens
     with pytest.raises(ToolError, match="already cancelled"):
         decide(container, leave["approval_id"], "mgr")
     assert load(container, tmp_path, emp=PEOPLE["emp"].replace(",true", ",false")).requests_withdrawn == ()
+
+
+def test_every_allowance_cut_below_booked_days_is_named_with_its_line_alongside_other_bad_rows(container: Container,
+                                                                                            tmp_path: Path) -> None:
+    load(container, tmp_path)
+    for key in ("emp", "mgr2"):
+        run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, person(container, key))
+    with pytest.raises(ToolError) as refused:
+        load(container, tmp_path, emp=PEOPLE["emp"].replace(",20,", ",3,"), mgr2=PEOPLE["mgr2"].replace(",25,", ",4,"),
+             mgr=PEOPLE["mgr"].replace(",US,", ",ZZ,"))
+    message = refused.value.message
+    assert "line 7: annual_leave_days 3 is less than the 5 days emp@example.com" in message
+    assert "line 6: annual_leave_days 4 is less than the 5 days mgr2@example.com" in message
+    assert "line 5: unknown country" in message

@@ -199,6 +199,7 @@ def test_a_file_with_bad_rows_is_refused_whole_naming_every_bad_line(container: 
         pytest.param("x@example.com,X,,ghost@example.com,Ops,,US,,", "ghost@example.com", id="unknown-manager"),
         pytest.param("x@example.com,X,,X@Example.com,Ops,,US,,", "own manager", id="self-manager"),
         pytest.param("x@example.com,X,,,Ops,,US,,,stray,cells", "more cells than the header", id="misaligned-row"),
+        pytest.param("x@example.com,X,,,Ops", "missing: roles, country, start_date, annual_leave_days", id="short-row"),
     ],
 )
 def test_each_kind_of_bad_row_is_named_on_its_line(container: Container, row: str, fragment: str) -> None:

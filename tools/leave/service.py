@@ -124,6 +124,24 @@ def apply_annual_allowance(session: Session, *, employee: Employee, from_year: i
     return changed
 
 
+def overbooked_years(session: Session, *, employee_id: int, annual_leave_days: Decimal | None,
+                     from_year: int) -> list[tuple[int, Decimal, Decimal]]:
+    """Return (year, allowance, used) for each year from `from_year` in which the employee has more annual leave taken
+    or booked than `annual_leave_days` (the type's default when None) would allow, so an import can name them all."""
+    leave_type = session.scalar(select(LeaveType).where(LeaveType.code == "annual"))
+    if leave_type is None:
+        return []
+    allowance = Decimal(annual_leave_days) if annual_leave_days is not None else \
+        None if leave_type.yearly_allowance is None else Decimal(leave_type.yearly_allowance)
+    if allowance is None:
+        return []
+    allocations = session.scalars(select(LeaveAllocation).where(
+        LeaveAllocation.employee_id == employee_id, LeaveAllocation.leave_type_id == leave_type.id,
+        LeaveAllocation.year >= from_year).order_by(LeaveAllocation.year))
+    return [(allocation.year, allowance, Decimal(allocation.taken) + Decimal(allocation.reserved))
+            for allocation in allocations if Decimal(allocation.taken) + Decimal(allocation.reserved) > allowance]
+
+
 def list_balances(session: Session, *, employee: Employee, year: int) -> list[Balance]:
     """Return the employee's balance for every leave type in `year`."""
     balances = []

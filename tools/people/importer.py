@@ -17,7 +17,7 @@ from tools.audit.service import record_audit
 from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
 from tools.leave.calendar import is_supported_country
-from tools.leave.service import apply_annual_allowance
+from tools.leave.service import apply_annual_allowance, overbooked_years
 from tools.numbers import days_number
 from tools.people.models import Employee, Role
 
@@ -103,6 +103,10 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None,
         errors.append(f"active '{value['active']}' is neither true nor false")
     if None in raw:  # DictReader keeps the cells past the header's last column under None
         errors.append("the row has more cells than the header has columns")
+    short = [key for key, cell in raw.items() if key is not None and cell is None]  # DictReader's filler for absent cells
+    if short:
+        errors.append(f"the row has {len(raw) - len(short) - (None in raw)} cells but the header has {len(raw) - (None in raw)} "
+                      f"columns (missing: {', '.join(short)}); leave a cell empty with a separator")
     if errors:
         return None, errors
     row = PersonRow(line, email, value["name"], value["slack_user_id"] or None, value["manager_email"].lower() or None,
@@ -186,7 +190,9 @@ def parse_people_csv(text: str) -> list[PersonRow]:
 def import_people_csv(session: Session, *, text: str, actor: Employee | None = None, today: date | None = None) -> ImportReport:
     """Validate a people CSV against itself and the directory, naming every bad row at once; upsert it or refuse it whole."""
     read = _read_people_csv(text)
-    _refuse(read.problems + _directory_problems(session, read.rows, in_file=read.emails))
+    year = (today or utcnow().date()).year
+    _refuse(read.problems + _directory_problems(session, read.rows, in_file=read.emails)
+            + _allowance_problems(session, read.rows, from_year=year))
     if not read.rows:
         raise ToolError(ErrorCode.INVALID_INPUT, "The CSV has no rows.")
     return import_people(session, rows=read.rows, actor=actor, today=today)
@@ -211,6 +217,20 @@ def _directory_problems(session: Session, rows: list[PersonRow], *, in_file: set
     ]
     loops = _reporting_loops(manager_of)
     problems += [(row.line, f"the reporting line loops back on itself ({loops[row.email]})") for row in rows if row.email in loops]
+    return problems
+
+
+def _allowance_problems(session: Session, rows: list[PersonRow], *, from_year: int) -> list[tuple[int, str]]:
+    """Return the rows whose annual_leave_days would leave a year (this one or later) with more days booked than allowed."""
+    ids = dict(session.execute(select(Employee.email, Employee.id)).tuples().all())
+    problems: list[tuple[int, str]] = []
+    for row in rows:
+        if row.email not in ids:
+            continue  # someone new has nothing booked yet
+        for year, allowance, used in overbooked_years(session, employee_id=ids[row.email], annual_leave_days=row.annual_leave_days,
+                                                      from_year=from_year):
+            problems.append((row.line, f"annual_leave_days {days_number(allowance)} is less than the {days_number(used)} days "
+                                       f"{row.email} already has taken or booked in {year}"))
     return problems
 
 
