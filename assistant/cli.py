@@ -236,6 +236,15 @@ def tickets_show(ticket_id: int, as_email: AsEmail, as_json: JsonFlag = False) -
     """Show a ticket and its comments."""
     data = run_tool(as_email, "get_ticket", {"ticket_id": ticket_id}, as_json)
     if not as_json:
+        fields = [("Summary", data.get("summary")), ("Category", data.get("category")), ("Priority", data.get("priority")),
+                  ("Status", data.get("status")), ("Requester", data.get("requester")), ("Queue", data.get("queue")),
+                  ("System", data.get("system")), ("Created", data.get("created_at")), ("SLA due", data.get("sla_due_at")),
+                  ("Description", data.get("description"))]
+        for label, value in fields:
+            if value:
+                out.print(f"{label}: {value}", markup=False, highlight=False)
+        if data["comments"]:
+            out.print("Comments:", markup=False, highlight=False)
         for comment in data["comments"]:
             out.print(f"- {comment['author']} ({comment['at']}): {comment['body']}", markup=False, highlight=False)
 

@@ -272,6 +272,7 @@ def test_deny_with_reason_releases_the_days(company: Cli) -> None:
     assert "A reason is required" in company.refused("approvals", "deny", request["approval_id"], "--as", MANAGER)
     decision = company.json("approvals", "deny", request["approval_id"], "--as", MANAGER, "--reason", "Release week")
     assert decision["approval_id"] == request["approval_id"] and decision["status"] == "rejected"
+    assert decision["decided_by"] == MANAGER
     assert company.json("leave", "list", "--as", EMPLOYEE)[0]["status"] == "rejected"
     assert balance(company, EMPLOYEE, monday.year)["available"] == 20
     stderr = company.refused("approvals", "approve", request["approval_id"], "--as", MANAGER)
@@ -431,6 +432,8 @@ def test_tickets_create_list_show_comment(company: Cli) -> None:
     assert [(c["author"], c["body"]) for c in shown["comments"]] == [(IT, "Swapping it tomorrow"), (EMPLOYEE, "Thanks!")]
     human = company.ok("tickets", "show", ticket["ticket_id"], "--as", EMPLOYEE).stdout
     assert "Swapping it tomorrow" in human and IT in human
+    assert "Summary: Laptop fan is loud" in human and "Priority: high" in human and "SLA due:" in human
+    assert f"Requester: {EMPLOYEE}" in human
 
     assert company.refused("tickets", "show", ticket["ticket_id"], "--as", COLLEAGUE)
     assert company.refused("tickets", "comment", ticket["ticket_id"], "Me too", "--as", COLLEAGUE)

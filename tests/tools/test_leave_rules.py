@@ -198,3 +198,13 @@ def test_preview_computes_the_facts_and_writes_nothing(container: Container) -> 
     with pytest.raises(ToolError) as refused:
         run(container, "preview_leave_request", {"start_date": "2027-01-11", "end_date": "2027-03-31"}, company.requester)
     assert refused.value.code == ErrorCode.INSUFFICIENT_BALANCE
+
+
+def test_a_new_hire_cannot_book_leave_before_their_first_day(container: Container) -> None:
+    company = make_company(container)
+    with transaction(container.session_factory) as session:
+        session.get(Employee, company.requester).start_date = date(2027, 2, 1)
+    with pytest.raises(ToolError, match="starts on 2027-02-01") as refused:
+        run(container, "request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12"}, company.requester)
+    assert refused.value.code is ErrorCode.INVALID_INPUT
+    assert run(container, "request_leave", {"start_date": "2027-02-01", "end_date": "2027-02-02"}, company.requester)["working_days"] == 2

@@ -51,7 +51,8 @@ def _first_choice(session: Session, *, policy: ApprovalPolicy, role: Role, reque
             return manager, ""
         hr = _role_holder(session, policy=policy, role=Role.HR, exclude={requester.id})
         if hr is None:
-            raise ToolError(ErrorCode.CONFIGURATION, f"{requester.name} has no active manager and nobody holds the HR role.")
+            raise ToolError(ErrorCode.CONFIGURATION, f"{requester.name} has no active manager and nobody else holds the HR role "
+                                                     "to approve it; ask an admin.")
         return hr, f"{requester.name} has no active manager; routed to HR ({hr.name})."
     holder = _role_holder(session, policy=policy, role=role, exclude={requester.id})
     if holder is not None:

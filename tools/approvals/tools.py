@@ -45,6 +45,7 @@ def describe_approval(ctx: ToolContext, approval: Approval) -> dict[str, object]
         "facts": approval.facts,
         "requester": service.label(ctx.session, employee_id=approval.requester_id),
         "approver": service.label(ctx.session, employee_id=approval.approver_id),
+        "decided_by": service.label(ctx.session, employee_id=approval.decided_by_id) if approval.decided_by_id else None,
         "step": approval.step + 1,
         "steps": len(approval.chain),
         "chain": approval.chain,
@@ -97,7 +98,7 @@ def decide_approval(ctx: ToolContext, args: DecideApprovalArgs) -> ToolResult:
     subject = approval_subject(approval.id)
     if not complete:
         nxt = approval.chain[approval.step]
-        data = {**describe_approval(ctx, approval), "decision": args.decision.value}
+        data = {**describe_approval(ctx, approval), "decision": args.decision.value, "decided_by": ctx.actor.email}
         waiting_for = _name_of(ctx, str(nxt["approver"]))
         return ToolResult(data=data, subject=subject, message=f"Approved step {approval.step} of {len(approval.chain)}; now waiting for {waiting_for}.")
     spec = ctx.registry[approval.tool]

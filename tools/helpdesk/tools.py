@@ -106,7 +106,9 @@ def get_ticket(ctx: ToolContext, args: TicketIdArgs) -> ToolResult:
         {"author": get_employee(ctx.session, employee_id=c.author_id).email, "body": c.body, "at": c.created_at.isoformat()}
         for c in service.list_comments(ctx.session, ticket=ticket)
     ]
-    return ToolResult(data={**describe_ticket(ticket), "comments": comments}, message=f"Ticket #{ticket.id} is {ticket.status}.")
+    requester = get_employee(ctx.session, employee_id=ticket.requester_id).email
+    return ToolResult(data={**describe_ticket(ticket), "requester": requester, "comments": comments},
+                      message=f"Ticket #{ticket.id} is {ticket.status}.")
 
 
 def preview_comment(ctx: ToolContext, args: CommentArgs) -> ToolResult:

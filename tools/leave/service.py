@@ -247,6 +247,9 @@ def create_leave_request(
     """Create a pending request and reserve its days, or refuse without writing anything."""
     leave_type = get_leave_type(session, code=leave_type_code)
     _validate_dates(leave_type, start, end, half_day, today)
+    if employee.start_date is not None and start < employee.start_date:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"{employee.name} starts on {employee.start_date}; leave can begin on that "
+                                                 f"day at the earliest, not {start}.")
     lock_employee(session, employee_id=employee.id)
     per_year = count_working_days(session, employee=employee, start=start, end=end, half_day=half_day)
     total = sum(per_year.values(), Decimal("0"))
