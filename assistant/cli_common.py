@@ -43,6 +43,10 @@ def open_container(*, needs_schema: bool = True) -> Iterator[Container]:
         container.close()
 
 
+REFUSED = 1  # a refusal: bad input, a rule, no permission (the reason is on stderr)
+INTERNAL_FAULT = 3  # an unexpected fault, with an error id that is also logged (2 is a usage error: a missing option)
+
+
 def refusals(command: F) -> F:
     """Turn refusals and faults into a message on stderr and a non-zero exit code."""
 
@@ -52,12 +56,12 @@ def refusals(command: F) -> F:
 
         try:
             return command(*args, **kwargs)
-        except typer.Exit:
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # a usage error (a missing or malformed option) is typer's to show, with exit code 2
         except Exception as error:  # noqa: BLE001 - this is the CLI's one error edge
             # soft_wrap: a script reading stderr gets the message unbroken, not cut at the console width.
             err.print(f"Error: {error_text(error)}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1 if is_refusal(error) else 2) from None
+            raise typer.Exit(REFUSED if is_refusal(error) else INTERNAL_FAULT) from None
 
     return wrapper  # type: ignore[return-value]
 

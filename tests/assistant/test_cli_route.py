@@ -51,3 +51,11 @@ def test_a_line_that_fails_gets_its_reason_and_the_batch_goes_on(cli: Cli, monke
     answers = [json.loads(line) for line in cli.ok("route", "--jsonl", input="\n".join(lines)).stdout.splitlines()]
     assert [answer["intent"] for answer in answers] == ["leave_balance", None, "create_ticket"]
     assert answers[1]["text"] == "boom" and "error id" in answers[1]["error"] and "a bug" not in answers[1]["error"]
+
+
+def test_exit_codes_tell_a_refusal_a_usage_error_and_an_internal_fault_apart(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_on_boom(monkeypatch, Router, "route")
+    fault = cli.run("route", "boom")
+    assert fault.exit_code == 3 and "error id" in fault.stderr and "a bug" not in fault.stderr
+    for usage in (cli.run("route"), cli.run("route", "hello", "--today", "someday")):  # no TEXT; a malformed option
+        assert usage.exit_code == 2 and "error id" not in usage.stderr and "Invalid value" in usage.stderr
