@@ -208,3 +208,14 @@ def test_a_new_hire_cannot_book_leave_before_their_first_day(container: Containe
         run(container, "request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12"}, company.requester)
     assert refused.value.code is ErrorCode.INVALID_INPUT
     assert run(container, "request_leave", {"start_date": "2027-02-01", "end_date": "2027-02-02"}, company.requester)["working_days"] == 2
+
+
+def test_a_morning_and_an_afternoon_off_on_the_same_day_do_not_overlap(container: Container) -> None:
+    company = make_company(container)
+    day = {"start_date": "2027-01-11", "end_date": "2027-01-11"}
+    run(container, "request_leave", {**day, "half_day": "am"}, company.requester)
+    assert run(container, "request_leave", {**day, "half_day": "pm"}, company.requester)["working_days"] == 0.5
+    for clash in ({**day, "half_day": "am"}, day):  # the same half again, or the whole day, still overlaps
+        with pytest.raises(ToolError, match="overlaps"):
+            run(container, "request_leave", clash, company.requester)
+    assert annual(container, company.requester)["reserved"] == 1

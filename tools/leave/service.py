@@ -189,9 +189,13 @@ def _validate_dates(leave_type: LeaveType, start: date, end: date, half_day: Hal
         raise ToolError(ErrorCode.INVALID_INPUT, f"The start date {start} is in the past; only sick leave can be back-dated.")
 
 
-def find_overlapping_request(session: Session, *, employee: Employee, start: date, end: date) -> LeaveRequest | None:
-    """Return a pending or approved request of the employee that overlaps the range."""
-    return session.scalar(
+def find_overlapping_request(session: Session, *, employee: Employee, start: date, end: date,
+                             half_day: HalfDay | str | None = None) -> LeaveRequest | None:
+    """Return a pending or approved request of the employee that overlaps the range.
+
+    A morning and an afternoon half day of the same date do not overlap: together they make the whole day.
+    """
+    candidates = session.scalars(
         select(LeaveRequest)
         .where(
             LeaveRequest.employee_id == employee.id,
@@ -199,8 +203,15 @@ def find_overlapping_request(session: Session, *, employee: Employee, start: dat
             LeaveRequest.start_date <= end,
             LeaveRequest.end_date >= start,
         )
-        .limit(1)
+        .order_by(LeaveRequest.id)
     )
+    wanted = getattr(half_day, "value", half_day)
+    for request in candidates:
+        other_half = wanted is not None and request.half_day is not None and request.half_day != wanted \
+            and request.start_date == request.end_date == start == end
+        if not other_half:
+            return request
+    return None
 
 
 def _move_days(session: Session, *, allocation_id: int, kind: LedgerKind, days: Decimal, request_id: int) -> bool:
@@ -255,7 +266,7 @@ def create_leave_request(
     total = sum(per_year.values(), Decimal("0"))
     if total == 0:
         raise ToolError(ErrorCode.INVALID_INPUT, f"{start} to {end} has no working days (weekends and public holidays only).")
-    overlapping = find_overlapping_request(session, employee=employee, start=start, end=end)
+    overlapping = find_overlapping_request(session, employee=employee, start=start, end=end, half_day=half_day)
     if overlapping is not None:
         raise ToolError(
             ErrorCode.CONFLICT,
