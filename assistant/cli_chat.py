@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import threading
 from datetime import date
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,6 +19,8 @@ from tools.pipeline import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
     from assistant.container import Container
+
+log = logging.getLogger(__name__)
 
 TodayOption = Annotated[str | None, typer.Option("--today", help="Resolve relative dates against this day (YYYY-MM-DD).")]
 
@@ -72,6 +76,8 @@ def converse(container: Container, email: str, *, as_json: bool, lines: Iterable
 
     actor_id = actor_id_for(container, email)
     engine = select_engine(container)  # the LLM agent when an endpoint is configured, else the offline engine
+    if engine is not container.offline_engine:  # the offline engine answers when the endpoint fails: ready it meanwhile
+        threading.Thread(target=_warm_up, args=(container,), name="offline-warm-up", daemon=True).start()
     interactive = lines is None and sys.stdin.isatty()
     if interactive:
         out.print(f"Chatting as {email}. Type 'quit' to leave.")
@@ -91,6 +97,13 @@ def converse(container: Container, email: str, *, as_json: bool, lines: Iterable
             out.print("[bold green]assistant>[/bold green] ", end="")
             # a model's text or a document's words never drive the terminal ("\x1b[2J" would clear the screen)
             out.print(CONTROL_CHARACTERS.sub("", reply.text), markup=False, highlight=False)
+
+
+def _warm_up(container: Container) -> None:
+    try:
+        container.offline_engine.router.classifier.prepare()
+    except Exception:  # noqa: BLE001 - a fallback that cannot warm up loads on first use and says why then
+        log.warning("the offline engine could not be readied in advance", exc_info=True)
 
 
 def _typed_lines(interactive: bool) -> Iterator[str]:

@@ -42,3 +42,15 @@ def test_the_terminal_log_line_has_no_traceback() -> None:
     line = _WithoutTraceback("%(levelname)s %(message)s").format(record)
     assert line == "ERROR unexpected error abc123"
     assert "Traceback" in logging.Formatter("%(message)s").format(record)  # the log file keeps it
+
+
+def test_chatting_through_a_model_readies_the_offline_fallback_at_once(container: Container,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    make_company(container)
+    readied = threading.Event()
+    monkeypatch.setattr("assistant.engines.select_engine", lambda container: FailsOnBoom())  # stands for the LLM engine
+    monkeypatch.setattr(type(container.offline_engine.router.classifier), "prepare", lambda self: readied.set())
+    converse(container, "requester@example.com", as_json=True, lines=[])
+    assert readied.wait(5)  # before the endpoint can fail, not on the turn that falls back
