@@ -89,9 +89,12 @@ class RejectUnusableReplies(AgentMiddleware):  # type: ignore[type-arg]
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:  # JSONDecodeError is a ValueError
             raise UnusableReply(f"{type(error).__name__}: {error}") from error
         for message in getattr(response, "result", None) or []:
+            seen: set[str] = set()
             for call in getattr(message, "tool_calls", None) or []:
-                if not call.get("id"):  # some servers send tool calls without ids; the tool results must name them
+                # Some servers send tool calls without ids, or one id twice; each tool result must name its own call.
+                if not call.get("id") or call["id"] in seen:
                     call["id"] = f"call_{uuid.uuid4().hex[:24]}"
+                seen.add(call["id"])
             if isinstance(message, AIMessage) and not message.tool_calls and (
                     message.invalid_tool_calls or not message_text(message)):
                 raise UnusableReply("broken tool calls" if message.invalid_tool_calls else "an empty reply")

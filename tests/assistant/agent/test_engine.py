@@ -302,6 +302,18 @@ def test_tool_calls_without_ids_are_still_answered(container: Container, company
     assert call["id"] and server.requests[1]["messages"][-1]["tool_call_id"] == call["id"]  # the result names its call
 
 
+def test_two_tool_calls_with_one_id_get_an_id_each(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    server.queue(completion({"content": None, "tool_calls": [
+        {"id": "dup", "type": "function", "function": {"name": "get_leave_balance", "arguments": "{}"}},
+        {"id": "dup", "type": "function", "function": {"name": "list_my_tickets", "arguments": "{}"}}]}),
+        Text("Here you are."))
+    reply = say(engine_for(container, server.base_url), company.requester, "my balance and my tickets please")
+    assert reply.text == "Here you are."
+    ids = [call["id"] for call in server.requests[1]["messages"][-3]["tool_calls"]]
+    answered = [message["tool_call_id"] for message in server.requests[1]["messages"] if message["role"] == "tool"]
+    assert len(set(ids)) == 2 and answered == ids  # each result names its own call
+
+
 def test_a_turn_past_its_time_budget_is_answered_by_the_offline_engine(container: Container, company: Company,
                                                                        server: ScriptedOpenAI) -> None:
     server.queue(Hang(3.0))  # within the call's timeout (and its retries would go on), past the turn's budget
