@@ -19,6 +19,7 @@ _PROBLEM = re.compile(
     r"not\s+working|stopped|broken|revoked|expired|removed|locked|error|problem|issue|fails?|failing)\b", re.I)
 # Where the name of a system ends: a reason, a politeness, a time, punctuation.
 _END = (r"(?=\s+(?:because|since|as\s+(?:i|we)|so\s+(?:that\s+)?(?:i|we)|for\s+(?:the|my|our|a|an|this|work|project|my)\b|"
+        r"for\s+\w+ing\b|"
         r"to\s+(?:do|work|help|review|fix|see|check|run|use|manage|support|deploy|edit|read|look|handle|prepare|update)\b|"
         r"in\s+order|please|pls|asap|thanks|thank|today|tomorrow|by\s+\w+day|as\s+soon|with\s+(?:admin|read|write|edit)|"
         r"(?:at|with)\s+(?:admin|read|write|edit|full)\s)|\s*[,.;:!?()\n]|\s*$)")
@@ -43,8 +44,11 @@ _LEVELS = (
 )
 _WHY = re.compile(
     r"\b(?:because|since|as\s+(?:i|we)\b|so\s+(?:that\s+)?(?:i|we)\b|in\s+order\s+to|"
-    r"for\s+(?:the|my|our|a|an|this)\s+\w+|to\s+(?:do|work|help|review|fix|see|check|run|use|manage|support|deploy|edit|"
-    r"read|look|handle|prepare|update)\b).*", re.I | re.S)
+    r"for\s+(?:the|my|our|a|an|this)\s+\w+|for\s+\w+ing\s+\w+|"
+    r"to\s+(?:do|work|help|review|fix|see|check|run|use|manage|support|deploy|edit|read|look|handle|prepare|update)\b).*",
+    re.I | re.S)
+# A reply that only agrees or refuses is no reason: the question is asked again.
+_NO_REASON = re.compile(r"^\s*(?:y|yes|yeah|yep|yup|ok|okay|sure|fine|n|no|nope|idk|dunno|na|n/a|-|\?)\s*[.!]*\s*$", re.I)
 
 
 def access_request(text: str) -> Slots | None:
@@ -73,7 +77,7 @@ def read_access_slots(text: str, answering: str | None = None) -> Slots:
         bare = _tidy(re.sub(r"^(?:the|our|a|an|my)\s+", "", text.strip(), flags=re.I))
         if bare and bare.lower() not in _NOT_SYSTEM:
             slots["system"] = bare[:100]
-    if answering == "justification" and text.strip():
+    if answering == "justification" and text.strip() and not _NO_REASON.match(text):
         slots["justification"] = _tidy(text)[:2000]
     return slots
 

@@ -540,6 +540,8 @@ ACCESS_REQUESTS = [
     ("I need a Figma license", {"system": "Figma"}),
     ("I need Jira and Confluence access to review tickets", {"system": "Jira and Confluence", "justification": "to review tickets"}),
     ("could I have edit rights on the budget spreadsheet?", {"system": "budget spreadsheet", "access_level": "write"}),
+    ("I need admin access to the AWS console for deploying the billing service",
+     {"system": "AWS console", "access_level": "admin", "justification": "for deploying the billing service"}),
     ("I need access", {}),
     ("I can't access the shared drive", None),  # a problem: an ordinary ticket
     ("my access to Jira was revoked", None),
@@ -561,6 +563,8 @@ def test_an_answer_to_the_system_question_is_the_system() -> None:
     assert read_access_slots("the Salesforce sandbox.", "system") == {"system": "Salesforce sandbox"}
     assert read_access_slots("it", "system") == {}
     assert read_access_slots("quarterly reporting", "justification") == {"justification": "quarterly reporting"}
+    for no_reason in ("yes", "OK.", "no", "?"):  # agreeing is no reason: the question is asked again
+        assert read_access_slots(no_reason, "justification") == {}
 
 
 @pytest.mark.parametrize(("text", "ordered", "slots"), [
