@@ -79,10 +79,13 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
     best = max((hit.score for hit in hits), default=0.0)
     if not hits or best < threshold:
         return ExtractiveAnswer(False, [], best)
-    sentences = [(hit, sentence) for hit in hits[:PASSAGES_CONSIDERED] for sentence in split_sentences(hit.text)]
+    # Only passages that clear the threshold are quoted from: a passage ranked first by its words but not about the
+    # question (a Sabbatical page for a severance question) must not answer just because another passage cleared it.
+    relevant = [hit for hit in hits if hit.score >= threshold][:PASSAGES_CONSIDERED]
+    sentences = [(hit, sentence) for hit in relevant for sentence in split_sentences(hit.text)]
     candidates = [(hit, sentence) for hit, sentence in sentences if not is_bare_pointer(sentence)]
     if not candidates:
-        top = hits[0]
+        top = relevant[0]
         if sentences or is_bare_pointer(top.text):
             return ExtractiveAnswer(False, [], best)  # the passages only point elsewhere: nothing to quote
         return ExtractiveAnswer(True, [Quote(top.text[:400], top.doc_id, top.title, top.section, top.source)], best)
@@ -91,7 +94,7 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
     in_context = [sentence_view(hit.section, sentence) for hit, sentence in candidates]
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
     similarity = vectors[1:] @ vectors[0]
-    rank_bonus = np.array([0.05 * (PASSAGES_CONSIDERED - hits.index(hit)) for hit, _ in candidates])
+    rank_bonus = np.array([0.05 * (PASSAGES_CONSIDERED - relevant.index(hit)) for hit, _ in candidates])
     overlap = np.array([_overlap(question, text) for text in in_context])
     kind = np.array([answer_kind_bonus(question, sentence) for _, sentence in candidates])
     scores = similarity + rank_bonus + 0.25 * overlap + kind

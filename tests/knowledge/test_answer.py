@@ -223,3 +223,15 @@ def test_a_quoted_sentence_that_starts_by_pointing_back_brings_the_sentence_it_p
     answer = extract_answer("What costs does the policy cover?", [insurance], minilm)
     assert answer.quotes[0].text == ("Private medical insurance is offered to employees at grade 11 and above. "
                                      "This policy covers the costs of private healthcare from diagnosis through to treatment.")
+
+
+def test_a_passage_below_the_threshold_is_never_quoted_even_when_ranked_first(minilm: LocalMiniLM) -> None:
+    # The fused ranking can put first a passage whose own relevance is below the threshold: it is not quoted.
+    sabbatical = SearchHit("sabbatical", "sabbatical.md", "Sabbatical", "Sabbatical", 0.39,
+                           "Every three years you can take a paid sabbatical of up to six weeks.")
+    disability = SearchHit("disability", "disability.md", "Disability", "Disability > Long-term", 0.41,
+                           "Long-term disability insurance pays 60% of your salary after 90 days.")
+    answer = extract_answer("How much severance would I get?", [sabbatical, disability], minilm)
+    assert answer.covered and [quote.doc_id for quote in answer.quotes] == ["disability"]
+    nothing_clears = extract_answer("How much severance would I get?", [sabbatical], minilm)
+    assert not nothing_clears.covered
