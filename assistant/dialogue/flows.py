@@ -142,7 +142,9 @@ def _upcoming_leave(data: dict[str, Any], today: date, slots: Slots) -> list[tup
 
 
 def _waiting_approvals(data: dict[str, Any], today: date, slots: Slots) -> list[tuple[str, str]]:
-    return [(str(row["approval_id"]), f"#{row['approval_id']} {row['summary']}") for row in data["approvals"]]
+    """The approvals waiting for the person, narrowed to the record they named ("approve leave request 2")."""
+    return [(str(row["approval_id"]), f"#{row['approval_id']} {row['summary']}") for row in data["approvals"]
+            if slots.get("record") in (None, row.get("subject"))]
 
 
 def _decision_args(slots: Slots) -> dict[str, Any]:
@@ -229,7 +231,9 @@ FLOWS: dict[str, Flow] = {
              _decision_args, _decision_confirm, preview_tool="preview_decision", name="decide_approval",
              claims=decision_request, read_slots=read_decision_slots,
              more_required=lambda slots: ("reason",) if slots.get("decision") == "deny" else (),
-             pick=Pick("list_pending_approvals", _waiting_approvals, "Which one?", "Nothing is waiting for your decision.")),
+             pick=Pick("list_pending_approvals", _waiting_approvals, "Which one?", "Nothing is waiting for your decision.",
+                       "Nothing waiting for your decision is about that request. Ask \"what needs my approval?\" to see "
+                       "the list with the approval numbers.")),
         Flow("human_handoff", "request_human_handoff", ("summary",), {"summary": "What would you like to talk to a person about?"},
              _handoff_args, _handoff_confirm),
     )

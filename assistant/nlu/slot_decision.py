@@ -19,7 +19,14 @@ _NUMBER = re.compile(
     r"#\s*(\d+)|\b(?:approval|request|number|no\.?)\s*#?\s*(\d+)"
     r"|(?<![$£€¥₹.,\d])\b(\d+)\b(?![.,]\d)(?!\s*(?:usd|eur|gbp|chf|jpy|cad|aud|sgd|inr|dollars?|euros?|pounds?|bucks|quid"
     r"|francs?|yen|%|days?|weeks?|hours?|nights?)\b)", re.I)
-_REASON = re.compile(r"(?:\b(?:because|since|due\s+to|reason(?:\s+is)?\s*:?|as)\s+|\d+\s*[-:–—,]\s*)(?P<reason>\S.*)", re.I | re.S)
+# A number after the kind of record it is ("approve leave request 2", "deny claim #5") names that record, not an
+# approval: the approval about it is looked up, so "request 2" never decides approval #2 about something else.
+_RECORD = re.compile(
+    r"\b(?P<kind>leave(?:\s+request)?|time[- ]off(?:\s+request)?|(?:expense\s+)?claim|expense(?:\s+report)?|"
+    r"access\s+request|ticket)\s*(?:#|no\.?|number)?\s*(?P<id>\d{1,9})\b(?!\s*(?:days?|weeks?|hours?|am|pm)\b)", re.I)
+_RECORD_SUBJECT = {"leave": "leave_request", "time": "leave_request", "claim": "expense_claim", "expense": "expense_claim",
+                   "access": "ticket", "ticket": "ticket"}
+_REASON = re.compile(r"(?:\b(?:because|coz|cos|cuz|'?cause|bc|since|due\s+to|reason(?:\s+is)?\s*:?|as)\s+|\d+\s*[-:–—,]\s*)(?P<reason>\S.*)", re.I | re.S)
 
 
 def decision_request(text: str) -> bool:
@@ -34,8 +41,12 @@ def read_decision_slots(text: str, answering: str | None = None) -> Slots:
         slots["decision"] = "deny"
     elif _APPROVE.search(text):
         slots["decision"] = "approve"
+    record = _RECORD.search(text)
     number = _NUMBER.search(text)
-    if number is not None:
+    if record is not None:
+        kind = re.split(r"[\s-]", record["kind"].lower())[0]
+        slots["record"] = f"{_RECORD_SUBJECT[kind]}:{record['id']}"
+    elif number is not None:
         slots["approval_id"] = next(group for group in number.groups() if group)
     reason = _REASON.search(text)
     if reason is not None and re.search(r"[^\W\d_]{2,}", reason.group("reason")):

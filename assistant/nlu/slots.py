@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import cache
 
 from assistant.nlu.slot_calendar import Direction
-from assistant.nlu.slot_dates import DateFinding, find_dates
+from assistant.nlu.slot_dates import MONTH_NAMES, DateFinding, find_dates
 from assistant.nlu.slot_expense import describe, find_merchant
 from assistant.nlu.slot_keywords import (
     EXPENSE_CATEGORIES, LEAVE_TYPES, PRIORITIES, TICKET_CATEGORIES, first_match, head_match,
@@ -97,6 +97,10 @@ def extract_slots(text: str, *, intent: str | None, today: date, default_currenc
         _set(slots, Slot.TOPIC, question_topic(original))
     if intent in _ID_SLOT_OF_INTENT:
         _set(slots, _ID_SLOT_OF_INTENT[intent], find_id(lowered, _ID_SLOT_OF_INTENT[intent]))
+    if intent in ("cancel_leave", "leave_status") and Slot.REQUEST_ID not in slots:
+        bare = _patterns()["leave_number"].search(lowered)  # "cancel leave 2": a number right after "leave"
+        if bare is not None:
+            slots[Slot.REQUEST_ID] = bare["id"]
     return {slot.value: value for slot, value in slots.items() if value}
 
 
@@ -200,6 +204,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                          r"|\bpm\s+only\b|(?<=\d)\s?pm\b"),
         "keyword_id": re.compile(rf"\b(?P<keyword>{keywords})\s*(?:#|no\.?|nr\.?|number|num\.?|id)?\s*[:#-]?\s*"
                                  r"(?P<id>\d{1,9})\b"),
+        "leave_number": re.compile(r"\bleave\s*(?:no\.?|number|nr\.?)?\s*(?P<id>\d{1,9})\b(?![.,:/-]\d)"
+                                   r"(?!\s*(?:days?|weeks?|hours?|h|am|pm|st|nd|rd|th)\b)(?!\s*(?:of\s+)?(?:" + MONTH_NAMES + r")\b)"),
         "hash_id": re.compile(r"(?<![\w&])#\s?(?P<id>\d{1,9})\b"),
         "leading_request": re.compile(r"^(?:can|could|would|will)\s+(?:you|u|someone)\s+(?:please\s+)?", re.IGNORECASE),
     }

@@ -14,6 +14,7 @@ from assistant.dialogue.reply import Reply
 from assistant.receipt_note import note_receipt
 from tests.builders import Company, add_employee, make_company, uploaded_receipt
 from tests.conftest import NOW
+from tools.approvals.models import Approval
 from tools.audit.models import AuditRecord
 from tools.db import transaction
 from tools.expenses.models import ExpenseClaim
@@ -174,6 +175,31 @@ def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container
     say("cancel")
     assert "None of your upcoming leave matches" in say("cancel my parental leave").text
     assert [r.status for r in rows(container, LeaveRequest)] == ["pending", "pending"]
+
+
+def test_a_number_after_leave_is_that_request_never_another_one(container: Container, company: Company) -> None:
+    run = container.pipeline.run
+    first = run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW).data
+    second = run("request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-11"}, actor_id=company.requester, now=NOW).data
+    say = speaker(container, company.requester)
+    assert f"#{second['request_id']}" in say(f"cancel leave {second['request_id']}").text
+    say("no")
+    assert "No leave request #99" in say("cancel leave 99").text  # not the one upcoming leave instead
+    assert [r.status for r in rows(container, LeaveRequest)] == ["pending", "pending"] and first["request_id"] == 1
+
+
+def test_an_approver_naming_the_request_decides_the_approval_about_it(container: Container, company: Company) -> None:
+    run = container.pipeline.run
+    claim = run("submit_expense", {"amount": "20.00", "currency": "USD", "category": "meals", "expense_date": "2026-11-26",
+                                   "merchant": "Cafe"}, actor_id=company.requester, now=NOW).data
+    leave = run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW).data
+    assert (claim["approval_id"], leave["request_id"]) == (1, 1)  # approval #1 is the claim; leave request #1 is approval #2
+    say = speaker(container, company.manager)
+    read_back = say("approve leave request 1").text
+    assert f"#{leave['approval_id']}" in read_back and "Annual leave" in read_back
+    say("no")
+    assert "Nothing waiting for your decision is about that request" in say("approve leave request 7").text
+    assert [a.status for a in rows(container, Approval)] == ["pending", "pending"]
 
 
 def test_a_new_request_after_a_refusal_starts_afresh_and_a_correction_changes_it(container: Container, company: Company) -> None:
