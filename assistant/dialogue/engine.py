@@ -28,7 +28,8 @@ SWITCH_CONFIDENCE = 0.6
 # A message that changes the request in progress rather than making a new one.
 CORRECTION = re.compile(r"^\W*(?:no\b|nope\b|sorry\b|wait\b|oops\b|i meant\b|i mean\b|rather\b|make it\b|change\b|instead\b)"
                         r"|\b(?:actually|instead|rather|make it|change it|i meant)\b", re.IGNORECASE)
-QUESTION = re.compile(r"^\W*(?:(?:until|till|by|from|for|in|on|at|to|with|about|and|so)\s+)?"  # "until what time ...?"
+QUESTION = re.compile(r"^\W*(?:(?:btw|by the way|oh|also|and|quick question|one more thing)\W+)?"  # "btw, how ...?"
+                      r"(?:(?:until|till|by|from|for|in|on|at|to|with|about|and|so)\s+)?"  # "until what time ...?"
                       r"(?:how|what|when|which|who|where|why|do|does|is|are|can|could|should)\b.*\?\s*$", re.IGNORECASE)
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
 MIN_QUESTION_WORDS = 4  # "is that right?", "what?" ask about the read-back, not the policies
@@ -247,6 +248,10 @@ class OfflineEngine:
         asking = turn.state.get("asking")
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
         answered = read is not None and asking is not None and asking in read  # "too many people on leave" is a reason
+        if not answered and asking not in FREE_TEXT_SLOTS:
+            side = self._side_question(turn, flow, route)
+            if side is not None:
+                return side
         if not answered and self._is_switch(route, flow, asking):
             return self._start(turn, self._route(turn))
         if read is not None:
@@ -279,6 +284,19 @@ class OfflineEngine:
             return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
         return self._advance(turn, flow)
+
+    def _side_question(self, turn: Turn, flow: Flow, route: Route) -> Reply | None:
+        """Answer a question asked while a request is being filled in ("btw, how many sick days do we get?"), and ask
+        for what is missing again; the question's words ("sick") never change the request. None: not a side question."""
+        if (QUESTION.search(turn.text) is None or CORRECTION.search(turn.text) or len(turn.text.split()) < MIN_QUESTION_WORDS
+                or set(route.slots) & {turn.state.get("asking"), "start_date", "end_date", "amount", "expense_date"}):
+            return None
+        fresh = self._route(turn)
+        if fresh.intent in FLOWS or fresh.intent in ("out_of_scope", "help"):
+            return None
+        answer = self._read(turn, fresh)
+        question = flow.questions.get(turn.state.get("asking") or "", "Tell me what to change, or say cancel.")
+        return Reply(f"{answer.text}\n{words.BACK_TO_REQUEST} {question}", answer.intent, answer.data)
 
     @staticmethod
     def _still_refused(turn: Turn, flow: Flow) -> Reply:

@@ -61,6 +61,7 @@ SOCIAL = (
 )
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
 STILL_WAITING = "Your request above is still waiting: answer yes to submit it or no to cancel."
+BACK_TO_REQUEST = "Back to your request:"
 
 
 def is_yes(text: str) -> bool:

@@ -177,6 +177,17 @@ def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container
     assert [r.status for r in rows(container, LeaveRequest)] == ["pending", "pending"]
 
 
+def test_a_question_while_a_request_is_filled_in_is_answered_and_changes_nothing(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    say("i need time off from dec 14")
+    side = say("btw how many sick days do I have left?").text
+    assert "sick" in side and "Back to your request: Until when?" in side
+    read_back = say("till the 16th").text
+    assert read_back.startswith("Annual leave: Mon 14 Dec 2026 to Wed 16 Dec 2026")  # the question's "sick" changed nothing
+    say("no")
+    assert rows(container, LeaveRequest) == []
+
+
 def test_a_number_after_leave_is_that_request_never_another_one(container: Container, company: Company) -> None:
     run = container.pipeline.run
     first = run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW).data
