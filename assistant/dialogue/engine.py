@@ -270,7 +270,7 @@ class OfflineEngine:
             start = date.fromisoformat(turn.state["slots"]["start_date"])
             last = last_day_of(turn.text, start=start)
             new = {"end_date": last.isoformat()} if last is not None else {k: v for k, v in new.items() if k != "start_date"}
-        if asking in FREE_TEXT_SLOTS and asking not in new and read is None:
+        if asking in FREE_TEXT_SLOTS and asking not in new and read is None and not self._names_nothing(turn.text, new):
             new[asking] = turn.text  # a free-text answer to the question we asked
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
             if turn.state.get("refused"):
@@ -297,6 +297,14 @@ class OfflineEngine:
         answer = self._read(turn, fresh)
         question = flow.questions.get(turn.state.get("asking") or "", "Tell me what to change, or say cancel.")
         return Reply(f"{answer.text}\n{words.BACK_TO_REQUEST} {question}", answer.intent, answer.data)
+
+    @staticmethod
+    def _names_nothing(text: str, slots: Slots) -> bool:
+        """Whether an answer to "where did you spend it?" or "what is it about?" is no name at all: a yes, a new
+        amount ("expense 15 quid taxi on tuesday"), or only a date ("yesterday", which is taken as the date instead)."""
+        if words.is_yes(text) or "amount" in slots:  # an amount makes it a change to the claim, not the shop's name
+            return True
+        return bool(set(slots) & {"expense_date", "start_date"}) and len(text.split()) <= 2
 
     @staticmethod
     def _still_refused(turn: Turn, flow: Flow) -> Reply:

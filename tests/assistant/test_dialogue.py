@@ -188,6 +188,17 @@ def test_a_question_while_a_request_is_filled_in_is_answered_and_changes_nothing
     assert rows(container, LeaveRequest) == []
 
 
+def test_yes_or_a_date_is_not_taken_for_the_merchant(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Where did you spend it" in say("expense 15 quid taxi on tuesday").text
+    assert "Where did you spend it" in say("yes").text  # a yes names no shop: asked again
+    assert "Where did you spend it" in say("yesterday").text  # a date is the date, not the shop
+    read_back = say("Addison Lee").text
+    assert "at Addison Lee on Thu 26 Nov 2026" in read_back
+    say("no")
+    assert rows(container, ExpenseClaim) == []
+
+
 def test_a_number_after_leave_is_that_request_never_another_one(container: Container, company: Company) -> None:
     run = container.pipeline.run
     first = run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW).data
