@@ -20,7 +20,11 @@ from tools.pipeline import Pipeline
 LIST_LIMIT = 5
 TEAM_LIST_LIMIT = 15
 # A message the classifier calls out of scope is still answered from the policies when a passage matches this well.
-FALLBACK_SCORE = 0.5
+FALLBACK_SCORE = 0.5  # a statement the intents do not know is answered from the policies only on a strong match
+# A question the intents do not know ("who will be my onboarding buddy?") is answered whenever the policies cover it
+# (the answer threshold): the handbook knows topics no intent example names. Weather or pizza questions score far below.
+ASKS = re.compile(r"\?\s*$|^\W*(?:who|what|when|where|why|how|which|can|could|do|does|did|is|are|am|will|would|should|may|"
+                  r"must|have|has)\b", re.IGNORECASE)
 FALLBACK_MIN_CHARS = 12
 # "who on my team is off next week?", "is anyone out tomorrow?": a manager's (or HR's) view of other people's leave.
 TEAM_LEAVE = re.compile(r"\b(?:my|our) (?:team|reports|direct reports|people|staff|department)\b|\bteam'?s?\b"
@@ -147,7 +151,7 @@ def _policy_fallback(run: Any, text: str) -> Reply:
         return Reply(words.OUT_OF_SCOPE, "out_of_scope")
     result = run("search_policies", {"query": text})
     best = max((passage["score"] for passage in result.data.get("passages", [])), default=0.0)
-    if result.data.get("covered") and best >= FALLBACK_SCORE:
+    if result.data.get("covered") and (best >= FALLBACK_SCORE or ASKS.search(text)):
         return Reply(result.message, "policy_question", result.data)
     return Reply(words.OUT_OF_SCOPE, "out_of_scope")
 

@@ -355,6 +355,18 @@ def test_policy_question_is_answered_with_a_citation(container: Container, compa
     assert not reply.wrote
 
 
+def test_a_question_no_intent_knows_is_answered_when_the_handbook_covers_it(container: Container, company: Company,
+                                                                         tmp_path) -> None:
+    policy = tmp_path / "onboarding.md"
+    policy.write_text("# Getting started\n\n## Your first few days\n\nEach new hire gets a buddy from another team for their "
+                      "first month.\n", encoding="utf-8")
+    container.knowledge.base.add_file(policy, added_by="test")
+    say = speaker(container, company.requester)
+    reply = say("do new people get a mentor?")  # no intent knows it, and it clears the answer threshold only just
+    assert "buddy from another team" in reply.text and "Getting started > Your first few days" in reply.text
+    assert "outside what I can help with" in say("What's the weather in Paris tomorrow?").text
+
+
 def test_yes_to_the_offer_of_hr_hands_the_uncovered_question_over(container: Container, company: Company, tmp_path) -> None:
     policy = tmp_path / "travel.md"
     policy.write_text("# Travel\n\n## Hotels\n\nHotel stays are capped at USD 250 per night in most cities.\n", encoding="utf-8")
