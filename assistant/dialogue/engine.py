@@ -248,7 +248,7 @@ class OfflineEngine:
         asking = turn.state.get("asking")
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
         answered = read is not None and asking is not None and asking in read  # "too many people on leave" is a reason
-        if not answered and asking not in FREE_TEXT_SLOTS:
+        if not answered and asking != "summary":  # "a question about my payslip" is what a ticket is about; no shop is a question
             side = self._side_question(turn, flow, route)
             if side is not None:
                 return side
@@ -288,11 +288,14 @@ class OfflineEngine:
     def _side_question(self, turn: Turn, flow: Flow, route: Route) -> Reply | None:
         """Answer a question asked while a request is being filled in ("btw, how many sick days do we get?"), and ask
         for what is missing again; the question's words ("sick") never change the request. None: not a side question."""
-        if (QUESTION.search(turn.text) is None or CORRECTION.search(turn.text) or len(turn.text.split()) < MIN_QUESTION_WORDS
+        asks = QUESTION.search(turn.text) is not None and len(turn.text.split()) >= MIN_QUESTION_WORDS
+        if ((not asks and turn.state.get("asking") != "merchant") or CORRECTION.search(turn.text)
                 or set(route.slots) & {turn.state.get("asking"), "start_date", "end_date", "amount", "expense_date"}):
             return None
         fresh = self._route(turn)
         if fresh.intent in FLOWS or fresh.intent in ("out_of_scope", "help"):
+            return None
+        if not asks and fresh.confidence < SWITCH_CONFIDENCE:  # a shop's name, unless clearly something else we answer
             return None
         answer = self._read(turn, fresh)
         question = flow.questions.get(turn.state.get("asking") or "", "Tell me what to change, or say cancel.")

@@ -37,6 +37,22 @@ SOMEONE_ELSE = re.compile(
     r"|\b(?!(?:My|Our|Your|The|This|That)\b)([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)'s\s+(?:leave|balance|vacation|pto|days|time off|requests?|claims?|tickets?|expenses?)")
 
 
+_YEAR = re.compile(r"\b(?:in|for|of|during)\s+(20\d\d)\b|\b(20\d\d)(?:'s)?\s+(?:balance|allowance|leave|holidays?|vacation)\b"
+                   r"|\b(next|last|this)\s+year\b", re.IGNORECASE)
+
+
+def asked_year(text: str, today: date | None) -> int | None:
+    """The calendar year a balance question asks about ("in 2027", "next year"); None for this year."""
+    match = _YEAR.search(text)
+    if match is None:
+        return None
+    if match.group(1) or match.group(2):
+        return int(match.group(1) or match.group(2))
+    if today is None or match.group(3).lower() == "this":
+        return None
+    return today.year + (1 if match.group(3).lower() == "next" else -1)
+
+
 def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str) -> str:
     if not rows:
         return empty
@@ -112,7 +128,9 @@ def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: s
         return Reply(f"I can only show your own records, not {name}'s. {name} can ask me directly; their manager and HR see "
                      "their requests when they approve them.", route.intent)
     if route.intent == "leave_balance":
-        return Reply(_balance(run("get_leave_balance", {}).data, slots.get("leave_type")), route.intent)
+        year = asked_year(text, today)
+        data = run("get_leave_balance", {"year": year} if year else {}).data
+        return Reply(_balance(data, slots.get("leave_type")), route.intent)
     if route.intent == "leave_status" and TEAM_LEAVE.search(text.lower()):
         return Reply(_team_leave(run, text, today), route.intent)
     if route.intent == "leave_status":

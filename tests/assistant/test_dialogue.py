@@ -199,6 +199,21 @@ def test_yes_or_a_date_is_not_taken_for_the_merchant(container: Container, compa
     assert rows(container, ExpenseClaim) == []
 
 
+def test_a_balance_question_for_another_year_gets_that_years_balance(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Your 2027 leave balance" in say("how many days do i have left in 2027").text
+    assert "Your 2027 leave balance" in say("whats my balance for next year").text
+    assert "Your 2026 leave balance" in say("how many days do I have left?").text
+
+
+def test_a_clear_question_while_the_merchant_is_asked_is_not_the_merchant(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    say("expense 20 usd taxi yesterday")
+    side = say("how many days do i have left").text  # no question mark, but clearly not a shop
+    assert "leave balance" in side and "Back to your request: Where did you spend it" in side
+    assert "at Uber on" in say("Uber").text
+
+
 def test_a_number_after_leave_is_that_request_never_another_one(container: Container, company: Company) -> None:
     run = container.pipeline.run
     first = run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW).data
