@@ -94,11 +94,17 @@ def _team_leave(run: Any, text: str, today: date | None) -> str:
 
 
 def _leave(row: dict[str, Any]) -> str:
-    return f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['working_days']} days): {row['status']}"
+    return (f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['working_days']} days): "
+            f"{row['status']}{_why_declined(row)}")
 
 
 def _claim(row: dict[str, Any]) -> str:
-    return f"#{row['claim_id']} {row['amount']} {row['currency']} at {row['merchant']} ({row['category']}): {row['status']}"
+    return f"#{row['claim_id']} {row['amount']} {row['currency']} at {row['merchant']} ({row['category']}): {row['status']}{_why_declined(row)}"
+
+
+def _why_declined(row: dict[str, Any]) -> str:
+    """The approver's reason, on a declined request or claim ("rejected: short-staffed that week")."""
+    return f" (reason: {row['note']})" if row.get("status") == "rejected" and row.get("note") else ""
 
 
 def _ticket(row: dict[str, Any]) -> str:

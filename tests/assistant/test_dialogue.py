@@ -306,6 +306,16 @@ def test_balance_status_and_approvals(container: Container, company: Company) ->
     assert "Waiting for your decision" in speaker(container, company.manager, "other")("anything waiting for my approval?").text
 
 
+def test_a_declined_claim_shows_the_approvers_reason(container: Container, company: Company) -> None:
+    claim = container.pipeline.run("submit_expense", {"amount": "20.00", "currency": "USD", "category": "meals",
+                                                      "expense_date": "2026-11-26", "merchant": "Cafe"},
+                                   actor_id=company.requester, now=NOW).data
+    container.pipeline.run("decide_approval", {"approval_id": claim["approval_id"], "decision": "deny",
+                                               "reason": "team lunches come from the team budget"}, actor_id=company.manager, now=NOW)
+    status = speaker(container, company.requester)(f"where's my expense claim {claim['claim_id']}?").text
+    assert "rejected (reason: team lunches come from the team budget)" in status
+
+
 def test_out_of_scope_and_help(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     before = writes(container)
