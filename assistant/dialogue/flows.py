@@ -100,7 +100,9 @@ def _expense_args(slots: Slots) -> dict[str, Any]:
 def _expense_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     converted = "" if preview["currency"] == preview["company_currency"] else \
         f" (= {preview['amount_company']} {preview['company_currency']})"
-    return (f"Expense claim: {preview['amount']} {preview['currency']}{converted} for {preview['category']} at "
+    same = preview.get("same_as_claim")
+    twice = f"Note: you already claimed this (claim #{same}: same amount, date and merchant). " if same else ""
+    return (f"{twice}Expense claim: {preview['amount']} {preview['currency']}{converted} for {preview['category']} at "
             f"{preview['merchant']} on {_day(preview['expense_date'])}; the {preview['category']} limit is "
             f"{preview['category_limit']} {preview['company_currency']} per claim"
             f"{', with the receipt you sent' if preview.get('receipt') else ''}. {_approvers(preview)} Shall I submit it?")

@@ -306,6 +306,18 @@ def test_balance_status_and_approvals(container: Container, company: Company) ->
     assert "Waiting for your decision" in speaker(container, company.manager, "other")("anything waiting for my approval?").text
 
 
+def test_the_same_claim_filed_twice_is_pointed_out_before_the_yes(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    say("claim $20 lunch at Subway yesterday")
+    assert "Expense claim #1" in say("yes").text
+    again = say("claim $20 lunch at subway yesterday").text
+    assert again.startswith("Note: you already claimed this (claim #1") and again.endswith("Shall I submit it?")
+    say("no")
+    assert "already claimed" not in say("claim $21 lunch at Subway yesterday").text  # another amount is another claim
+    say("no")
+    assert len(rows(container, ExpenseClaim)) == 1
+
+
 def test_a_declined_claim_shows_the_approvers_reason(container: Container, company: Company) -> None:
     claim = container.pipeline.run("submit_expense", {"amount": "20.00", "currency": "USD", "category": "meals",
                                                       "expense_date": "2026-11-26", "merchant": "Cafe"},

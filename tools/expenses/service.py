@@ -168,6 +168,17 @@ def record_claim_status(session: Session, *, claim: ExpenseClaim, status: ClaimS
     return claim
 
 
+def find_same_claim(session: Session, *, employee: Employee, amount: Decimal, currency: str, expense_date: date,
+                    merchant: str) -> ExpenseClaim | None:
+    """Return an earlier claim of the employee for the same amount, currency, date and merchant that was not declined:
+    likely the same expense filed twice."""
+    candidates = session.scalars(select(ExpenseClaim).where(
+        ExpenseClaim.employee_id == employee.id, ExpenseClaim.amount == amount, ExpenseClaim.currency == currency,
+        ExpenseClaim.expense_date == expense_date, ExpenseClaim.status != ClaimStatus.REJECTED.value).order_by(ExpenseClaim.id))
+    wanted = " ".join(merchant.casefold().split())
+    return next((claim for claim in candidates if " ".join(claim.merchant.casefold().split()) == wanted), None)
+
+
 def list_expense_claims(session: Session, *, employee: Employee, limit: int = 50) -> list[ExpenseClaim]:
     """Return the employee's claims, newest first."""
     return list(

@@ -93,6 +93,9 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
 
 def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """Check an expense claim without filing it: the rules it meets, the converted amount and who would approve it."""
+    amount = service.parse_amount(args.amount)
+    same = service.find_same_claim(ctx.session, employee=ctx.actor, amount=amount, currency=args.currency.upper(),
+                                   expense_date=args.expense_date, merchant=args.merchant)
     savepoint = ctx.session.begin_nested()
     try:
         claim = service.create_expense_claim(
@@ -106,6 +109,7 @@ def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     finally:
         savepoint.rollback()  # a preview never writes
     data["approvers"] = [step.as_json() | {"name": step.approver.name} for step in steps]
+    data["same_as_claim"] = same.id if same is not None else None  # filed already? the read-back asks
     return ToolResult(data=data, message=f"{data['amount']} {data['currency']} ({data['category']}) meets the rules.")
 
 
