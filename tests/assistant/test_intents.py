@@ -287,6 +287,9 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("LWP for next Monday", Intent.REQUEST_LEAVE),
     ("am I allowed to work from home next week", Intent.POLICY_QUESTION),  # a day worked from home is not leave
     ("can I wfh on monday?", Intent.POLICY_QUESTION),
+    ("unpaid leave jan 11-15", Intent.REQUEST_LEAVE),  # terse, with its dates: a request, not a question about the type
+    ("leave on christmas eve", Intent.REQUEST_LEAVE),
+    ("I spent 18.40 on parking at the office today", Intent.SUBMIT_EXPENSE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
