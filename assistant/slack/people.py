@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -34,19 +36,12 @@ def email_lookup(client: WebClient, *, quick: bool = False):  # type: ignore[no-
     if quick:
         client = WebClient(token=client.token, base_url=client.base_url, timeout=QUICK_LOOKUP_SECONDS, retry_handlers=[])
 
+    def unavailable(why: str) -> Exception:
+        return AssistantError(AssistantErrorCode.CHAT_UNAVAILABLE, SLACK_SLOW.format(why=why))
+
     def lookup(user_id: str) -> str | None:
-        try:
-            profile = client.users_info(user=user_id).get("user", {}).get("profile", {})
-        except SlackApiError as error:
-            reason = error.response.get("error")
-            if reason in NO_ACCOUNT_ERRORS:
-                return None
-            log.warning("users.info failed for %s: %s", user_id, reason)
-            raise AssistantError(AssistantErrorCode.CHAT_UNAVAILABLE, SLACK_SLOW.format(why=reason)) from error
-        except OSError as error:  # timeouts and refused connections
-            log.warning("users.info failed for %s: %s", user_id, type(error).__name__)
-            raise AssistantError(AssistantErrorCode.CHAT_UNAVAILABLE, SLACK_SLOW.format(why="no answer")) from error
-        email = profile.get("email")
+        answer = _ask_slack(lambda: client.users_info(user=user_id), "users.info", user_id, unavailable)
+        email = None if answer is None else answer.get("user", {}).get("profile", {}).get("email")
         return email if isinstance(email, str) and email else None
     return lookup
 
@@ -68,17 +63,24 @@ def chat_id_lookup(client: WebClient):  # type: ignore[no-untyped-def]
     (a rate limit, an outage, a missing scope), so nobody is told "no Slack account" because of a hiccup.
     """
     def lookup(email: str) -> str | None:
-        try:
-            found = client.users_lookupByEmail(email=email).get("user", {}).get("id")
-        except SlackApiError as error:
-            reason = error.response.get("error")
-            if reason in NO_ACCOUNT_ERRORS:
-                log.info("no Slack account for %s: %s", email, reason)
-                return None
-            log.warning("users.lookupByEmail failed for %s: %s", email, reason)
-            raise ChatUnavailable(str(reason)) from error
-        except OSError as error:
-            log.warning("users.lookupByEmail failed for %s: %s", email, type(error).__name__)
-            raise ChatUnavailable(type(error).__name__) from error
+        answer = _ask_slack(lambda: client.users_lookupByEmail(email=email), "users.lookupByEmail", email, ChatUnavailable)
+        found = None if answer is None else answer.get("user", {}).get("id")
         return found if isinstance(found, str) and found else None
     return lookup
+
+
+def _ask_slack(call: Callable[[], Any], method: str, about: str, unavailable: Callable[[str], Exception]) -> Any:
+    """Make one users.* call: its answer, None when Slack has no such (active) account, or `unavailable(why)` raised
+    when Slack could not say (a rate limit, an outage, a missing scope, the network)."""
+    try:
+        return call()
+    except SlackApiError as error:
+        reason = str(error.response.get("error"))
+        if reason in NO_ACCOUNT_ERRORS:
+            log.info("no Slack account for %s: %s", about, reason)
+            return None
+        log.warning("%s failed for %s: %s", method, about, reason)
+        raise unavailable(reason) from error
+    except OSError as error:  # timeouts and refused connections
+        log.warning("%s failed for %s: %s", method, about, type(error).__name__)
+        raise unavailable("no answer") from error

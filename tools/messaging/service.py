@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,17 +14,24 @@ from tools.messaging.models import ApprovalCard, DecisionNotice, HandledEvent, S
 from tools.people.models import Employee
 
 FINAL = (ApprovalStatus.APPROVED.value, ApprovalStatus.REJECTED.value, ApprovalStatus.FAILED.value)
+Row = TypeVar("Row", HandledEvent, ApprovalCard, DecisionNotice, StrandedNotice)
+
+
+def _insert_once(session: Session, row: Row) -> Row | None:
+    """Insert a row whose key makes it a claim: the row for exactly one caller, None for everyone after (in a savepoint,
+    so a lost race leaves the caller's transaction usable)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
 
 
 def record_event(session: Session, *, key: str, now: datetime) -> bool:
     """Take event `key` for handling: True the first time, False for any repeat (a retry, a duplicate)."""
-    try:
-        with session.begin_nested():
-            session.add(HandledEvent(key=key[:200], received_at=now))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return _insert_once(session, HandledEvent(key=key[:200], received_at=now)) is not None
 
 
 def list_approvals_without_card(session: Session, *, limit: int = 50) -> list[Approval]:
@@ -45,25 +53,12 @@ def list_approvals_without_card(session: Session, *, limit: int = 50) -> list[Ap
 
 def claim_stranded_notice(session: Session, *, approval_id: int, step: int, now: datetime) -> bool:
     """Claim telling a requester that a step's approver cannot be reached in chat: True for exactly one caller."""
-    try:
-        with session.begin_nested():
-            session.add(StrandedNotice(approval_id=approval_id, step=step, sent_at=now))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return _insert_once(session, StrandedNotice(approval_id=approval_id, step=step, sent_at=now)) is not None
 
 
 def create_approval_card(session: Session, *, approval_id: int, step: int, now: datetime) -> ApprovalCard | None:
     """Claim the card of one approval step (None when another worker already claimed it)."""
-    try:
-        with session.begin_nested():
-            card = ApprovalCard(approval_id=approval_id, step=step, created_at=now)
-            session.add(card)
-            session.flush()
-    except IntegrityError:
-        return None
-    return card
+    return _insert_once(session, ApprovalCard(approval_id=approval_id, step=step, created_at=now))
 
 
 def release_approval_card(session: Session, *, card_id: int) -> None:
@@ -118,10 +113,4 @@ def list_untold_decisions(session: Session, *, limit: int = 100) -> list[Approva
 
 def claim_decision_notice(session: Session, *, approval_id: int, now: datetime) -> bool:
     """Claim telling the requester of a decision: True for exactly one caller."""
-    try:
-        with session.begin_nested():
-            session.add(DecisionNotice(approval_id=approval_id, sent_at=now))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return _insert_once(session, DecisionNotice(approval_id=approval_id, sent_at=now)) is not None
