@@ -13,7 +13,8 @@ from tools.approvals.models import Approval, ApprovalDecision, ApprovalKind, App
 from tools.approvals.policy import ApprovalPolicy
 from tools.db import utcnow
 from tools.errors import ErrorCode, ToolError
-from tools.leave.service import is_on_leave
+from tools.leave.models import LeaveStatus
+from tools.leave.service import cancel_leave_request, get_leave_request, is_on_leave
 from tools.people.models import Employee, Role
 from tools.people.service import get_employee, list_role_holders
 
@@ -100,14 +101,24 @@ def resolve_chain(
         if approver.id == requester.id:
             raise ToolError(ErrorCode.CONFIGURATION, "No approver other than the requester could be found.")
         if steps and steps[-1].approver.id == approver.id:
-            other = _role_holder(session, policy=policy, role=role, exclude={requester.id, approver.id}) \
-                if role in ROLE_STEPS else None
+            other = _another_holder(session, policy=policy, role=role, requester=requester, taken=approver)
             if other is None:
                 also.setdefault(len(steps) - 1, []).append(role.value)  # the same person decides for both roles
-                continue
-            approver, note = other, f"{approver.name} decides the previous step; another {role} holder decides this one."
+            else:
+                steps.append(other)
+            continue
         steps.append(Step(role=role, approver=approver, note=note))
     return [Step(step.role, step.approver, step.note, tuple(also.get(index, ()))) for index, step in enumerate(steps)]
+
+
+def _another_holder(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
+                    taken: Employee) -> Step | None:
+    """The step of `role` for a holder other than `taken` (who decides the step before it) and the requester, so two
+    steps are two people; None when the role is a manager's or nobody else holds it."""
+    other = _role_holder(session, policy=policy, role=role, exclude={requester.id, taken.id}) if role in ROLE_STEPS else None
+    if other is None:
+        return None
+    return Step(role, other, f"{taken.name} decides the previous step; another {role} holder decides this one.")
 
 
 def _resolve_step(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
@@ -141,9 +152,6 @@ def _why_reroute(session: Session, *, policy: ApprovalPolicy, step: dict[str, An
     """
     if not approver.active:
         return f"{approver.name} is no longer active"
-    lost = [role for role in step.get("also", ()) if Role(role) not in approver.roles]
-    if lost:
-        return f"{approver.name} no longer holds the {lost[0]} role"
     role = Role(step["role"])
     if role in ROLE_STEPS and role in approver.roles:
         return ""
@@ -214,20 +222,19 @@ def _two_people(session: Session, *, policy: ApprovalPolicy, chain: list[dict[st
         if step["approver_id"] != previous["approver_id"]:
             result.append(step)
             continue
-        role = Role(step["role"])
-        other = _role_holder(session, policy=policy, role=role, exclude={requester.id, step["approver_id"]}) \
-            if role in ROLE_STEPS else None
+        taken = get_employee(session, employee_id=step["approver_id"])
+        other = _another_holder(session, policy=policy, role=Role(step["role"]), requester=requester, taken=taken)
         if other is not None:
-            note = f"{previous['approver']} decides the previous step; another {role} holder decides this one."
-            result.append(Step(role, other, note).as_json())
+            result.append(other.as_json())
         else:
-            result[-1] = {**previous, "also": [*previous.get("also", ()), role.value, *step.get("also", ())]}
+            result[-1] = {**previous, "also": [*previous.get("also", ()), step["role"], *step.get("also", ())]}
     return result
 
 
 def _split_lost_roles(session: Session, *, policy: ApprovalPolicy, chain: list[dict[str, Any]], first: int,
                       requester: Employee, today: date) -> list[dict[str, Any]]:
-    """Give each role a step of its own again where a step's approver no longer holds a role it also covered."""
+    """Give each role a step of its own again where a step's approver no longer holds a role it also covered (so a
+    step's `also` lists only roles its approver still holds when _why_reroute looks at it)."""
     result = chain[:first]
     for step in chain[first:]:
         approver = get_employee(session, employee_id=step["approver_id"])
@@ -362,8 +369,6 @@ def withdraw_for_leavers(session: Session, *, today: date) -> list[Withdrawal]:
     """Withdraw the pending leave and system-access requests of people who are no longer active (a directory import
     calls this): nobody approves time off or access for someone who has left, and reserved days are released.
     Their expense claims stay pending: money they spent for the company is still owed to them."""
-    from tools.leave.service import cancel_leave_request, get_leave_request  # the leave layer's own withdrawal
-
     query = (select(Approval).join(Employee, Employee.id == Approval.requester_id)
              .where(Approval.status == ApprovalStatus.PENDING.value, Employee.active.is_(False),
                     Approval.kind.in_([ApprovalKind.LEAVE.value, ApprovalKind.SYSTEM_ACCESS.value]))
@@ -373,7 +378,7 @@ def withdraw_for_leavers(session: Session, *, today: date) -> list[Withdrawal]:
         requester = get_employee(session, employee_id=approval.requester_id)
         if approval.kind == ApprovalKind.LEAVE.value and approval.subject.startswith("leave_request:"):
             request = get_leave_request(session, request_id=int(approval.subject.split(":", 1)[1]))
-            if request.status == "pending":
+            if request.status == LeaveStatus.PENDING:
                 cancel_leave_request(session, request=request, today=today)
         reason = f"Withdrawn: {requester.name} is no longer an active employee."
         if cancel_approvals_for_subject(session, subject=approval.subject, reason=reason):
