@@ -119,7 +119,8 @@ def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str |
                 chat_id = _chat_id(session, approver, find_chat_id, looked_up)
                 if chat_id is None:
                     notice = _stranded(session, approval, approver, find_chat_id, looked_up, moment)
-                    stranded.extend([notice] if notice is not None else [])
+                    if notice is not None:
+                        stranded.append(notice)
                     continue
             except ChatUnavailable:
                 continue

@@ -74,6 +74,11 @@ class UnusableReply(Exception):
     """The endpoint answered, but not with something usable: not JSON, the wrong shape, broken tool calls, no text."""
 
 
+def _with_refusals(answer: str, turn_tools: TurnTools) -> str:
+    """The reply with every call refused in the turn told after it, whatever the model made of them."""
+    return f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}" if turn_tools.refused else answer
+
+
 class RejectUnusableReplies(AgentMiddleware):  # type: ignore[type-arg]
     """Turn a model reply the agent cannot use into UnusableReply, so the offline engine answers instead.
 
@@ -286,13 +291,10 @@ class LlmEngine:
             deferred = [WRITE_NAMES.get(tool, tool.replace("_", " ")) for tool in dict.fromkeys(turn_tools.deferred)]
             if deferred:  # a second change in the same reply is not dropped in silence
                 answer = f"{answer}\n{DEFERRED.format(what=' and '.join(deferred))}"
-            if turn_tools.refused:  # nor is one that was refused
-                answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}"
+            answer = _with_refusals(answer, turn_tools)  # nor is one that was refused
             return Reply(answer, turn_tools.pending.tool, meta=meta), turn_tools.pending, [*new, AIMessage(answer)]
         if capped:  # writes only ever wait for a yes, so nothing was written
-            answer = CAPPED.format(calls=meter.calls)
-            if turn_tools.refused:  # and the person hears what kept failing
-                answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}"
+            answer = _with_refusals(CAPPED.format(calls=meter.calls), turn_tools)  # and the person hears what kept failing
             return Reply(answer, meta=meta), None, [AIMessage(answer)]
         answer = _final_text(new)
         if answer is None:
@@ -300,9 +302,8 @@ class LlmEngine:
             new.append(AIMessage(answer))
         elif new and new[-1].response_metadata.get("finish_reason") in CUT_OFF:
             answer = f"{answer}…\n{CUT_OFF[new[-1].response_metadata['finish_reason']]}"
-        if turn_tools.refused:  # the model may word a refused call as done ("Approved!", a balance it was not shown):
-            answer = f"{answer}\n{NOT_DONE.format(reasons=' '.join(turn_tools.refused))}"  # the person hears the refusal
-        return Reply(answer, meta=meta), None, new
+        # the model may word a refused call as done ("Approved!", a balance it was not shown): the person hears the refusal
+        return Reply(_with_refusals(answer, turn_tools), meta=meta), None, new
 
     def _invoke(self, agent: Any, messages: list[BaseMessage], config: dict[str, Any],
                 abandoned: threading.Event) -> list[BaseMessage]:

@@ -280,8 +280,7 @@ class OfflineEngine:
             if route.intent not in (flow.intent, "out_of_scope") and route.confidence >= SWITCH_CONFIDENCE:
                 return self._start(turn, self._route(turn))
             # nothing of this request and nothing else we do ("blah", "what's the weather"): ask again, the request stays
-            question = flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
-            return Reply(f"Sorry, I didn't catch that. {question}", flow.intent)
+            return Reply(f"Sorry, I didn't catch that. {self._question_again(flow, asking)}", flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
         return self._advance(turn, flow)
 
@@ -298,8 +297,13 @@ class OfflineEngine:
         if not asks and fresh.confidence < SWITCH_CONFIDENCE:  # a shop's name, unless clearly something else we answer
             return None
         answer = self._read(turn, fresh)
-        question = flow.questions.get(turn.state.get("asking") or "", "Tell me what to change, or say cancel.")
-        return Reply(f"{answer.text}\n{words.BACK_TO_REQUEST} {question}", answer.intent, answer.data)
+        return Reply(f"{answer.text}\n{words.BACK_TO_REQUEST} {self._question_again(flow, turn.state.get('asking'))}",
+                     answer.intent, answer.data)
+
+    @staticmethod
+    def _question_again(flow: Flow, asking: str | None) -> str:
+        """The question the request in progress waits on, to ask it again."""
+        return flow.questions.get(asking or "", "Tell me what to change, or say cancel.")
 
     @staticmethod
     def _names_nothing(text: str, slots: Slots) -> bool:

@@ -103,7 +103,7 @@ def _claim(row: dict[str, Any]) -> str:
 
 
 def _why_declined(row: dict[str, Any]) -> str:
-    """The approver's reason, on a declined request or claim ("rejected: short-staffed that week")."""
+    """The approver's reason, on a declined request or claim (" (reason: short-staffed that week)")."""
     return f" (reason: {row['note']})" if row.get("status") == "rejected" and row.get("note") else ""
 
 

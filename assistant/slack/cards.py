@@ -149,7 +149,8 @@ def clicked(body: dict[str, Any]) -> Click:
     actions = body.get("actions") if isinstance(body.get("actions"), list) else []
     value = json_object(as_object(actions[0] if actions else None).get("value"))
     container = as_object(body.get("container"))
-    return Click(approval_id=_positive_int(value.get("approval_id")), step=_positive_int(value.get("step")), user_id=as_text(as_object(body.get("user")).get("id")),
+    return Click(approval_id=_positive_int(value.get("approval_id")), step=_positive_int(value.get("step")),
+                 user_id=as_text(as_object(body.get("user")).get("id")),
                  channel=as_text(as_object(body.get("channel")).get("id")) or as_text(container.get("channel_id")),
                  trigger_id=as_text(body.get("trigger_id")), ephemeral=container.get("is_ephemeral") is True,
                  from_home=container.get("type") == "view")

@@ -99,7 +99,7 @@ def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     savepoint = ctx.session.begin_nested()
     try:
         claim = service.create_expense_claim(
-            ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
+            ctx.session, employee=ctx.actor, amount=amount, currency=args.currency,
             category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
             description=args.description, receipt_path=args.receipt_path, today=ctx.today,
             company_currency=ctx.policy.company_currency, rates=ctx.policy.exchange_rates,

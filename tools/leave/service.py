@@ -63,9 +63,28 @@ def list_leave_types(session: Session) -> list[LeaveType]:
 
 
 def _default_allowance(employee: Employee, leave_type: LeaveType) -> Decimal | None:
-    if leave_type.code == "annual" and employee.annual_leave_days is not None:
-        return Decimal(employee.annual_leave_days)
+    return _allowance(leave_type, employee.annual_leave_days if leave_type.code == "annual" else None)
+
+
+def _allowance(leave_type: LeaveType, annual_leave_days: Decimal | None) -> Decimal | None:
+    """The yearly allowance: the directory's annual_leave_days (annual leave only), else the type's default."""
+    if annual_leave_days is not None:
+        return Decimal(annual_leave_days)
     return None if leave_type.yearly_allowance is None else Decimal(leave_type.yearly_allowance)
+
+
+def _annual_allocations(session: Session, *, employee_id: int, from_year: int) -> tuple[LeaveType | None, list[LeaveAllocation]]:
+    """The annual leave type and the employee's allocations of it from `from_year` on, oldest first."""
+    leave_type = session.scalar(select(LeaveType).where(LeaveType.code == "annual"))
+    if leave_type is None:
+        return None, []
+    return leave_type, list(session.scalars(select(LeaveAllocation).where(
+        LeaveAllocation.employee_id == employee_id, LeaveAllocation.leave_type_id == leave_type.id,
+        LeaveAllocation.year >= from_year).order_by(LeaveAllocation.year)))
+
+
+def _used(allocation: LeaveAllocation) -> Decimal:
+    return Decimal(allocation.taken) + Decimal(allocation.reserved)
 
 
 def get_or_create_allocation(
@@ -102,18 +121,15 @@ def apply_annual_allowance(session: Session, *, employee: Employee, from_year: i
 
     Refuses, changing nothing, when a year already has more days taken or booked than the new allowance.
     """
-    leave_type = session.scalar(select(LeaveType).where(LeaveType.code == "annual"))
+    leave_type, allocations = _annual_allocations(session, employee_id=employee.id, from_year=from_year)
     if leave_type is None:
         return []
     allowance = _default_allowance(employee, leave_type)
-    allocations = session.scalars(select(LeaveAllocation).where(
-        LeaveAllocation.employee_id == employee.id, LeaveAllocation.leave_type_id == leave_type.id,
-        LeaveAllocation.year >= from_year).order_by(LeaveAllocation.year))
     changed: list[tuple[int, Decimal | None]] = []
     for allocation in allocations:
         if allocation.allowance == allowance:
             continue
-        used = Decimal(allocation.taken) + Decimal(allocation.reserved)
+        used = _used(allocation)
         if allowance is not None and used > allowance:
             raise ToolError(ErrorCode.INVALID_INPUT,
                             f"{employee.email}: annual_leave_days {days_number(allowance)} is less than the "
@@ -128,18 +144,11 @@ def overbooked_years(session: Session, *, employee_id: int, annual_leave_days: D
                      from_year: int) -> list[tuple[int, Decimal, Decimal]]:
     """Return (year, allowance, used) for each year from `from_year` in which the employee has more annual leave taken
     or booked than `annual_leave_days` (the type's default when None) would allow, so an import can name them all."""
-    leave_type = session.scalar(select(LeaveType).where(LeaveType.code == "annual"))
-    if leave_type is None:
-        return []
-    allowance = Decimal(annual_leave_days) if annual_leave_days is not None else \
-        None if leave_type.yearly_allowance is None else Decimal(leave_type.yearly_allowance)
+    leave_type, allocations = _annual_allocations(session, employee_id=employee_id, from_year=from_year)
+    allowance = None if leave_type is None else _allowance(leave_type, annual_leave_days)
     if allowance is None:
         return []
-    allocations = session.scalars(select(LeaveAllocation).where(
-        LeaveAllocation.employee_id == employee_id, LeaveAllocation.leave_type_id == leave_type.id,
-        LeaveAllocation.year >= from_year).order_by(LeaveAllocation.year))
-    return [(allocation.year, allowance, Decimal(allocation.taken) + Decimal(allocation.reserved))
-            for allocation in allocations if Decimal(allocation.taken) + Decimal(allocation.reserved) > allowance]
+    return [(allocation.year, allowance, _used(allocation)) for allocation in allocations if _used(allocation) > allowance]
 
 
 def list_balances(session: Session, *, employee: Employee, year: int) -> list[Balance]:
@@ -190,7 +199,7 @@ def _validate_dates(leave_type: LeaveType, start: date, end: date, half_day: Hal
 
 
 def find_overlapping_request(session: Session, *, employee: Employee, start: date, end: date,
-                             half_day: HalfDay | str | None = None) -> LeaveRequest | None:
+                             half_day: HalfDay | None = None) -> LeaveRequest | None:
     """Return a pending or approved request of the employee that overlaps the range.
 
     A morning and an afternoon half day of the same date do not overlap: together they make the whole day.
@@ -205,9 +214,8 @@ def find_overlapping_request(session: Session, *, employee: Employee, start: dat
         )
         .order_by(LeaveRequest.id)
     )
-    wanted = getattr(half_day, "value", half_day)
-    for request in candidates:
-        other_half = wanted is not None and request.half_day is not None and request.half_day != wanted \
+    for request in candidates:  # HalfDay is a StrEnum: it compares equal to the stored "am" / "pm"
+        other_half = half_day is not None and request.half_day is not None and request.half_day != half_day \
             and request.start_date == request.end_date == start == end
         if not other_half:
             return request

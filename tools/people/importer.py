@@ -105,8 +105,9 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None,
         errors.append("the row has more cells than the header has columns")
     short = [key for key, cell in raw.items() if key is not None and cell is None]  # DictReader's filler for absent cells
     if short:
-        errors.append(f"the row has {len(raw) - len(short) - (None in raw)} cells but the header has {len(raw) - (None in raw)} "
-                      f"columns (missing: {', '.join(short)}); leave a cell empty with a separator")
+        columns = len(raw) - (None in raw)
+        errors.append(f"the row has {columns - len(short)} cells but the header has {columns} columns "
+                      f"(missing: {', '.join(short)}); leave a cell empty with a separator")
     if errors:
         return None, errors
     row = PersonRow(line, email, value["name"], value["slack_user_id"] or None, value["manager_email"].lower() or None,
