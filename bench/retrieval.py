@@ -4,16 +4,18 @@
         --questions ../shared/data/policy_qa/sourcegraph_questions.json
 
 Every mode is measured in one run over one index: keyword (BM25), dense (chunk vectors, and each candidate's
-best sentence), hybrid (the three scores fused). At three levels:
-- document: one of the first k passages comes from a document that answers the question;
-- section (questions with an `answer_section` heading path): one of them comes from that document and sits
-  under the answer's own heading, the place the citation names ("Time off > PTO ground rules");
-- span (questions with an `answer_span`): one of them holds the answer span, the passage an extractive
-  answer quotes from. A span cut by a chunk boundary is missed at this level.
-With a few documents the document level saturates (five passages cover a third of a small handbook), so the
-section level tells the modes apart best. For a harder run, point --docs at a whole handbook: the 883 pages of
-github.com/sourcegraph/handbook at the questions' commit (5752928), each saved under its path with '/' as '__',
-hold the same 17 pages among 8,847 chunks (about 18 minutes to ingest on 2 cores). Abstention: the share of
+best sentence), hybrid (the three scores fused). At three levels, the first being the one a passage retriever is
+judged by (top-k retrieval accuracy: does one of the first k passages hold the answer?):
+- passage (questions with an `answer_span`): one of the first k passages holds the answer span, the passage an
+  extractive answer quotes from. A span cut by a chunk boundary is missed at this level;
+- section (questions with an `answer_section` heading path): one of them comes from the answering document and
+  sits under the answer's own heading, the place the citation names ("Time off > PTO ground rules");
+- document: one of them comes from a document that answers the question.
+With a few documents the document level saturates (five passages from at least three documents cover a sixth of a
+17-page handbook), so it tells the modes apart least. For a harder run, point --docs at a whole handbook: the 883
+pages of github.com/sourcegraph/handbook at the questions' commit (5752928), each saved under its path with '/' as
+'__', hold the same 17 pages among 8,847 chunks (about 18 minutes to ingest on 2 cores). The last lines name the
+mode with the best recall@5 at each level (ties name every mode that reaches it). Abstention: the share of
 unanswerable questions whose best passage scores below the answer threshold (and, for contrast, the
 share of answerable ones wrongly abstained on). Unanswerable questions come from the questions file, or
 from bench/data/unanswerable.json when it has none.
@@ -104,8 +106,9 @@ def measure(base: KnowledgeBase, items: list[dict], mode: SearchMode, threshold:
         **rank_figures(ranks),
         **{f"section_{name}": value for name, value in rank_figures(section_ranks).items()},
         **{f"span_{name}": value for name, value in rank_figures(passage_ranks).items()},
-        "sections": len(section_ranks),
-        "spans": len(passage_ranks),
+        "questions": len(ranks),
+        "section_questions": len(section_ranks),
+        "span_questions": len(passage_ranks),
         "abstain_unanswerable": (sum(abstained) / len(abstained)) if abstained else float("nan"),
         "abstain_answerable": sum(wrongly_abstained) / answerable,
         "p50_ms": statistics.median(latencies),
@@ -138,6 +141,12 @@ def rank_figures(ranks: list[int | None]) -> dict[str, float]:
     }
 
 
+# (figure prefix, level name, what counts as found), the passage level first
+LEVELS = [("span_", "passage", "a passage that holds the answer span"),
+          ("section_", "section", "a passage from the answering document under the answer's own heading"),
+          ("", "document", "a passage from a document that answers the question")]
+
+
 def main() -> None:
     """Index the documents, run the questions in every mode, print a table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -162,27 +171,30 @@ def main() -> None:
             print(f"  failed {item.path}: {item.reason}", file=sys.stderr)
         answerable = sum(1 for item in items if item["answerable"])
         print(f"questions: {answerable} answerable, {len(items) - answerable} unanswerable; threshold {args.threshold}")
-        print("\ndocument level: found where the first k hold a passage from a document that answers the question")
-        print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6} {'abstain(unans)':>15} {'abstain(ans)':>13} {'p50 ms':>7} {'p95 ms':>7}")
         rows = {mode: measure(base, items, mode, args.threshold, args.k)
                 for mode in (SearchMode.KEYWORD, SearchMode.DENSE, SearchMode.HYBRID)}
+        print(f"\n{'mode':8} {'abstain(unans)':>15} {'abstain(ans)':>13} {'p50 ms':>7} {'p95 ms':>7}")
         for mode, row in rows.items():
-            print(f"{mode.value:8} {row['recall@1']:9.3f} {row['recall@5']:9.3f} {row['mrr']:6.3f} "
-                  f"{row['abstain_unanswerable']:15.3f} {row['abstain_answerable']:13.3f} {row['p50_ms']:7.1f} {row['p95_ms']:7.1f}")
-        for level, what in (("section", "a passage from the answering document under the answer's own heading"),
-                            ("span", "a passage that holds the answer span")):
-            count = rows[SearchMode.HYBRID][f"{level}s"]
-            if not count:
-                continue
-            print(f"\n{level} level ({count} questions): found only where the first k hold {what}")
+            print(f"{mode.value:8} {row['abstain_unanswerable']:15.3f} {row['abstain_answerable']:13.3f} "
+                  f"{row['p50_ms']:7.1f} {row['p95_ms']:7.1f}")
+        levels = [level for level in LEVELS if rows[SearchMode.HYBRID][level[0] + "questions"]]
+        for prefix, name, what in levels:
+            count = rows[SearchMode.HYBRID][prefix + "questions"]
+            print(f"\n{name} level ({count} questions): found where the first {args.k} hold {what}")
             print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6}")
             for mode, row in rows.items():
-                print(f"{mode.value:8} {row[f'{level}_recall@1']:9.3f} {row[f'{level}_recall@5']:9.3f} {row[f'{level}_mrr']:6.3f}")
-        spans = rows[SearchMode.HYBRID]["spans"]
+                print(f"{mode.value:8} {row[prefix + 'recall@1']:9.3f} {row[prefix + 'recall@5']:9.3f} {row[prefix + 'mrr']:6.3f}")
+        print()
+        for prefix, name, _ in levels:
+            best = max(row[prefix + "recall@5"] for row in rows.values())
+            leaders = [mode.value for mode, row in rows.items() if row[prefix + "recall@5"] == best]
+            print(f"best recall@5 at the {name} level: {' = '.join(leaders)} ({best:.3f})")
+        spans = rows[SearchMode.HYBRID]["span_questions"]
         if spans:
             quoted, first = answer_quality(base, items, args.threshold)
             print(f"\noffline extractive answer (hybrid): quotes the answer span in {quoted}/{spans} answers, "
                   f"in the first quote in {first}/{spans}")
+
 
 if __name__ == "__main__":
     main()
