@@ -31,6 +31,8 @@ CORRECTION = re.compile(r"^\W*(?:no\b|nope\b|sorry\b|wait\b|oops\b|i meant\b|i m
 QUESTION = re.compile(r"^\W*(?:(?:btw|by the way|oh|also|and|quick question|one more thing)\W+)?"  # "btw, how ...?"
                       r"(?:(?:until|till|by|from|for|in|on|at|to|with|about|and|so)\s+)?"  # "until what time ...?"
                       r"(?:how|what|when|which|who|where|why|do|does|is|are|can|could|should)\b.*\?\s*$", re.IGNORECASE)
+# Requests that, written out in full, replace the one in progress (a question about a ticket is answered instead).
+NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "cancel_leave"})
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
 MIN_QUESTION_WORDS = 4  # "is that right?", "what?" ask about the read-back, not the policies
 FREE_TEXT_SLOTS = ("summary", "merchant")  # questions whose answer is whatever the person writes
@@ -254,6 +256,9 @@ class OfflineEngine:
                 return side
         if not answered and self._is_switch(route, flow, asking):
             return self._start(turn, self._route(turn))
+        other = None if answered else self._another_request(turn, flow, route)
+        if other is not None:
+            return self._start(turn, other)
         if read is not None:
             new = read
             fresh = flow.required[0] in new and asking != flow.required[0] or turn.state.get("refused")
@@ -330,6 +335,9 @@ class OfflineEngine:
         # a question about something we only read ("how many sick days do I have?") is no change, however unsure.
         asks = (route.intent not in (flow.intent, "out_of_scope", "help") and route.intent not in FLOWS
                 and QUESTION.search(turn.text) is not None and not CORRECTION.search(turn.text))
+        other = self._another_request(turn, flow, route)
+        if other is not None:
+            return self._start(turn, other)
         if (asks or self._is_switch(route, flow)) and not (set(route.slots) & (set(flow.required) - set(FREE_TEXT_SLOTS))):
             fresh = self._route(turn)
             if fresh.intent in FLOWS:
@@ -361,6 +369,18 @@ class OfflineEngine:
         return run_confirmed(self.pipeline, flow.tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now,
                              intent=flow.intent)
 
+    def _another_request(self, turn: Turn, flow: Flow, route: Route) -> Route | None:
+        """Return the route of a message that is confidently another kind of request, carrying what that request is
+        made of ("expense 20 usd taxi on nov 20" while leave waits: its date must not become the leave's), unless it
+        says it changes the request in progress ("actually ..."). None: the message belongs to the request."""
+        if route.intent == flow.intent or route.intent not in NEW_REQUESTS or route.confidence < SWITCH_CONFIDENCE:
+            return None
+        if CORRECTION.search(turn.text):
+            return None
+        fresh = self._route(turn)
+        own = FLOWS[fresh.intent].required[0] if fresh.intent in NEW_REQUESTS else None
+        return fresh if own is not None and own in fresh.slots and own not in route.slots else None
+
     @staticmethod
     def _is_switch(route: Route, flow: Flow, asking: str | None = None) -> bool:
         """A confident request for something else (not an answer to our question) replaces the one in progress."""
@@ -379,6 +399,9 @@ class OfflineEngine:
             lowered = text.lower()
             if re.search(r"\b(until|till|til|through|thru|end|ending)\b|^\s*(?:and\s+|then\s+)?to\b", lowered):
                 merged["end_date"] = new["start_date"]
+                if merged["end_date"] < old["start_date"]:  # "until friday" for leave in three weeks: that week's Friday
+                    later = last_day_of(text, start=date.fromisoformat(old["start_date"]))
+                    merged["end_date"] = later.isoformat() if later is not None else merged["end_date"]
                 new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
             elif re.search(r"\b(from|start|starting)\b", lowered):
                 merged["start_date"] = new["start_date"]

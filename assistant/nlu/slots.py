@@ -144,7 +144,9 @@ def _expense_slots(slots: dict[Slot, str], original: str, lowered: str, *, today
     if money is not None:
         slots[Slot.AMOUNT] = money.amount
         _set(slots, Slot.CURRENCY, money.currency)
-    _set(slots, Slot.CATEGORY, head_match(EXPENSE_CATEGORIES, lowered))
+    named = _patterns()["named_category"].search(lowered)  # "the category is travel", "as a training expense"
+    category = (named["name"] or named["name2"]) if named else head_match(EXPENSE_CATEGORIES, lowered)
+    _set(slots, Slot.CATEGORY, "meals" if category == "meal" else category)
     without_money = mask(without_dates, [money.span] if money else [])
     merchant = find_merchant(without_money)
     if merchant is not None:
@@ -191,12 +193,18 @@ def question_topic(original: str) -> str | None:
     return truncate_words(topic, MAX_TOPIC_CHARS) or None
 
 
+_CATEGORY_NAMES = r"meals?|travel|lodging|equipment|software|training|other"  # tools/defaults.toml's expense categories
+
+
 @cache
 def _patterns() -> dict[str, re.Pattern[str]]:
     keywords = (r"leave\s+request|time[- ]off\s+request|expense\s+claim|expense\s+report|request|req|ticket|tkt|case|"
                 r"incident|inc|claim|expense")
     return {
         "annual_words": re.compile(r"\b(?:annual|vacation|vacay|holidays?)\b"),
+        "named_category": re.compile(r"\bcategory\W+(?:(?:is|to|should\s+be|as|=)\W+)?(?:the\s+)?(?P<name>" + _CATEGORY_NAMES + r")\b"
+                                     r"|\b(?:as|under|in|to)\s+(?:an?\s+|the\s+)?(?P<name2>" + _CATEGORY_NAMES
+                                     + r")\s+(?:expense|claim|category)\b"),
         "past_tense": re.compile(r"\b(?:was|were|had|been|went|got|missed|stayed)\b"),
         # "the second half of the day" is an afternoon; "the second half of january" is no half day
         "am": re.compile(r"\b(?:morning|a\.m\.|first\s+half(?!\s+of\s+(?!the\s+day)))\b|\bhalf[- ]?day\s*\(?am\b|\bam\s+only\b"),

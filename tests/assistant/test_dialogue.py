@@ -120,6 +120,32 @@ def test_to_a_later_day_after_a_single_day_extends_it_to_a_range(container: Cont
     assert "Tue 22 Dec 2026, 1 working day" in say("change it to the 22nd").text  # not "to ..." first: the whole request
 
 
+def test_until_a_weekday_ends_the_leave_in_the_week_it_runs_not_before_it_starts(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Mon 21 Dec 2026 to Tue 22 Dec 2026" in say("I'd like annual leave from Dec 21 to Dec 22").text
+    assert "Mon 21 Dec 2026 to Wed 23 Dec 2026, 3 working days" in say("actually until wednesday").text  # not Wed 2 Dec
+    assert "Mon 21 Dec 2026 to Mon 4 Jan 2027" in say("no, until the 4th").text
+
+
+def test_another_request_written_out_in_full_replaces_the_one_waiting(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert say("I'd like annual leave from Dec 21 to Dec 22").text.startswith("Annual leave")
+    # its date is the claim's, never a new date for the leave
+    assert say("expense 20 usd taxi at Acme on Nov 20").text.startswith("Expense claim: 20.00 USD for travel at Acme on Fri 20 Nov")
+    assert say("I need sick leave on Monday").text.startswith("Sick leave: Mon 30 Nov 2026")
+    assert say("actually make it Tuesday").text.startswith("Sick leave: Tue 1 Dec 2026")  # a correction still changes it
+    say("yes")
+    assert [(r.start_date.isoformat(), r.end_date.isoformat()) for r in rows(container, LeaveRequest)] == [("2026-12-01", "2026-12-01")]
+    assert rows(container, ExpenseClaim) == []
+
+
+def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
+    assert "for training at Acme" in say("actually the category is training").text
+    assert "for software at Acme" in say("file it as a software expense").text
+
+
 def test_no_while_collecting_or_after_a_refusal_cancels(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "Which dates" in say("I'm not feeling well, won't be in").text

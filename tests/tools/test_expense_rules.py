@@ -8,6 +8,7 @@ import pytest
 
 from assistant.container import Container
 from tests.builders import make_company, run, uploaded_receipt
+from tools.errors import ToolError
 from tools.expenses.service import parse_amount
 
 
@@ -39,3 +40,15 @@ def test_claim_lifecycle_to_reimbursed(container: Container) -> None:
 @pytest.mark.parametrize(("text", "amount"), [("1,234.50", "1234.50"), ("45.2", "45.20"), ("12", "12.00"), (".50", "0.50")])
 def test_an_amount_grouped_by_thousands_with_a_decimal_point_is_read(text: str, amount: str) -> None:
     assert parse_amount(text) == Decimal(amount)
+
+
+@pytest.mark.parametrize(("category", "amount", "says"), [
+    ("lodging", "20", "A receipt is required for every Lodging claim."),  # a threshold of 0: every claim, never "over 0.00"
+    ("meals", "40", "A receipt is required for Meals claims over 25.00 USD."),
+])
+def test_a_missing_receipt_is_asked_for_in_the_categorys_own_terms(container: Container, category: str, amount: str, says: str) -> None:
+    company = make_company(container)
+    with pytest.raises(ToolError) as refused:
+        run(container, "submit_expense", {"amount": amount, "currency": "USD", "category": category, "expense_date": "2026-11-26",
+                                          "merchant": "Inn"}, company.requester)
+    assert str(refused.value) == says

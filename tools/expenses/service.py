@@ -122,6 +122,7 @@ def create_expense_claim(
     if converted > category.receipt_required_over and not receipt_path:
         raise ToolError(
             ErrorCode.INVALID_INPUT,
+            f"A receipt is required for every {category.name} claim." if category.receipt_required_over <= 0 else
             f"A receipt is required for {category.name} claims over {category.receipt_required_over} {company_currency}.",
             details={"needs": "receipt"},
         )
