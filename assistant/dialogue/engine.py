@@ -395,6 +395,8 @@ class OfflineEngine:
         """Apply a correction: a single new date replaces the end ("until Friday", "to the 23rd"), the start ("from Monday")
         or both ("make it Friday")."""
         merged = dict(old)
+        if {"start_date", "end_date"} & set(new):
+            merged.pop("left_out_dates", None)  # new dates: what the old list left out no longer applies
         if "start_date" in new and new.get("end_date", new["start_date"]) == new["start_date"] and old.get("start_date"):
             lowered = text.lower()
             if re.search(r"\b(until|till|til|through|thru|end|ending)\b|^\s*(?:and\s+|then\s+)?to\b", lowered):

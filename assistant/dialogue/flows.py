@@ -87,8 +87,11 @@ def _leave_confirm(slots: Slots, preview: dict[str, Any]) -> str:
         f"{_day(preview['start_date'])} to {_day(preview['end_date'])}"
     half = f" ({preview['half_day']} only)" if preview.get("half_day") else ""
     after = "no cap on this type" if preview.get("balance_after") is None else f"{day_count(preview['balance_after'])} left afterwards"
+    left_out = [_day(day) for day in slots.get("left_out_dates", "").split(",") if day]
+    apart = (f" Not included: {' and '.join(left_out)} (not next to the days above); ask for "
+             f"{'it' if len(left_out) == 1 else 'them'} in a separate request.") if left_out else ""
     return (f"{preview.get('leave_type_name', preview['leave_type'])}: {period}{half}, {day_count(preview['working_days'], 'working ')}; "
-            f"{after}. {_approvers(preview)} Shall I submit it?")
+            f"{after}.{apart} {_approvers(preview)} Shall I submit it?")
 
 
 def _expense_args(slots: Slots) -> dict[str, Any]:

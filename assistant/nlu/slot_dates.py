@@ -7,6 +7,9 @@ Durations: "for 3 days" counts calendar days, "for 3 working days" weekdays; "fo
 but on the Friday when that would be a weekend. "from X" or "starting X" with no end gives only a start, and so
 does "X to" an end that cannot be read ("jan 21 to the beginning of february"): the end is asked for, not guessed.
 Days of the month may be written out ("july second and third", "the ninth of august", "april twenty").
+Days listed ("the 7th, 8th and 9th of January", "jan 7, 8 and 9", "monday, tuesday and wednesday") are one range as
+far as they run back to back (a weekend between them does not break the run); the days after a gap are left out
+of the range and reported (`left_out`), so the person can be told instead of the days being dropped unsaid.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class Mention:
     first: Spec
     last: Spec | None = None
     marker: str = ""  # "week_of": "the week of <date>"; "whole_week": the working week around a day ("xmas week")
+    listed: tuple[Spec, ...] = ()  # the days of a list written as one phrase ("jan 7, 8 and 9"), first included
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class DateFinding:
     open_ended: bool = False
     invalid: str | None = None
     spans: tuple[Span, ...] = ()
+    left_out: tuple[date, ...] = ()  # listed days not back to back with the range ("monday and friday": the friday)
 
 
 MAX_ROLLOVER_DAYS = 62  # a range written with two months may run into the next year by this much at most
@@ -104,12 +109,18 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     # "september 1st to 27th august": the second day has its own month, so the first month does not cover both
     own_month = r"(?!\s+(?:of\s+)?(?:" + MONTH_NAMES + r")\b)"
     year = r"(?:,?\s+(?P<year>\d{4})\b)?"
-    to = r"\s*(?:-|to|till|til|until|through|thru|and)\s*"
+    to = r"\s*(?:-|to|till|til|until|through|thru)\s*"  # "and" lists days: "dec 3 and 4" is two days, read below
+    listed = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s*(?:and|&)\s+)(?:the\s+)?"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
     holidays = "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True))
     short_days = "|".join(DAY_SHORT_FORMS)
     day_dot_month = r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\."
     table = [
+        ("month_day_list", month.format("month") + r"\s+" + day_after_month.format("d1")
+         + r"(?P<more>(?:" + listed + r"(?:\d{1,2}(?:st|nd|rd|th)?\b(?![.,/:]\d)|(?:" + cardinals + r")\b" + word_end.replace("{{", "{").replace("}}", "}")
+         + r"))+)" + own_month + year),
+        ("day_list_month", day_before_month.format("d1") + r"(?P<more>(?:" + listed + r"(?:\d{1,2}(?:st|nd|rd|th)?|" + ordinals
+         + r")\b)+)\s+(?:of\s+)?" + month.format("month") + year),
         ("month_first_range", month.format("month") + r"\s+" + day_after_month.format("d1") + to
          + day_after_month.format("d2") + own_month + year),
         ("day_first_range", day_before_month.format("d1") + to + day_before_month.format("d2") + r"\s+(?:of\s+)?"
@@ -161,6 +172,8 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "unread_end": re.compile(r"\s*(?:-|to|till|til|until|through|thru)\s+(?:the\s+)?(?:beginning|start|end|middle|mid|early|late"
                                  r"|easter|thanksgiving|black friday|labou?r day|memorial day)\b"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
+        # between the days of a list: "the 7th, 8th and 9th", "monday & tuesday"
+        "list_glue": re.compile(r"\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+)(?:the\s+|on\s+)?"),
         "month_before": re.compile(r"\b(?:" + MONTH_NAMES + r")\.?\s+(?:the\s+)?$"),
         # between a week and the days in it: "next week mon-wed", "next week: from monday to wednesday"
         "week_lead": re.compile(r"[\s,:]*(?:(?:from|on)\s+)?(?:the\s+)?"),
@@ -196,6 +209,11 @@ def _numeric(match: re.Match[str], day_first: bool) -> Spec:
 def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
     text, groups = match.group(0), match.groupdict()
     year = int(groups["year"]) if groups.get("year") else None
+    if kind in ("month_day_list", "day_list_month"):
+        month = MONTHS[groups["month"]]
+        days = [groups["d1"], *(item for item in _LIST_SEPARATOR.split(groups["more"].strip()) if item)]
+        listed = tuple(CalendarDay(_day(day), month, year) for day in days)
+        return Mention(*match.span(), listed[0], listed=listed)
     if kind in ("month_first_range", "day_first_range"):
         month = MONTHS[groups["month"]]
         first, last = CalendarDay(_day(groups["d1"]), month, year), CalendarDay(_day(groups["d2"]), month, year)
@@ -254,6 +272,9 @@ def _in_the_month_named(text: str, mentions: list[Mention]) -> list[Mention]:
     return [replace(mention, first=pinned(mention.first), last=pinned(mention.last)) for mention in mentions]
 
 
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|\band\b|&)\s*(?:(?:and|&)\s+)?(?:the\s+)?")
+
+
 @dataclass(frozen=True)
 class _Segment:
     first: Spec
@@ -261,7 +282,7 @@ class _Segment:
     start: int
     end: int
     weekday_check: int | None = None
-    consecutive_only: bool = False
+    listed: tuple[Spec, ...] = ()  # days listed rather than a range: the range runs as far as they are back to back
     week_of: bool = False
 
 
@@ -302,14 +323,17 @@ def _segments(mentions: list[Mention], text: str) -> list[_Segment]:
                 and isinstance(after.first, WeekdaySpec) and not after.first.modifier and helpers["week_lead"].fullmatch(gap)):
             # "next week mon-wed": the days, in that week (as "mon-wed next week" below)
             first, last, end, used = after.first, after.last, after.end, 2
+            run = _list_run(mentions, index + 1, text)
             following = mentions[index + 2] if index + 2 < len(mentions) else None
             connector = helpers["connector"].fullmatch(text[after.end:following.start]) if following is not None else None
-            if last is None and following is not None and not following.marker and isinstance(following.first, WeekdaySpec) \
+            if run is not None:  # "next week monday, wednesday and friday"
+                first, last, end, used = run[0][0], run[0][-1], run[1], 1 + run[2]
+            elif last is None and following is not None and not following.marker and isinstance(following.first, WeekdaySpec) \
                     and connector is not None:
                 last, end, used = following.last or following.first, following.end, 3
-            and_only = used == 3 and connector is not None and connector.group(0).strip(" ,").startswith("and")
+            listed = tuple(_pin_to_week(spec, here.first) for spec in run[0]) if run is not None else ()
             segments.append(_Segment(_pin_to_week(first, here.first), last and _pin_to_week(last, here.first), here.start, end,
-                                     consecutive_only=and_only))
+                                     listed=listed))
             index += used
             continue
         if isinstance(here.first, WeekdaySpec) and after is not None and glued and isinstance(after.first, CalendarDay) \
@@ -318,34 +342,93 @@ def _segments(mentions: list[Mention], text: str) -> list[_Segment]:
             index += 2
             continue
         first, last, end, used = here.first, here.last, here.end, 1
-        joinable = after is not None and here.last is None and not isinstance(here.first, WeekSpan)
-        connector = helpers["connector"].fullmatch(gap) if joinable else None
-        if connector and after is not None and after.marker == "" and not isinstance(after.first, WeekSpan):
-            last, end, used = after.last or after.first, after.end, 2
+        run = _list_run(mentions, index, text)
+        listed: tuple[Spec, ...] = ()
+        if run is not None:  # "the 7th, 8th and 9th", "monday and tuesday"
+            listed, end, used = run
+            first, last = listed[0], listed[-1]
+        elif after is not None and here.last is None and not isinstance(here.first, WeekSpan):
+            connector = helpers["connector"].fullmatch(gap)
+            if connector and after.marker == "" and not isinstance(after.first, WeekSpan):
+                last, end, used = after.last or after.first, after.end, 2
         following = mentions[index + used] if index + used < len(mentions) else None
         week = _week_after(first, following, text[end:following.start] if following else "")
         if week is not None and following is not None:  # "Monday to Wednesday next week"
             first, last = _pin_to_week(first, week), last and _pin_to_week(last, week)
+            listed = tuple(_pin_to_week(spec, week) for spec in listed)
             end, used = following.end, used + 1
-        and_only = used >= 2 and connector is not None and connector.group(0).strip(" ,").startswith("and")
-        between = helpers["between"].search(text[max(0, here.start - 12):here.start]) is not None
-        segments.append(_Segment(first, last, here.start, end, consecutive_only=and_only and not between))
+        if len(listed) == 2 and helpers["between"].search(text[max(0, here.start - 12):here.start]):
+            listed = ()  # "between the 3rd and the 10th" is a range
+        segments.append(_Segment(first, last, here.start, end, listed=listed))
         index += used
     return segments
 
 
-def _resolve_segment(segment: _Segment, today: date, direction: Direction) -> tuple[date, date]:
+def _listable(mention: Mention) -> bool:
+    """Whether a date phrase is a day (or days) that can stand in a list."""
+    return bool(mention.listed) or (not mention.marker and mention.last is None
+                                    and isinstance(mention.first, (CalendarDay, WeekdaySpec, RelativeDays)))
+
+
+def _list_run(mentions: list[Mention], index: int, text: str) -> tuple[tuple[Spec, ...], int, int] | None:
+    """The days listed from mentions[index] on ("the 7th, 8th and 9th", "monday and friday"): their specifications,
+    where the list ends in the text and how many phrases it takes; None when no list of two or more starts there."""
+    here = mentions[index]
+    if not _listable(here):
+        return None
+    specs, end, used = list(here.listed or (here.first,)), here.end, 1
+    while index + used < len(mentions):
+        following = mentions[index + used]
+        if not _listable(following) or _helper_patterns()["list_glue"].fullmatch(text[end:following.start]) is None:
+            break
+        specs.extend(following.listed or (following.first,))
+        end, used = following.end, used + 1
+    return (tuple(specs), end, used) if len(specs) > 1 else None
+
+
+def _with_months(specs: tuple[Spec, ...]) -> list[Spec]:
+    """Give listed days written without a month the month of the next day that has one ("the 7th and 8th of
+    January"), else of the one before ("January 7th and 8th")."""
+    filled = list(specs)
+    for position, spec in enumerate(filled):
+        if isinstance(spec, CalendarDay) and spec.month is None:
+            later = [other for other in filled[position + 1:] if isinstance(other, CalendarDay) and other.month]
+            earlier = [other for other in filled[:position] if isinstance(other, CalendarDay) and other.month]
+            source = later[0] if later else earlier[-1] if earlier else None
+            if source is not None:
+                filled[position] = replace(spec, month=source.month, year=source.year)
+    return filled
+
+
+def _resolve_list(specs: tuple[Spec, ...], today: date, direction: Direction) -> tuple[date, date, tuple[date, ...]]:
+    """Return the range the listed days make as far as they run back to back, and the days left out of it."""
+    days: list[date] = []
+    for spec in _with_months(specs):
+        days.append(resolve(spec, today=today, direction=direction, after=days[-1] if days else None))
+    ordered = sorted(set(days))
+    start = end = ordered[0]
+    for position, day in enumerate(ordered[1:], 1):
+        if any(between.weekday() < 5 for between in (end + timedelta(days=n) for n in range(1, (day - end).days))):
+            return start, end, tuple(ordered[position:])  # a working day between: the run ends here
+        end = day
+    return start, end, ()
+
+
+def _resolve_segment(segment: _Segment, today: date, direction: Direction) -> tuple[date, date, tuple[date, ...]]:
+    """Return the first and last day of a segment, and the listed days left out of that range."""
+    if segment.listed:
+        return _resolve_list(segment.listed, today, direction)
     if segment.week_of:
         monday = monday_of(resolve(segment.first, today=today, direction=direction))
-        return monday, monday + timedelta(days=4)
+        return monday, monday + timedelta(days=4), ()
     if isinstance(segment.first, WeekSpan):
-        return week_span(segment.first.weeks, today)
+        return (*week_span(segment.first.weeks, today), ())
     start = resolve(segment.first, today=today, direction=direction)
     if segment.weekday_check is not None and start.weekday() != segment.weekday_check:
         raise InvalidDate(f"{start:%B} {start.day}, {start.year} is a {WEEKDAY_NAMES[start.weekday()]}, "
                           f"not a {WEEKDAY_NAMES[segment.weekday_check]}")
     if segment.last is None:
-        return start, start
+        return start, start, ()
     last = segment.last
     if isinstance(segment.first, CalendarDay) and isinstance(last, CalendarDay) and last.year and not segment.first.year:
         # "Mar 3 to Mar 7 2027": the start takes the end's year (the year before when it would come after the end).
@@ -359,7 +442,7 @@ def _resolve_segment(segment: _Segment, today: date, direction: Direction) -> tu
             and not last.year and end.year > start.year and (end - start).days > MAX_ROLLOVER_DAYS):
         # "Dec 28 to Jan 3" runs into the new year; "September 1st to 27th August" ends before it starts
         raise InvalidDate(f"the range ends ({end:%B} {end.day}) before it starts ({start:%B} {start.day})")
-    return start, end
+    return start, end, ()
 
 
 def find_dates(text: str, *, today: date, direction: Direction, day_first: bool = True) -> DateFinding:
@@ -377,9 +460,7 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
         if not segments:
             return DateFinding(spans=spans)
         segment = segments[0]
-        start, end = _resolve_segment(segment, today, direction)
-        if segment.consecutive_only and end != start + timedelta(days=1):
-            end = start  # "Monday and Friday" is two separate days, not a range: keep the first
+        start, end, left_out = _resolve_segment(segment, today, direction)
     except InvalidDate as problem:
         return DateFinding(invalid=str(problem), spans=spans)
     except OverflowError:
@@ -395,7 +476,7 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
         if (helpers["open_start"].search(text[max(0, segment.start - 20):segment.start])
                 or helpers["unread_end"].match(text, segment.end)):  # the end is asked for, never guessed
             return DateFinding(start, None, open_ended=True, spans=spans)
-    return DateFinding(start, end, spans=spans)
+    return DateFinding(start, end, spans=spans, left_out=left_out)
 
 
 def last_day_of(text: str, *, start: date, day_first: bool = True) -> date | None:

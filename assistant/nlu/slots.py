@@ -34,7 +34,8 @@ MAX_TOPIC_CHARS = 500
 
 
 class Slot(StrEnum):
-    """Slot names (DESIGN.md), plus invalid_date for a date that does not exist."""
+    """Slot names (DESIGN.md), plus invalid_date for a date that does not exist and left_out_dates for listed days
+    the range does not cover."""
 
     START_DATE = "start_date"
     END_DATE = "end_date"
@@ -53,6 +54,7 @@ class Slot(StrEnum):
     TICKET_ID = "ticket_id"
     TOPIC = "topic"
     INVALID_DATE = "invalid_date"
+    LEFT_OUT_DATES = "left_out_dates"  # listed days not back to back with the range ("monday and friday": friday)
 
 
 # Which id slot an intent reads, and which id keywords name which slot when the intent does not say.
@@ -133,6 +135,8 @@ def _date_slots(slots: dict[Slot, str], finding: DateFinding, *, single: Slot | 
         slots[Slot.START_DATE] = finding.start.isoformat()
         if finding.end is not None:
             slots[Slot.END_DATE] = finding.end.isoformat()
+        if finding.left_out:
+            slots[Slot.LEFT_OUT_DATES] = ",".join(day.isoformat() for day in finding.left_out)
 
 
 def _expense_slots(slots: dict[Slot, str], original: str, lowered: str, *, today: date, default_currency: str,

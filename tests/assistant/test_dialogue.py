@@ -127,6 +127,14 @@ def test_until_a_weekday_ends_the_leave_in_the_week_it_runs_not_before_it_starts
     assert "Mon 21 Dec 2026 to Mon 4 Jan 2027" in say("no, until the 4th").text
 
 
+def test_listed_days_that_are_not_back_to_back_are_named_in_the_read_back(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    reply = say("I need monday and friday off").text
+    assert reply.startswith("Annual leave: Mon 30 Nov 2026, 1 working day;")
+    assert "Not included: Fri 4 Dec 2026 (not next to the days above); ask for it in a separate request." in reply
+    assert "Not included" not in say("actually make it monday and tuesday").text  # new dates: nothing left out any more
+
+
 def test_another_request_written_out_in_full_replaces_the_one_waiting(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert say("I'd like annual leave from Dec 21 to Dec 22").text.startswith("Annual leave")

@@ -131,8 +131,27 @@ def test_a_start_without_an_end_gives_only_the_start() -> None:
     assert leave("Maternity leave starting 1 February 2027") == {"start_date": "2027-02-01", "leave_type": "parental"}
 
 
-def test_separate_days_are_not_turned_into_a_range() -> None:
-    assert dates(leave("Monday and Friday")) == ("2026-11-30", "2026-11-30")
+def test_separate_days_are_not_turned_into_a_range_and_the_days_left_out_are_named() -> None:
+    slots = leave("Monday and Friday")
+    assert dates(slots) == ("2026-11-30", "2026-11-30") and slots[Slot.LEFT_OUT_DATES] == "2026-12-04"
+    assert Slot.LEFT_OUT_DATES not in leave("Monday and Tuesday")
+
+
+@pytest.mark.parametrize(("text", "start", "end", "left_out"), [
+    ("I need the 7th, 8th and 9th of January off", "2027-01-07", "2027-01-09", None),  # the month named once, at the end
+    ("jan 7, 8 and 9", "2027-01-07", "2027-01-09", None),
+    ("january 7th, 8th and 9th", "2027-01-07", "2027-01-09", None),
+    ("3 and 4 december", "2026-12-03", "2026-12-04", None),
+    ("dec 3, 4 & 5", "2026-12-03", "2026-12-05", None),
+    ("monday, tuesday and wednesday next week", "2026-11-30", "2026-12-02", None),
+    ("next week monday, tuesday and wednesday", "2026-11-30", "2026-12-02", None),
+    ("friday and monday", "2026-12-04", "2026-12-07", None),  # a weekend between does not break the run
+    ("dec 14, 15, 17 and 18", "2026-12-14", "2026-12-15", "2026-12-17,2026-12-18"),
+    ("between the 3rd and 10th of january", "2027-01-03", "2027-01-10", None),  # "between" makes it a range
+])
+def test_listed_days_are_one_range_as_far_as_they_run_back_to_back(text: str, start: str, end: str, left_out: str | None) -> None:
+    slots = leave(text)
+    assert dates(slots) == (start, end) and slots.get(Slot.LEFT_OUT_DATES) == left_out
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [
