@@ -365,7 +365,8 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     if intent is Intent.CREATE_TICKET:
         # the helpdesk does not fix Spotify, a child's tablet or a bank card; "reset your settings" speaks to this bot
         return not (patterns["personal_things"].search(lowered) or banking
-                    or (patterns["assistant_settings"].search(lowered) and not patterns["it_words"].search(lowered)))
+                    or ((patterns["assistant_settings"].search(lowered) or patterns["home_things"].search(lowered))
+                        and not patterns["it_words"].search(lowered)))
     return True
 
 
@@ -405,7 +406,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "out_of_office": re.compile(r"\bOOO\b", re.IGNORECASE),
         Intent.HUMAN_HANDOFF.value: re.compile(
             rf"\b(?:talk|speak|chat)(?:ing)? (?:to|with) {person}\b|\b(?:transfer|connect|hand|pass) me (?:over )?(?:to|with) {person}\b"
-            r"|^(?:a )?(?:real |live )?(?:human|person|agent)(?: please| pls| plz)?\W*$"
+            r"|^(?:an? )?(?:real |live )?(?:human|person|agent|operator|representative)(?: please| pls| plz)?\W*$"
             rf"|\bhelp from {person}\b|\b(?:want|need|get me|speak to|talk to|connect me (?:to|with)) (?:a |an )?(?:real |live |human )?"
             r"(?:customer |support )?(?:rep|representative|operator)s?\b"
             r"|\b(?:don'?t|do not|no longer) (?:like|want|wish) (?:to )?(?:talk|speak|chat)(?:ing)? (?:to|with) (?:a |the |this )?"
@@ -526,6 +527,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "assistant_settings": re.compile(
             r"\b(?:factory|original|initial|default|normal) (?:settings|mode|defaults?)\b|\byour (?:own )?settings\b|\bhard reset\b"
             r"|\b(?:un)?sync\b.*\bmy phone\b|\bmy phone\b.*\b(?:un)?sync|\bphone's sync\b|\bconnect (?:to|with) my phone\b"),
+        # things at home or in the kitchen are no IT equipment: "my alarm keeps going off", "the dishwasher leaks"
+        "home_things": re.compile(
+            r"\b(?:alarms?|alarm clock|timers?|thermostat|heating|boiler|dishwasher|washing machine|dryer|fridge|freezer|oven"
+            r"|microwave|kettle|doorbell|roomba|vacuum|alexa|google home|smart (?:lights?|plugs?|bulbs?|speaker)"
+            r"|(?:tv|television) remote|garage door|light bulbs?)\b"),
         # an alarm going off, an entry taken off a calendar, a hotel stay: the word "off" or "leave" is no time off
         "not_leave": re.compile(
             r"\b(?:alarm|timer)s?\b|\bset (?:a |an |me a )?reminder\b|\bremind me\b|\b(?:off|from) (?:my|the) calendar\b"

@@ -30,10 +30,12 @@ SPLIT_WORDS = {"pass word": "password", "pass words": "passwords", "user name": 
 SHORT_FORMS = {**DAY_SHORT_FORMS, "tdy": "today", "wk": "week", "wks": "weeks", "mgr": "manager", "appt": "appointment",
                "acct": "account", "pwd": "password", "hrs": "hours", "wfh": "work from home"}
 _SHORT = re.compile(r"(?<![\w'])(" + "|".join(SHORT_FORMS) + r")(?![\w'])", re.IGNORECASE)
-# Leave types as HR systems abbreviate them ("apply CL for tomorrow", "2 days LWP"): the two-letter ones only in
+# Leave types as HR systems abbreviate them ("apply CL for tomorrow", "2 days LWP", "3 days AL"): the two-letter ones only in
 # capitals, since "el" or "pl" in lower case is too often something else; "leave" is added unless it follows.
-LEAVE_ABBREVIATIONS = {"CL": "casual", "EL": "earned", "PL": "privilege", "SL": "sick", "LWP": "unpaid", "LOP": "unpaid"}
-_LEAVE_ABBREVIATION = re.compile(r"(?<![\w'./-])(?:(?P<upper>CL|EL|PL|SL)|(?P<any>(?i:LWP|LOP)))(?P<plural>s?)(?![\w'/-])"
+LEAVE_ABBREVIATIONS = {"CL": "casual", "EL": "earned", "PL": "privilege", "SL": "sick", "AL": "annual", "LWP": "unpaid",
+                       "LOP": "unpaid"}
+# "AL" after a comma is Alabama ("Birmingham, AL"), not annual leave
+_LEAVE_ABBREVIATION = re.compile(r"(?<![\w'./-])(?:(?P<upper>CL|EL|PL|SL|(?<!, )AL)|(?P<any>(?i:LWP|LOP)))(?P<plural>s?)(?![\w'/-])"
                                  r"(?P<leave>\s+leaves?\b)?")
 
 
