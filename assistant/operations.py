@@ -66,12 +66,14 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
         # requester goes to whoever the policy picks now, and that person gets a card.
         moves = reroute_pending(session, policy=container.policy, today=today)
         for move in moves:
+            if move.stuck:
+                continue  # nothing changed: the report says who has to do what
             record_audit(session, actor=actor, action="approval.rerouted", subject=f"approval:{move.approval_id}",
                          details={"step": move.step, "from": move.previous, "to": move.approver, "reason": move.reason})
             if move.current:
                 forget_approval_card(session, approval_id=move.approval_id, step=move.step)
-        lines = tuple(f"approval #{move.approval_id} step {move.step + 1}: {move.previous} -> {move.approver} ({move.reason})"
-                      for move in moves)
+        lines = tuple(f"approval #{move.approval_id} step {move.step + 1}: {move.previous} -> "
+                      f"{move.approver or 'nobody can take it, it waits'} ({move.reason})" for move in moves)
         # Someone who left has their pending leave and access requests withdrawn (their expense claims stay).
         withdrawn = withdraw_for_leavers(session, today=today)
         for item in withdrawn:

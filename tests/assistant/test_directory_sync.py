@@ -207,3 +207,47 @@ def test_every_allowance_cut_below_booked_days_is_named_with_its_line_alongside_
     assert "line 7: annual_leave_days 3 is less than the 5 days emp@example.com" in message
     assert "line 6: annual_leave_days 4 is less than the 5 days mgr2@example.com" in message
     assert "line 5: unknown country" in message
+
+
+def test_whoever_decided_an_earlier_step_cannot_decide_a_later_one(container: Container, tmp_path: Path) -> None:
+    # mgr also holds HR; after mgr approves as manager, the HR step is hr.old's, and mgr's HR role does not reach it
+    load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"))
+    approval = run(container, "request_leave", UNPAID, person(container, "emp"))["approval_id"]
+    assert decide(container, approval, "mgr")["status"] == "pending"
+    with pytest.raises(ToolError, match="You decided an earlier step"):
+        decide(container, approval, "mgr")
+    assert run(container, "list_pending_approvals", {}, person(container, "mgr"))["approvals"] == []
+    # the HR step's approver leaves and the only other HR holder is mgr: the step is not handed to mgr
+    report = load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"),
+                  **{"hr.old": PEOPLE["hr.old"].replace(",true", ",false"), "hr.new": PEOPLE["hr.new"].replace(",hr,", ",,")})
+    assert chain(container, approval)[1] == "hr.old@example.com"
+    stuck = [line for line in report.approvals_rerouted if f"approval #{approval} step 2" in line]
+    assert stuck and "Mgr decided an earlier step and nobody else holds the hr role" in stuck[0]
+
+
+def test_a_step_whose_role_nobody_holds_is_refused_or_reported_never_skipped(container: Container, tmp_path: Path) -> None:
+    load(container, tmp_path)
+    emp = person(container, "emp")
+    approval = run(container, "request_leave", UNPAID, emp)["approval_id"]  # manager, then HR
+    assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
+    nobody_in_hr = {key: PEOPLE[key].replace(",hr,", ",,") for key in ("hr.new", "hr.old")}
+    report = load(container, tmp_path, **nobody_in_hr)
+    # the pending HR step stays where it is, and the report says nobody can take it and why
+    assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
+    stuck = [line for line in report.approvals_rerouted if f"approval #{approval} step 2" in line]
+    assert stuck and "nobody can take it" in stuck[0] and "Nobody holds the hr role" in stuck[0]
+    assert audit_actions(container, "approval.rerouted") == []  # nothing moved
+    # a new request that needs HR is refused with the reason, and writes nothing
+    with transaction(container.session_factory) as session:
+        before = len(list(session.scalars(select(Approval))))
+    with pytest.raises(ToolError, match="Nobody holds the hr role"):
+        run(container, "request_leave", {**UNPAID, "start_date": "2026-12-15", "end_date": "2026-12-15"}, emp)
+    with transaction(container.session_factory) as session:
+        assert len(list(session.scalars(select(Approval)))) == before
+
+
+def test_one_person_deciding_two_roles_is_told_on_the_step(container: Container, tmp_path: Path) -> None:
+    people = {key: row.replace(",hr,", ",,") for key, row in PEOPLE.items() if key.startswith("hr")}
+    load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"), **people)
+    data = run(container, "request_leave", UNPAID, person(container, "emp"))
+    assert [step["note"] for step in data["approvers"]] == ["Mgr also decides for hr: nobody else holds the role."]

@@ -58,6 +58,10 @@ def _first_choice(session: Session, *, policy: ApprovalPolicy, role: Role, reque
     holder = _role_holder(session, policy=policy, role=role, exclude={requester.id})
     if holder is not None:
         return holder, ""
+    if requester.id not in {person.id for person in list_role_holders(session, role=role)}:
+        # nobody at all holds the role: its sign-off is never skipped or quietly given to someone without the role
+        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody holds the {role} role, which this request needs for its {role} "
+                                                 "approval; ask an admin to give someone the role.")
     # The only holder of the role is asking: their own manager decides instead, and the approval says so.
     manager = session.get(Employee, requester.manager_id) if requester.manager_id else None
     if manager is None or not manager.active:
@@ -102,13 +106,24 @@ def resolve_chain(
             raise ToolError(ErrorCode.CONFIGURATION, "No approver other than the requester could be found.")
         if steps and steps[-1].approver.id == approver.id:
             other = _another_holder(session, policy=policy, role=role, requester=requester, taken=approver)
-            if other is None:
-                also.setdefault(len(steps) - 1, []).append(role.value)  # the same person decides for both roles
+            if other is None:  # the same person decides for both roles, and the step says so
+                also.setdefault(len(steps) - 1, []).append(role.value)
+                previous = steps[-1]
+                steps[-1] = Step(previous.role, previous.approver, _joined(previous.note, _one_for_both(approver, role, note)))
             else:
                 steps.append(other)
             continue
         steps.append(Step(role=role, approver=approver, note=note))
     return [Step(step.role, step.approver, step.note, tuple(also.get(index, ()))) for index, step in enumerate(steps)]
+
+
+def _one_for_both(approver: Employee, role: Role | str, note: str = "") -> str:
+    """The note of a step whose approver also decides the next step's role, as nobody else can."""
+    return note or f"{approver.name} also decides for {role}: nobody else holds the role."
+
+
+def _joined(*notes: str) -> str:
+    return " ".join(note for note in notes if note)
 
 
 def _another_holder(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
@@ -137,8 +152,12 @@ class Reroute:
     step: int
     current: bool  # the step waiting for a decision now (its approver needs to hear of it)
     previous: str
-    approver: str
+    approver: str  # "" when nobody can take the step (stuck: the reason says what an admin has to do)
     reason: str
+
+    @property
+    def stuck(self) -> bool:
+        return not self.approver
 
 
 def _why_reroute(session: Session, *, policy: ApprovalPolicy, step: dict[str, Any], approver: Employee, requester: Employee,
@@ -185,6 +204,8 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
         chain = _split_lost_roles(session, policy=policy, chain=[dict(step) for step in approval.chain],
                                   first=approval.step, requester=requester, today=today)
         moves: list[Reroute] = []
+        deciders = {decision.decided_by_id for decision in list_decisions(session, approval_id=approval.id)}
+        stuck: list[Reroute] = []
         for index in range(approval.step, len(chain)):
             approver = get_employee(session, employee_id=chain[index]["approver_id"])
             reason = _why_reroute(session, policy=policy, step=chain[index], approver=approver, requester=requester, today=today)
@@ -193,13 +214,23 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
             role = Role(chain[index]["role"])
             try:
                 chosen, note = _resolve_step(session, policy=policy, role=role, requester=requester, today=today)
-            except ToolError:
+            except ToolError as error:  # nobody can take it: the step waits, and the import's report says why
+                stuck.append(Reroute(approval.id, index, index == approval.step, approver.email, "", f"{reason}; {error}"))
                 continue
+            if chosen.id in deciders:  # who decided an earlier step never takes a later one: another holder, if any
+                other = _role_holder(session, policy=policy, role=role, exclude={requester.id, *deciders}) \
+                    if role in ROLE_STEPS else None
+                if other is None:
+                    stuck.append(Reroute(approval.id, index, index == approval.step, approver.email, "",
+                                         f"{reason}; {chosen.name} decided an earlier step and nobody else holds the {role} role"))
+                    continue
+                chosen, note = other, f"{chosen.name} decided an earlier step; another {role} holder decides this one."
             if chosen.id in (approver.id, requester.id):
                 continue
             chain[index] = Step(role=role, approver=chosen,
                                 note=" ".join(filter(None, [f"{reason}; routed to {chosen.name}.", note]))).as_json()
             moves.append(Reroute(approval.id, index, index == approval.step, approver.email, chosen.email, reason))
+        rerouted += stuck
         if not moves and len(chain) == len(approval.chain):
             continue
         chain = _two_people(session, policy=policy, chain=chain, first=approval.step, requester=requester)
@@ -227,7 +258,8 @@ def _two_people(session: Session, *, policy: ApprovalPolicy, chain: list[dict[st
         if other is not None:
             result.append(other.as_json())
         else:
-            result[-1] = {**previous, "also": [*previous.get("also", ()), step["role"], *step.get("also", ())]}
+            result[-1] = {**previous, "also": [*previous.get("also", ()), step["role"], *step.get("also", ())],
+                          "note": _joined(previous.get("note", ""), _one_for_both(taken, step["role"]))}
     return result
 
 
@@ -290,9 +322,15 @@ def get_approval(session: Session, *, approval_id: int) -> Approval:
     return approval
 
 
-def can_decide(approval: Approval, actor: Employee) -> bool:
-    """Return True when the actor may decide the approval's current step."""
+def can_decide(session: Session, approval: Approval, actor: Employee, *, decided: set[int] | None = None) -> bool:
+    """Return True when the actor may decide the approval's current step.
+
+    Two steps are two people: whoever decided an earlier step of this request never decides a later one, even when
+    they hold the later step's role. `decided` (the approvals the actor has decided a step of) saves a query per approval.
+    """
     if actor.id == approval.requester_id or not actor.active:
+        return False
+    if approval.id in (decided if decided is not None else decided_by(session, actor=actor, approval_ids=[approval.id])):
         return False
     if actor.id == approval.approver_id:
         return True
@@ -393,7 +431,17 @@ def list_pending_for(session: Session, *, actor: Employee) -> list[Approval]:
         .where(Approval.status == ApprovalStatus.PENDING.value, Approval.requester_id != actor.id)
         .order_by(Approval.id)
     )
-    return [approval for approval in candidates if can_decide(approval, actor)]
+    pending = list(candidates)
+    decided = decided_by(session, actor=actor, approval_ids=[approval.id for approval in pending])
+    return [approval for approval in pending if can_decide(session, approval, actor, decided=decided)]
+
+
+def decided_by(session: Session, *, actor: Employee, approval_ids: list[int]) -> set[int]:
+    """Return which of these approvals the actor has already decided a step of."""
+    if not approval_ids:
+        return set()
+    return set(session.scalars(select(ApprovalDecision.approval_id).where(
+        ApprovalDecision.decided_by_id == actor.id, ApprovalDecision.approval_id.in_(approval_ids))))
 
 
 def list_approvals(session: Session, *, status: ApprovalStatus | None = None, limit: int = 200) -> list[Approval]:

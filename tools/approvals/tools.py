@@ -71,7 +71,10 @@ def _waiting_for_actor(ctx: ToolContext, approval_id: int, step: int | None = No
     if step is not None and step != approval.step + 1:  # an old card: its step was decided already
         raise ToolError(ErrorCode.ALREADY_DECIDED, f"Step {step} of approval #{approval.id} has already been decided; "
                                                    f"it is now at step {approval.step + 1} of {len(approval.chain)}.")
-    if not service.can_decide(approval, ctx.actor):
+    if service.decided_by(ctx.session, actor=ctx.actor, approval_ids=[approval.id]):
+        raise ToolError(ErrorCode.FORBIDDEN, f"You decided an earlier step of approval #{approval.id}; the next step "
+                                             "is for someone else.")
+    if not service.can_decide(ctx.session, approval, ctx.actor):
         raise ToolError(ErrorCode.FORBIDDEN, f"Approval #{approval.id} is not waiting for your decision.")
     return approval
 
