@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import tomllib
 import uuid
 from dataclasses import dataclass
@@ -12,9 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assistant.container import Container
+from assistant.errors import AssistantError, AssistantErrorCode
 from assistant.operations import actor_id_for, import_people_file
 from tools.db import transaction
 from tools.leave.models import CompanyHoliday
+from tools.people.models import Employee
 from tools.people.service import get_employee_by_email
 from tools.leave.service import find_overlapping_request
 
@@ -30,8 +33,19 @@ def sample_file(name: str) -> Path:
 
 
 def seed_sample_company(container: Container) -> None:
-    """Load the demo company's people and holidays (idempotent)."""
-    import_people_file(container, sample_file("people.csv"))
+    """Load the demo company's people and holidays (idempotent), unless the data folder holds another company's
+    directory: the sample people would become approvers of real requests and its policies replace real ones."""
+    sample = sample_file("people.csv")
+    known = {row["email"].strip().lower() for row in csv.DictReader(sample.read_text(encoding="utf-8").splitlines())}
+    with transaction(container.session_factory) as session:
+        others = [email for email in session.scalars(select(Employee.email)) if email.lower() not in known]
+    if others:
+        raise AssistantError(AssistantErrorCode.NOT_CONFIGURED,
+                             f"This database already holds your own directory ({len(others)} people not in the sample "
+                             f"company, e.g. {others[0]}); the demo would mix its sample people and policies into it. "
+                             "Run it with a data folder of its own and no DATABASE_URL: "
+                             "BACKOFFICE_HOME=./demo-data backoffice demo")
+    import_people_file(container, sample)
     holidays = tomllib.loads(sample_file("company.toml").read_text(encoding="utf-8"))["holidays"]
     with transaction(container.session_factory) as session:
         existing = set(session.scalars(select(CompanyHoliday.day)))

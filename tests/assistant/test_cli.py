@@ -479,6 +479,13 @@ def test_demo_runs_twice_in_the_same_home(cli: Cli) -> None:
     assert len(people) == len({row["email"] for row in people}) > 1  # the sample company was imported once
 
 
+def test_demo_refuses_a_database_that_holds_a_real_directory(company: Cli) -> None:
+    before = company.json("people", "list")
+    message = company.refused("demo")
+    assert "already holds your own directory" in message and "BACKOFFICE_HOME=./demo-data backoffice demo" in message
+    assert company.json("people", "list") == before  # no sample person was added
+
+
 def test_demo_converses_over_piped_lines(cli: Cli) -> None:
     result = cli.ok("demo", "--json", input="how many vacation days do I have left?\nwhat's the weather in Oslo?\n")
     replies = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
