@@ -34,6 +34,8 @@ QUESTION = re.compile(r"^\W*(?:(?:btw|by the way|oh|also|and|quick question|one 
 # Requests that, written out in full, replace the one in progress (a question about a ticket is answered instead).
 NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "cancel_leave"})
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
+# "what about friday?", "how about the 3rd?": an answer offered as a question
+ALTERNATIVE = re.compile(r"^\W*(?:what|how) about\b|^\W*(?:or|maybe|perhaps)\b", re.IGNORECASE)
 MIN_QUESTION_WORDS = 4  # "is that right?", "what?" ask about the read-back, not the policies
 FREE_TEXT_SLOTS = ("summary", "merchant")  # questions whose answer is whatever the person writes
 IT_WORDS = re.compile(r"\b(it|laptop|computer|vpn|password|wifi|network|email|software|printer|access|account|login)\b", re.I)
@@ -293,11 +295,16 @@ class OfflineEngine:
         """Answer a question asked while a request is being filled in ("btw, how many sick days do we get?"), and ask
         for what is missing again; the question's words ("sick") never change the request. None: not a side question."""
         asks = QUESTION.search(turn.text) is not None and len(turn.text.split()) >= MIN_QUESTION_WORDS
-        if ((not asks and turn.state.get("asking") != "merchant") or CORRECTION.search(turn.text)
-                or set(route.slots) & {turn.state.get("asking"), "start_date", "end_date", "amount", "expense_date"}):
+        if (not asks and turn.state.get("asking") != "merchant") or CORRECTION.search(turn.text):
             return None
         fresh = self._route(turn)
-        if fresh.intent in FLOWS or fresh.intent in ("out_of_scope", "help"):
+        # A question about something else altogether ("how do I get a parking spot?", "what's the weather tomorrow?")
+        # is answered as a question (from the policies, or as outside what we do), never read as the answer we wait
+        # for: not as the shop's name, and its "tomorrow" not as the request's date.
+        elsewhere = asks and fresh.intent == "out_of_scope" and fresh.confidence >= SWITCH_CONFIDENCE \
+            and not ALTERNATIVE.match(turn.text)
+        if not elsewhere and (set(route.slots) & {turn.state.get("asking"), "start_date", "end_date", "amount", "expense_date"}
+                              or fresh.intent in FLOWS or fresh.intent == "help" or (fresh.intent == "out_of_scope" and not asks)):
             return None
         if not asks and fresh.confidence < SWITCH_CONFIDENCE:  # a shop's name, unless clearly something else we answer
             return None

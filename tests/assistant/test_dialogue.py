@@ -147,6 +147,17 @@ def test_another_request_written_out_in_full_replaces_the_one_waiting(container:
     assert rows(container, ExpenseClaim) == []
 
 
+def test_a_question_about_something_else_is_never_taken_for_the_answer_waited_for(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Where did you spend it" in say("I took a taxi to the airport yesterday, 22 dollars").text
+    for question in ("how do I get a parking spot at the zoo?", "what's the weather like tomorrow?"):
+        reply = say(question).text  # not the shop's name, and its "tomorrow" not the claim's date
+        assert reply.startswith(words.OUT_OF_SCOPE) and reply.endswith("Where did you spend it (the shop, restaurant or company)?")
+    assert "22.00 USD for travel at Yellow Cab on Thu 26 Nov 2026" in say("Yellow Cab").text
+    assert "Fri 27 Nov 2026" in say("what about today?").text  # an answer offered as a question still changes it
+    assert rows(container, ExpenseClaim) == []
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
