@@ -34,6 +34,8 @@ QUESTION = re.compile(r"^\W*(?:(?:btw|by the way|oh|also|and|quick question|one 
 # Requests that, written out in full, replace the one in progress (a question about a ticket is answered instead).
 NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "cancel_leave"})
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
+# Where numeric dates are written month first (12/7 is December 7); elsewhere day first, as in most of the world
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM"})
 # "what about friday?", "how about the 3rd?": an answer offered as a question
 ALTERNATIVE = re.compile(r"^\W*(?:what|how) about\b|^\W*(?:or|maybe|perhaps)\b", re.IGNORECASE)
 MIN_QUESTION_WORDS = 4  # "is that right?", "what?" ask about the read-back, not the policies
@@ -59,6 +61,7 @@ class Turn:
     today: date
     state: dict[str, Any]
     receipt: str | None = None  # the reference of a receipt sent with the message
+    day_first: bool = True  # how the person writes numeric dates: 12/7 is 12 July, or December 7 in the US
 
 
 def run_confirmed(pipeline: Pipeline, tool: str, args: dict[str, Any], *, actor_id: int, now: datetime, intent: str) -> Reply:
@@ -94,10 +97,11 @@ class OfflineEngine:
         moment = now or utcnow()
         clean, receipt = take_receipt_note(" ".join((text or "").split())[:MAX_TEXT])
         try:
-            state, expired, today = run_in_transaction(self.session_factory, lambda s: self._load(s, key, actor_id, moment))
+            state, expired, today, day_first = run_in_transaction(self.session_factory,
+                                                                  lambda s: self._load(s, key, actor_id, moment))
         except Exception as error:  # noqa: BLE001 - the turn's error edge: always answer
             return Reply(error_text(error))
-        turn = Turn(key, actor_id, clean, moment, today, state, receipt)
+        turn = Turn(key, actor_id, clean, moment, today, state, receipt, day_first)
         reply = self._respond(turn, expired)
         run_in_transaction(self.session_factory, lambda s: record_conversation_state(
             s, key=key, employee_id=actor_id, state=turn.state, now=moment))
@@ -108,10 +112,11 @@ class OfflineEngine:
         state, _ = get_conversation_state(session, key=key, employee_id=actor_id, now=now, ttl=self.ttl)
         return state.get("stage") in ("collect", "confirm")
 
-    def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[dict[str, Any], bool, date]:
+    def _load(self, session: Session, key: str, actor_id: int, now: datetime) -> tuple[dict[str, Any], bool, date, bool]:
         employee = get_employee(session, employee_id=actor_id)
         state, expired = get_conversation_state(session, key=key, employee_id=actor_id, now=now, ttl=self.ttl)
-        return state, expired, employee_today(employee, now, self.pipeline.default_timezone)
+        day_first = (employee.country or "").upper() not in MONTH_FIRST_COUNTRIES
+        return state, expired, employee_today(employee, now, self.pipeline.default_timezone), day_first
 
     def _respond(self, turn: Turn, expired: bool) -> Reply:
         if turn.receipt is not None:
@@ -175,7 +180,8 @@ class OfflineEngine:
 
     def _route(self, turn: Turn, intent: str | None = None) -> Route:
         """Route the turn's message; with `intent`, read its slots as an answer within that request."""
-        return self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=intent)
+        return self.router.route(turn.text, today=turn.today, default_currency=self.default_currency, intent=intent,
+                                 day_first=turn.day_first)
 
     def _defaults(self, flow: Flow, turn: Turn) -> Slots:
         if flow.intent == "submit_expense":
@@ -275,7 +281,7 @@ class OfflineEngine:
                 return self._start(turn, route)
         if asking == "end_date" and turn.state["slots"].get("start_date"):  # "until when?": a day, a duration or "just that day"
             start = date.fromisoformat(turn.state["slots"]["start_date"])
-            last = last_day_of(turn.text, start=start)
+            last = last_day_of(turn.text, start=start, day_first=turn.day_first)
             new = {"end_date": last.isoformat()} if last is not None else {k: v for k, v in new.items() if k != "start_date"}
         if asking in FREE_TEXT_SLOTS and asking not in new and read is None and not self._names_nothing(turn.text, new):
             new[asking] = turn.text  # a free-text answer to the question we asked

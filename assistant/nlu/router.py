@@ -38,11 +38,14 @@ class Router:
     def __init__(self, classifier: Classifier) -> None:
         self.classifier = classifier
 
-    def route(self, text: str, *, today: date, default_currency: str = "USD", intent: str | None = None) -> Route:
-        """Route `text`; slots are read for `intent` when a conversation is already about it."""
+    def route(self, text: str, *, today: date, default_currency: str = "USD", intent: str | None = None,
+              day_first: bool = True) -> Route:
+        """Route `text`; slots are read for `intent` when a conversation is already about it. Numeric dates are read
+        day first ("12/7" is 12 July) unless `day_first` is False (December 7, as written in the US)."""
         prediction = self.classifier.classify(text)
         slot_intent = intent or prediction.intent
-        slots = extract_slots(text, intent=slot_intent, today=today, default_currency=default_currency) if text.strip() else {}
+        slots = extract_slots(text, intent=slot_intent, today=today, default_currency=default_currency,
+                              day_first=day_first) if text.strip() else {}
         if slot_intent == "policy_question":
             slots.setdefault("topic", text.strip()[:500])
         return Route(text=text, intent=prediction.intent, confidence=float(prediction.confidence), slots=slots)

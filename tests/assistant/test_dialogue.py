@@ -158,6 +158,21 @@ def test_a_question_about_something_else_is_never_taken_for_the_answer_waited_fo
     assert rows(container, ExpenseClaim) == []
 
 
+def test_numeric_dates_are_read_in_the_order_the_persons_country_writes_them(container: Container, company: Company) -> None:
+    with transaction(container.session_factory) as session:
+        manager = session.get(Employee, company.manager)
+        briton = add_employee(session, "briton@example.com", manager=manager, country="GB").id
+    assert speaker(container, company.requester)("I need 12/7 to 12/9 off").text.startswith(  # US: month first
+        "Annual leave: Mon 7 Dec 2026 to Wed 9 Dec 2026")
+    assert speaker(container, briton, key="test:briton")("I need 7/12 to 9/12 off").text.startswith(  # GB: day first
+        "Annual leave: Mon 7 Dec 2026 to Wed 9 Dec 2026")
+
+
+def test_a_request_over_the_balance_says_which_days_it_read(container: Container, company: Company) -> None:
+    reply = speaker(container, company.requester)("I need annual leave from Jan 4 2027 to Mar 5 2027").text
+    assert reply.startswith("Not enough annual leave in 2027 for Mon 4 Jan 2027 to Fri 5 Mar 2027: 43 working days requested")  # US holidays excluded
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text

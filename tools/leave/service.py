@@ -299,11 +299,16 @@ def create_leave_request(
             available = allocation.allowance - allocation.taken - allocation.reserved  # type: ignore[operator]
             raise ToolError(
                 ErrorCode.INSUFFICIENT_BALANCE,
-                f"Not enough {leave_type.code} leave in {year}: {day_count(days_number(days), 'working ')} requested, "
-                f"{days_number(available)} available.",
+                f"Not enough {leave_type.code} leave in {year} for {_shown(start)} to {_shown(end)}: "
+                f"{day_count(days_number(days), 'working ')} requested in {year}, {days_number(available)} available.",
             )
     session.flush()
     return request
+
+
+def _shown(day: date) -> str:
+    """A day as the person reads it back, whatever their date order: "Mon 7 Dec 2026"."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def get_leave_request(session: Session, *, request_id: int) -> LeaveRequest:
