@@ -128,7 +128,7 @@ def _access_args(slots: Slots) -> dict[str, Any]:
 
 def _access_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     args = _access_args(slots)
-    return (f"Access request: {args['access_level']} access to {args['system']}, because: \"{args['justification'][:200]}\". "
+    return (f"Access request: {args['access_level']} access to {args['system']}; reason: \"{args['justification'][:200]}\". "
             f"{_approvers(preview)} Shall I submit it?")
 
 

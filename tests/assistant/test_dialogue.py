@@ -173,6 +173,11 @@ def test_a_request_over_the_balance_says_which_days_it_read(container: Container
     assert reply.startswith("Not enough annual leave in 2027 for Mon 4 Jan 2027 to Fri 5 Mar 2027: 43 working days requested")  # US holidays excluded
 
 
+def test_an_access_request_reads_back_the_reason_as_given(container: Container, company: Company) -> None:
+    reply = speaker(container, company.requester)("I need access to GitHub because I am building the deploy pipeline").text
+    assert reply.startswith('Access request: user access to GitHub; reason: "because I am building the deploy pipeline".')
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text

@@ -222,7 +222,7 @@ def test_whoever_decided_an_earlier_step_cannot_decide_a_later_one(container: Co
                   **{"hr.old": PEOPLE["hr.old"].replace(",true", ",false"), "hr.new": PEOPLE["hr.new"].replace(",hr,", ",,")})
     assert chain(container, approval)[1] == "hr.old@example.com"
     stuck = [line for line in report.approvals_rerouted if f"approval #{approval} step 2" in line]
-    assert stuck and "Mgr decided an earlier step and nobody else holds the hr role" in stuck[0]
+    assert stuck and "Mgr decided an earlier step and nobody else holds the HR role" in stuck[0]
 
 
 def test_a_step_whose_role_nobody_holds_is_refused_or_reported_never_skipped(container: Container, tmp_path: Path) -> None:
@@ -235,12 +235,12 @@ def test_a_step_whose_role_nobody_holds_is_refused_or_reported_never_skipped(con
     # the pending HR step stays where it is, and the report says nobody can take it and why
     assert chain(container, approval) == ["mgr@example.com", "hr.old@example.com"]
     stuck = [line for line in report.approvals_rerouted if f"approval #{approval} step 2" in line]
-    assert stuck and "nobody can take it" in stuck[0] and "Nobody holds the hr role" in stuck[0]
+    assert stuck and "nobody can take it" in stuck[0] and "Nobody holds the HR role" in stuck[0]
     assert audit_actions(container, "approval.rerouted") == []  # nothing moved
     # a new request that needs HR is refused with the reason, and writes nothing
     with transaction(container.session_factory) as session:
         before = len(list(session.scalars(select(Approval))))
-    with pytest.raises(ToolError, match="Nobody holds the hr role"):
+    with pytest.raises(ToolError, match="Nobody holds the HR role"):
         run(container, "request_leave", {**UNPAID, "start_date": "2026-12-15", "end_date": "2026-12-15"}, emp)
     with transaction(container.session_factory) as session:
         assert len(list(session.scalars(select(Approval)))) == before
@@ -250,4 +250,4 @@ def test_one_person_deciding_two_roles_is_told_on_the_step(container: Container,
     people = {key: row.replace(",hr,", ",,") for key, row in PEOPLE.items() if key.startswith("hr")}
     load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"), **people)
     data = run(container, "request_leave", UNPAID, person(container, "emp"))
-    assert [step["note"] for step in data["approvers"]] == ["Mgr also decides for hr: nobody else holds the role."]
+    assert [step["note"] for step in data["approvers"]] == ["Mgr also decides for HR: nobody else holds the role."]

@@ -186,7 +186,7 @@ def test_sole_role_holder_is_approved_by_their_manager(container: Container) -> 
     company = make_company(container)
     data = run(container, "request_system_access", {"system": "AWS", "justification": "on-call"}, company.it)
     assert approver_ids(data) == [company.ceo]
-    assert "Nobody else holds the it role" in data["approvers"][0]["note"]
+    assert "Nobody else holds the IT role" in data["approvers"][0]["note"]
 
 
 def test_finance_cannot_record_the_payout_of_their_own_claim(container: Container) -> None:

@@ -60,13 +60,13 @@ def _first_choice(session: Session, *, policy: ApprovalPolicy, role: Role, reque
         return holder, ""
     if requester.id not in {person.id for person in list_role_holders(session, role=role)}:
         # nobody at all holds the role: its sign-off is never skipped or quietly given to someone without the role
-        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody holds the {role} role, which this request needs for its {role} "
+        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody holds the {_label(role)} role, which this request needs for its {_label(role)} "
                                                  "approval; ask an admin to give someone the role.")
     # The only holder of the role is asking: their own manager decides instead, and the approval says so.
     manager = session.get(Employee, requester.manager_id) if requester.manager_id else None
     if manager is None or not manager.active:
-        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody else holds the {role} role to approve this; ask an admin.")
-    return manager, f"Nobody else holds the {role} role; routed to {requester.name}'s manager ({manager.name})."
+        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody else holds the {_label(role)} role to approve this; ask an admin.")
+    return manager, f"Nobody else holds the {_label(role)} role; routed to {requester.name}'s manager ({manager.name})."
 
 
 def _delegate_if_away(
@@ -119,7 +119,11 @@ def resolve_chain(
 
 def _one_for_both(approver: Employee, role: Role | str, note: str = "") -> str:
     """The note of a step whose approver also decides the next step's role, as nobody else can."""
-    return note or f"{approver.name} also decides for {role}: nobody else holds the role."
+    return note or f"{approver.name} also decides for {_label(role)}: nobody else holds the role."
+
+
+def _label(role: Role | str) -> str:
+    return Role(role).label
 
 
 def _joined(*notes: str) -> str:
@@ -133,7 +137,7 @@ def _another_holder(session: Session, *, policy: ApprovalPolicy, role: Role, req
     other = _role_holder(session, policy=policy, role=role, exclude={requester.id, taken.id}) if role in ROLE_STEPS else None
     if other is None:
         return None
-    return Step(role, other, f"{taken.name} decides the previous step; another {role} holder decides this one.")
+    return Step(role, other, f"{taken.name} decides the previous step; another {_label(role)} holder decides this one.")
 
 
 def _resolve_step(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
@@ -183,8 +187,8 @@ def _why_reroute(session: Session, *, policy: ApprovalPolicy, step: dict[str, An
     if chosen is not None and chosen.id == approver.id:
         return ""
     if role in ROLE_STEPS:
-        return f"{approver.name} no longer holds the {role} role" if not step.get("note") else \
-            f"{approver.name} was a stand-in for the {role} role, which someone else now takes"
+        return f"{approver.name} no longer holds the {_label(role)} role" if not step.get("note") else \
+            f"{approver.name} was a stand-in for the {_label(role)} role, which someone else now takes"
     if step.get("note") and requester.manager_id is None:
         return f"{approver.name} no longer holds the HR role that routed {requester.name}'s request to them"
     return f"{approver.name} is no longer {requester.name}'s manager"
@@ -222,9 +226,9 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
                     if role in ROLE_STEPS else None
                 if other is None:
                     stuck.append(Reroute(approval.id, index, index == approval.step, approver.email, "",
-                                         f"{reason}; {chosen.name} decided an earlier step and nobody else holds the {role} role"))
+                                         f"{reason}; {chosen.name} decided an earlier step and nobody else holds the {_label(role)} role"))
                     continue
-                chosen, note = other, f"{chosen.name} decided an earlier step; another {role} holder decides this one."
+                chosen, note = other, f"{chosen.name} decided an earlier step; another {_label(role)} holder decides this one."
             if chosen.id in (approver.id, requester.id):
                 continue
             chain[index] = Step(role=role, approver=chosen,
@@ -278,7 +282,7 @@ def _split_lost_roles(session: Session, *, policy: ApprovalPolicy, chain: list[d
                 chosen, note = _resolve_step(session, policy=policy, role=Role(role), requester=requester, today=today)
             except ToolError:
                 chosen, note = approver, ""
-            reason = f"{approver.name} no longer holds the {role} role; routed to {chosen.name}."
+            reason = f"{approver.name} no longer holds the {_label(role)} role; routed to {chosen.name}."
             result.append(Step(Role(role), chosen, " ".join(filter(None, [reason, note]))).as_json())
     return result
 

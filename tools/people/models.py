@@ -22,6 +22,11 @@ class Role(StrEnum):
     IT = "it"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        """The role as a sentence names it: "HR", "IT", "finance"."""
+        return self.value.upper() if self in (Role.HR, Role.IT) else self.value
+
 
 class Employee(Base):
     """A person in the company directory."""
