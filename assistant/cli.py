@@ -89,7 +89,7 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
             "requests_withdrawn": list(report.requests_withdrawn)}
     text = f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged."
     if report.allowances_changed:
-        text += f" Annual leave allowances changed: {report.allowances_changed}."
+        text += f" People with a changed annual leave allowance: {report.allowances_changed}."
     if report.approvals_rerouted:
         text += f" Pending approvals re-routed: {len(report.approvals_rerouted)}:\n  " + "\n  ".join(report.approvals_rerouted)
     if report.requests_withdrawn:

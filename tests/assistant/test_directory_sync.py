@@ -72,11 +72,13 @@ def test_a_new_annual_leave_figure_reaches_this_years_balance(container: Contain
     load(container, tmp_path)
     emp = person(container, "emp")
     run(container, "request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-15"}, emp)  # reserves 2 days of 20
+    run(container, "request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-11"}, emp)  # and 2027's allocation
     report = load(container, tmp_path, emp=PEOPLE["emp"].replace(",20,", ",25,"))
-    assert (report.updated, report.allowances_changed) == (1, 1)
+    assert (report.updated, report.allowances_changed) == (1, 1)  # one person, however many years follow
     annual = run(container, "get_leave_balance", {}, emp)["balances"][0]
     assert (annual["allowance"], annual["reserved"], annual["available"]) == (25, 2, 23)
-    assert audit_actions(container, "leave.allowance_changed") == [{"year": 2026, "leave_type": "annual", "allowance": 25}]
+    assert audit_actions(container, "leave.allowance_changed") == [{"year": 2026, "leave_type": "annual", "allowance": 25},
+                                                                   {"year": 2027, "leave_type": "annual", "allowance": 25}]
 
 
 def test_an_allowance_below_the_days_already_booked_refuses_the_whole_file(container: Container, tmp_path: Path) -> None:

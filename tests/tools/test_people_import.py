@@ -284,7 +284,8 @@ def test_active_words_a_spreadsheet_uses_are_understood(container: Container, va
     HEADER.upper(),
     "Email, Name, Slack User ID, Manager Email, Department, Roles, Country, Start Date, Annual Leave Days",
     "email,name,slack-user-id,manager-email,department,roles,country,start-date,annual-leave-days",
-], ids=["upper-case", "spreadsheet-titles", "dashes"])
+    "E-mail,Full Name,Slack ID,Manager E-mail,Department,Role,Country,Hire Date,Annual Leave Days",
+], ids=["upper-case", "spreadsheet-titles", "dashes", "other-names"])
 def test_a_header_written_the_way_spreadsheets_write_it_is_understood(container: Container, header: str) -> None:
     assert import_csv(container, people_csv(*DIRECTORY, header=header)).created == 4
     assert directory(container)["carol@example.com"]["manager"] == "dave.lead@example.com"
@@ -292,8 +293,9 @@ def test_a_header_written_the_way_spreadsheets_write_it_is_understood(container:
 
 def test_a_semicolon_separated_file_and_a_trailing_row_of_separators_are_read(container: Container) -> None:
     # a spreadsheet saved in a comma-decimal locale separates cells with ";"; the roles then come with another separator
-    rows = ["x@example.com;X;;;Ops;manager;DE;2020-01-01;27,5".replace("27,5", "27.5"), "y@example.com;Y;;x@example.com;Ops;;DE;;"]
+    rows = ["x@example.com;X;;;Ops;manager;DE;2020-01-01;27,5", "y@example.com;Y;;x@example.com;Ops;;DE;;"]
     text = people_csv(*rows, header=HEADER.replace(",", ";")) + ";;;;;;;;\n"
     assert import_csv(container, text).created == 2
     assert directory(container)["y@example.com"]["manager"] == "x@example.com"
+    assert directory(container)["x@example.com"]["annual_leave_days"] == Decimal("27.5")  # the locale's decimal comma
     assert import_csv(container, people_csv(*DIRECTORY) + ",,,,,,,,\n").created == 4

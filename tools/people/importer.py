@@ -55,7 +55,7 @@ class ImportReport:
     created: int
     updated: int
     unchanged: int
-    allowances_changed: int = 0  # (person, year) annual-leave allocations brought on to a new annual_leave_days
+    allowances_changed: int = 0  # people whose annual-leave allocations (this year and later) follow a new annual_leave_days
     approvals_rerouted: tuple[str, ...] = ()  # "approval #12 step 1: a@x -> b@x (why)", filled in by the caller
     requests_withdrawn: tuple[str, ...] = ()  # "approval #7 (leave) of a@x: ...": pending requests of people who left
 
@@ -85,8 +85,9 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None,
             errors.append(f"start_date '{value['start_date']}' is not a YYYY-MM-DD date")
     days = None
     if value["annual_leave_days"]:
-        try:
-            days = Decimal(value["annual_leave_days"])
+        try:  # "12,5" as a spreadsheet in a decimal-comma locale writes it (its cells are then ;-separated)
+            days = Decimal(value["annual_leave_days"].replace(",", ".") if value["annual_leave_days"].count(",") == 1
+                           and "." not in value["annual_leave_days"] else value["annual_leave_days"])
             if not Decimal("0") <= days <= Decimal("366"):
                 errors.append(f"annual_leave_days {days} is outside 0-366")
         except InvalidOperation:
@@ -122,9 +123,18 @@ class _ReadFile:
     emails: set[str]  # every email in the file, bad rows included, so a manager on a bad row is not "unknown"
 
 
+# Other names spreadsheets give the columns ("E-mail", "Slack ID", "Role"), read as the column they name
+HEADER_ALIASES = {"e_mail": "email", "email_address": "email", "work_email": "email", "full_name": "name",
+                  "slack_id": "slack_user_id", "slack_user": "slack_user_id", "slack_member_id": "slack_user_id",
+                  "manager_e_mail": "manager_email", "line_manager_email": "manager_email",
+                  "role": "roles", "time_zone": "timezone", "tz": "timezone",
+                  "annual_leave": "annual_leave_days", "leave_days": "annual_leave_days", "hire_date": "start_date"}
+
+
 def _header_name(cell: str) -> str:
-    """Return a header cell as the column it names: "Manager Email", " email " and "SLACK_USER_ID" all count."""
-    return "_".join(cell.strip().lower().replace("-", " ").split())
+    """Return a header cell as the column it names: "Manager Email", " email ", "SLACK_USER_ID" and "E-mail" all count."""
+    name = "_".join(cell.strip().lower().replace("-", " ").split())
+    return HEADER_ALIASES.get(name, name)
 
 
 def _read_people_csv(text: str) -> _ReadFile:
@@ -304,7 +314,7 @@ def import_people(session: Session, *, rows: list[PersonRow], actor: Employee | 
     allowances = 0
     for person in new_allowance:  # this year and later follow the new figure; a year already over it refuses the file
         changes = apply_annual_allowance(session, employee=person, from_year=(today or utcnow().date()).year)
-        allowances += len(changes)
+        allowances += bool(changes)  # people, however many of their years moved
         for year, allowance in changes:
             record_audit(session, actor=actor, action="leave.allowance_changed", subject=f"employee:{person.id}",
                          details={"year": year, "leave_type": "annual", "allowance": days_number(allowance)})
