@@ -256,6 +256,31 @@ def tickets_comment(ticket_id: int, body: str, as_email: AsEmail, as_json: JsonF
     run_tool(as_email, "comment_on_ticket", {"ticket_id": ticket_id, "body": body}, as_json)
 
 
+@tickets_app.command("queue")
+@refusals
+def tickets_queue(as_email: AsEmail, queue: Annotated[str, typer.Option(help="it, or hr for hand-overs to HR.")] = "it",
+                  include_done: Annotated[bool, typer.Option("--all", help="Also resolved and closed tickets.")] = False,
+                  as_json: JsonFlag = False) -> None:
+    """List a team's open tickets, the one due first first (IT, or HR for the hr queue)."""
+    from assistant.operations import run_as
+
+    with open_container() as container:
+        rows = run_as(container, as_email, "list_ticket_queue", {"queue": queue, "include_done": include_done}).data["tickets"]
+    emit_rows(rows, as_json, ["ticket_id", "summary", "priority", "status", "requester", "assignee", "sla_due_at", "overdue"],
+              f"Ticket queue: {queue}")
+
+
+@tickets_app.command("update")
+@refusals
+def tickets_update(ticket_id: int, as_email: AsEmail,
+                   status: Annotated[str | None, typer.Option(help="open, pending, resolved or closed.")] = None,
+                   take: Annotated[bool, typer.Option("--take", help="Become the ticket's assignee.")] = False,
+                   note: Annotated[str, typer.Option(help="A comment for the requester.")] = "",
+                   as_json: JsonFlag = False) -> None:
+    """Work a ticket: take it, change its status, leave a note (IT, or HR for hand-overs; the requester may close it)."""
+    run_tool(as_email, "update_ticket", {"ticket_id": ticket_id, "status": status, "take": take, "note": note}, as_json)
+
+
 @app.command()
 @refusals
 def audit(limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100, as_json: JsonFlag = False) -> None:

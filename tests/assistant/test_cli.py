@@ -441,6 +441,19 @@ def test_tickets_create_list_show_comment(company: Cli) -> None:
     assert len(company.json("tickets", "list", "--as", EMPLOYEE)) == 1
 
 
+def test_it_works_the_ticket_queue_from_the_command_line(company: Cli) -> None:
+    ticket = company.json("tickets", "create", "--as", EMPLOYEE, "--summary", "Monitor flickers")["ticket_id"]
+    [queued] = company.json("tickets", "queue", "--as", IT)
+    assert (queued["ticket_id"], queued["requester"], queued["overdue"]) == (ticket, EMPLOYEE, False)
+    assert "Monitor flickers" in company.ok("tickets", "queue", "--as", IT).stdout
+    assert "sees the it ticket queue" in company.refused("tickets", "queue", "--as", EMPLOYEE)
+    taken = company.json("tickets", "update", ticket, "--as", IT, "--take", "--status", "resolved", "--note", "New cable.")
+    assert taken["status"] == "resolved" and taken["changes"]["assignee"] == IT
+    assert company.json("tickets", "queue", "--as", IT) == []
+    assert company.json("tickets", "show", ticket, "--as", EMPLOYEE)["comments"][-1]["body"] == "New cable."
+    assert "Only IT works ticket" in company.refused("tickets", "update", ticket, "--as", EMPLOYEE, "--status", "open")
+
+
 # --- audit and demo --------------------------------------------------------------------------------
 
 

@@ -155,6 +155,22 @@ def comment_on_requesters_ticket(s: Scenario) -> dict[str, Any]:
     return {**requesters_ticket(s), "body": "Any news on this?"}
 
 
+def hr_queue(s: Scenario) -> dict[str, Any]:
+    """Ask for the HR queue of hand-overs (one is in it)."""
+    s.run("request_human_handoff", handoff(s), "requester")
+    return {"queue": "hr"}
+
+
+def take_requesters_ticket(s: Scenario) -> dict[str, Any]:
+    """Take a fresh ticket of the requester's (become its assignee)."""
+    return {**requesters_ticket(s), "take": True}
+
+
+def close_requesters_ticket(s: Scenario) -> dict[str, Any]:
+    """Close a fresh ticket of the requester's."""
+    return {**requesters_ticket(s), "status": "closed", "note": "Sorted, thanks."}
+
+
 def new_access_request(s: Scenario) -> dict[str, Any]:
     """Ask for read access to a system."""
     return dict(ACCESS_REQUEST)
@@ -227,6 +243,11 @@ MATRIX = (
     Row("read requester's ticket", "get_ticket", requesters_ticket,                          (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("preview a comment on requester's ticket", "preview_comment", comment_on_requesters_ticket, (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("comment on requester's ticket", "comment_on_ticket", comment_on_requesters_ticket,  (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
+    Row("IT ticket queue", "list_ticket_queue", no_args,                                    (NO, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
+    Row("HR hand-over queue", "list_ticket_queue", hr_queue,                                  (NO, NO, NO, OK, NO, NO, OK, NO, NO, NO)),
+    Row("take requester's ticket", "update_ticket", take_requesters_ticket,                   (NO, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
+    # the requester may close their own ticket (no longer needed); working it is IT's
+    Row("close requester's ticket", "update_ticket", close_requesters_ticket,                 (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     # The only IT person's own access request goes to their manager (nobody else holds the IT role).
     Row("preview system access", "preview_system_access", new_access_request,                (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),
     Row("request system access", "request_system_access", new_access_request,                (OK, OK, OK, OK, OK, OK, OK, NO, OK, OK)),

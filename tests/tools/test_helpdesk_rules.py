@@ -55,3 +55,41 @@ def test_control_characters_never_reach_a_record(container: Container) -> None:
                                             "description": "Line one\r\nline two\twith a tab"}, company.requester)
     shown = run(container, "get_ticket", {"ticket_id": data["ticket_id"]}, company.requester)
     assert shown["summary"] == "Printer jams" and shown["description"] == "Line one\nline two\twith a tab"
+
+
+def test_it_works_its_queue_due_first_and_the_requester_sees_the_result(container: Container) -> None:
+    company = make_company(container)
+    low = run(container, "create_ticket", {"summary": "New mouse please", "priority": "low"}, company.requester)
+    urgent = run(container, "create_ticket", {"summary": "VPN down for everyone", "priority": "urgent"}, company.colleague)
+    run(container, "request_human_handoff", {"summary": "question about my contract", "team": "hr"}, company.requester)
+    queue = run(container, "list_ticket_queue", {}, company.it)["tickets"]
+    assert [row["ticket_id"] for row in queue] == [urgent["ticket_id"], low["ticket_id"]]  # due first first; no HR case
+    assert queue[0]["requester"] == "colleague@example.com" and queue[0]["assignee"] is None
+    taken = run(container, "update_ticket", {"ticket_id": urgent["ticket_id"], "take": True}, company.it)
+    assert taken["status"] == "open" and taken["changes"] == {"assignee": "it@example.com", "status": "new -> open"}
+    done = run(container, "update_ticket", {"ticket_id": urgent["ticket_id"], "status": "resolved",
+                                            "note": "Restarted the VPN gateway."}, company.it)
+    assert done["changes"] == {"status": "open -> resolved"}
+    seen = run(container, "get_ticket", {"ticket_id": urgent["ticket_id"]}, company.colleague)
+    assert seen["status"] == "resolved" and seen["comments"][-1]["body"] == "Restarted the VPN gateway."
+    assert [row["ticket_id"] for row in run(container, "list_ticket_queue", {}, company.it)["tickets"]] == [low["ticket_id"]]
+    assert len(run(container, "list_ticket_queue", {"include_done": True}, company.it)["tickets"]) == 2
+
+
+def test_a_ticket_moves_only_where_it_can(container: Container) -> None:
+    company = make_company(container)
+    ticket = run(container, "create_ticket", {"summary": "Printer jammed"}, company.requester)["ticket_id"]
+    for args, code in (({}, ErrorCode.INVALID_INPUT), ({"status": "new"}, ErrorCode.INVALID_INPUT)):
+        with pytest.raises(ToolError) as refused:  # nothing to change, or back to new
+            run(container, "update_ticket", {"ticket_id": ticket, **args}, company.it)
+        assert refused.value.code == code
+    with pytest.raises(ToolError) as refused:  # the requester may close it, not work it
+        run(container, "update_ticket", {"ticket_id": ticket, "status": "resolved"}, company.requester)
+    assert refused.value.code == ErrorCode.FORBIDDEN
+    assert run(container, "update_ticket", {"ticket_id": ticket, "status": "closed", "note": "Fixed it myself."},
+               company.requester)["status"] == "closed"
+    with pytest.raises(ToolError, match="closed; open a new one"):  # closed is final
+        run(container, "update_ticket", {"ticket_id": ticket, "status": "open"}, company.it)
+    access = run(container, "request_system_access", {"system": "GitHub", "justification": "code review"}, company.requester)
+    with pytest.raises(ToolError, match="waiting for its approval"):  # an access request moves by its approval only
+        run(container, "update_ticket", {"ticket_id": access["ticket_id"], "status": "resolved"}, company.it)

@@ -122,6 +122,49 @@ def list_tickets(session: Session, *, requester: Employee, limit: int = 50) -> l
     )
 
 
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+def list_queue(session: Session, *, queue: TicketQueue, include_done: bool = False, limit: int = 100) -> list[Ticket]:
+    """Return a team's tickets, the one due first first (resolved and closed ones only when asked for, after them)."""
+    query = select(Ticket).where(Ticket.queue == queue.value)
+    if not include_done:
+        query = query.where(Ticket.status.in_([status.value for status in OPEN_STATUSES]))
+    return list(session.scalars(query.order_by(Ticket.status.in_([s.value for s in OPEN_STATUSES]).desc(),
+                                               Ticket.sla_due_at, Ticket.id).limit(limit)))
+
+
+def change_ticket(session: Session, *, ticket: Ticket, status: TicketStatus | None, assignee: Employee | None) -> dict[str, str]:
+    """Move a ticket on (a status, an assignee) and return what changed, field by field ("old -> new").
+
+    A closed ticket stays closed (a new one is opened instead), and an access request waiting for its approval moves
+    only by that decision.
+    """
+    if ticket.status == TicketStatus.CLOSED:
+        raise ToolError(ErrorCode.CONFLICT, f"Ticket #{ticket.id} is closed; open a new one.")
+    if ticket.category == TicketCategory.ACCESS and ticket.status == TicketStatus.PENDING:
+        raise ToolError(ErrorCode.CONFLICT, f"Access request #{ticket.id} is waiting for its approval; it moves on when "
+                                            "IT approves or denies it.")
+    if status is TicketStatus.NEW:
+        raise ToolError(ErrorCode.INVALID_INPUT, "A ticket cannot be set back to new; use open.")
+    changes: dict[str, str] = {}
+    if status is not None and status.value != ticket.status:
+        changes["status"] = f"{ticket.status} -> {status.value}"
+        ticket.status = status.value
+    if assignee is not None and assignee.id != ticket.assignee_id:
+        changes["assignee"] = assignee.email
+        ticket.assignee_id = assignee.id
+        if ticket.status == TicketStatus.NEW:  # someone took it: it is being worked on
+            changes["status"] = f"{ticket.status} -> {TicketStatus.OPEN.value}"
+            ticket.status = TicketStatus.OPEN.value
+    if not changes:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"Ticket #{ticket.id} is already {ticket.status}"
+                                                 f"{' and assigned to you' if assignee is not None else ''}: nothing to change.")
+    ticket.updated_at = utcnow()
+    session.flush()
+    return changes
+
+
 def list_comments(session: Session, *, ticket: Ticket) -> list[TicketComment]:
     """Return a ticket's comments, oldest first."""
     return list(session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket.id).order_by(TicketComment.id)))

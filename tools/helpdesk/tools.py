@@ -9,6 +9,8 @@ from tools.approvals.models import ApprovalKind
 from tools.approvals.service import resolve_chain
 from tools.helpdesk import service
 from tools.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketQueue, TicketStatus
+from tools.errors import ErrorCode, ToolError
+from tools.people.models import Role
 from tools.people.service import get_employee
 from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
 
@@ -38,10 +40,26 @@ class CommentArgs(ToolArgs):
     body: str = Field(min_length=1, max_length=10_000)
 
 
+class TicketQueueArgs(ToolArgs):
+    queue: TicketQueue = Field(TicketQueue.IT, description="it for the IT helpdesk, hr for hand-overs to HR.")
+    include_done: bool = Field(False, description="Also list resolved and closed tickets.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class UpdateTicketArgs(ToolArgs):
+    ticket_id: int = Field(ge=1, description="The ticket number.")
+    status: TicketStatus | None = Field(None, description="open, pending (waiting on the requester), resolved or closed.")
+    take: bool = Field(False, description="Take the ticket: you become its assignee.")
+    note: str = Field("", max_length=10_000, description="A comment for the requester, added to the ticket.")
+
+
 class SystemAccessArgs(ToolArgs):
     system: str = Field(min_length=1, max_length=100, description="The system or application, e.g. GitHub.")
     access_level: str = Field("user", max_length=50, description="The level of access, e.g. read, user, admin.")
     justification: str = Field(min_length=1, max_length=2000, description="Why the access is needed.")
+
+
+OPEN_VALUES = frozenset(status.value for status in service.OPEN_STATUSES)
 
 
 def ticket_subject(ticket_id: int) -> str:
@@ -123,6 +141,45 @@ def comment_on_ticket(ctx: ToolContext, args: CommentArgs) -> ToolResult:
     comment = service.create_comment(ctx.session, ticket=ticket, author=ctx.actor, body=args.body)
     return ToolResult(data={"ticket_id": ticket.id, "comment_id": comment.id, "status": ticket.status},
                       message=f"Comment added to ticket #{ticket.id}.", subject=ticket_subject(ticket.id))
+
+
+QUEUE_ROLE = {TicketQueue.IT: Role.IT, TicketQueue.HR: Role.HR}
+
+
+def _works_queue(ctx: ToolContext, queue: TicketQueue) -> bool:
+    return ctx.actor.has_role(Role.ADMIN, QUEUE_ROLE[queue])
+
+
+def list_ticket_queue(ctx: ToolContext, args: TicketQueueArgs) -> ToolResult:
+    """List a team's open tickets, the one due first first (for IT, or HR for the HR queue)."""
+    if not _works_queue(ctx, args.queue):
+        raise ToolError(ErrorCode.FORBIDDEN, f"Only {QUEUE_ROLE[args.queue].label} sees the {args.queue.value} ticket queue.")
+    rows = []
+    for ticket in service.list_queue(ctx.session, queue=args.queue, include_done=args.include_done, limit=args.limit):
+        assignee = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
+        rows.append({**describe_ticket(ticket), "requester": get_employee(ctx.session, employee_id=ticket.requester_id).email,
+                     "assignee": assignee, "overdue": ticket.status in OPEN_VALUES and ticket.sla_due_at < ctx.now})
+    late = sum(1 for row in rows if row["overdue"])
+    return ToolResult(data={"tickets": rows}, message=f"{len(rows)} ticket(s) in the {args.queue.value} queue"
+                                                      f"{f', {late} past their due time' if late else ''}.")
+
+
+def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolResult:
+    """Work a ticket: take it, set its status (open, pending, resolved, closed), with a note for the requester.
+    The team that owns the ticket's queue (IT, or HR for hand-overs) may do all of it; the requester may only close it."""
+    ticket = _visible_ticket(ctx, args.ticket_id)
+    queue = TicketQueue(ticket.queue)
+    if not _works_queue(ctx, queue):
+        if ticket.requester_id != ctx.actor.id or args.take or args.status is not TicketStatus.CLOSED:
+            raise ToolError(ErrorCode.FORBIDDEN, f"Only {QUEUE_ROLE[queue].label} works ticket #{ticket.id}; "
+                                                 "you can add a comment, or close it if you no longer need it.")
+    if args.note.strip():  # before the change: a ticket being closed still takes its closing note
+        service.create_comment(ctx.session, ticket=ticket, author=ctx.actor, body=args.note)
+    changes = service.change_ticket(ctx.session, ticket=ticket, status=args.status,
+                                    assignee=ctx.actor if args.take else None)
+    said = ", ".join(f"{field} {change}" for field, change in changes.items())
+    return ToolResult(data={**describe_ticket(ticket), "changes": changes}, subject=ticket_subject(ticket.id),
+                      message=f"Ticket #{ticket.id} updated: {said}.")
 
 
 def preview_system_access(ctx: ToolContext, args: SystemAccessArgs) -> ToolResult:
