@@ -85,6 +85,8 @@ class TicketLine:
     summary: str
     priority: str
     status: str
+    overdue: bool = False  # past its due time (shown in a team's queue)
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class HomeData:
     approvals: list[PendingApproval] = field(default_factory=list)
     more_approvals: int = 0  # waiting beyond the ones listed
     team_off: list[TeamLeaveLine] | None = None  # managers, HR and admins: who is off in the next TEAM_DAYS days
+    queues: dict[str, list[TicketLine]] | None = None  # IT, HR and admins: their team's open tickets, due first first
     knowledge: KnowledgeStatus | None = None  # admins only
 
     @classmethod
@@ -166,6 +169,7 @@ def build_home(container: Container, *, employee_id: int, now: datetime | None =
         employee = get_employee(session, employee_id=employee_id)
         name, active, is_admin = employee.name, employee.active, employee.has_role(Role.ADMIN)
         sees_team = employee.has_role(Role.MANAGER, Role.HR, Role.ADMIN)
+        queues = [queue for queue, role in (("it", Role.IT), ("hr", Role.HR)) if employee.has_role(role, Role.ADMIN)]
         today = employee_today(employee, moment, container.settings.timezone)
     if not active:
         return HomeData.unknown(INACTIVE)
@@ -184,6 +188,8 @@ def build_home(container: Container, *, employee_id: int, now: datetime | None =
         tickets=[_ticket(row) for row in tickets if row["status"] in OPEN_TICKETS],
         approvals=[_approval(row) for row in pending[:MAX_APPROVALS]], more_approvals=max(0, len(pending) - MAX_APPROVALS),
         knowledge=knowledge_status(container) if is_admin else None,
+        queues={queue: [_ticket(row) for row in read("list_ticket_queue", {"queue": queue, "limit": READ_LIMIT})["tickets"]]
+                for queue in queues} or None,
         team_off=[_team_leave(row) for row in read("list_team_leave", {"start_date": today.isoformat(),
                                                                           "end_date": (today + TEAM_DAYS).isoformat()})["leave"]]
         if sees_team else None,
@@ -235,7 +241,8 @@ def _expense(row: dict[str, Any]) -> ExpenseLine:
 
 
 def _ticket(row: dict[str, Any]) -> TicketLine:
-    return TicketLine(row["ticket_id"], row["summary"], row["priority"], row["status"])
+    return TicketLine(row["ticket_id"], row["summary"], row["priority"], row["status"], bool(row.get("overdue")),
+                      row.get("assignee"))
 
 
 def _approval(row: dict[str, Any]) -> PendingApproval:

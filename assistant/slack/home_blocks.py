@@ -27,6 +27,11 @@ def home_view(data: HomeData) -> dict[str, Any]:
             off = [f"{escape(line.name)}: {escape(line.leave_type)} {line.start_date} to {line.end_date}"
                    + (" (pending)" if line.status == "pending" else "") for line in data.team_off]
             blocks += _listed("Who is off in the next two weeks", off, "Nobody in your team.")
+        for queue, lines in (data.queues or {}).items():
+            shown = [f"#{t.ticket_id} {escape(t.summary)} ({t.priority}): {STATUS_WORDS.get(t.status, t.status)}"
+                     + (f", {escape(t.assignee)}" if t.assignee else ", nobody has it yet") + (" *overdue*" if t.overdue else "")
+                     for t in lines]
+            blocks += _listed(f"{queue.upper()} queue ({len(lines)} open)", shown, "Nothing open.")
         if data.knowledge is not None:
             blocks += _knowledge_blocks(data.knowledge)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":

@@ -70,6 +70,23 @@ def test_a_manager_sees_who_in_their_team_is_off_in_the_next_two_weeks(container
     assert build_home(container, employee_id=company.requester, now=NOW).team_off is None  # not a manager: no such section
 
 
+def test_it_and_hr_see_their_teams_ticket_queue_and_others_do_not(container: Container) -> None:
+    from assistant.slack.home_blocks import home_view
+
+    company = make_company(container)
+    ticket = run(container, "create_ticket", {"summary": "Docking station dead", "priority": "high"}, company.requester)
+    run(container, "request_human_handoff", {"summary": "about my contract", "team": "hr"}, company.requester)
+    it_home = build_home(container, employee_id=company.it, now=NOW)
+    assert list(it_home.queues or {}) == ["it"]
+    assert [(line.ticket_id, line.assignee, line.overdue) for line in it_home.queues["it"]] == [(ticket["ticket_id"], None, False)]
+    later = build_home(container, employee_id=company.it, now=NOW + timedelta(days=2))  # past the 8 hours of a high ticket
+    assert later.queues["it"][0].overdue
+    assert "IT queue (1 open)" in str(home_view(later)) and "*overdue*" in str(home_view(later))
+    assert list(build_home(container, employee_id=company.hr, now=NOW).queues or {}) == ["hr"]
+    assert list(build_home(container, employee_id=company.admin, now=NOW).queues or {}) == ["it", "hr"]
+    assert build_home(container, employee_id=company.requester, now=NOW).queues is None
+
+
 def test_an_admin_sees_the_knowledge_base_status_and_others_do_not(container: Container, tmp_path: Path) -> None:
     company = make_company(container)
     empty = build_home(container, employee_id=company.admin, now=NOW).knowledge
