@@ -91,7 +91,8 @@ class UploadReport:
         if not self.files:
             return self.message
         lines = ["Policy documents, from your upload:", *(f"• {_file_line(item)}" for item in self.files)]
-        totals = ", ".join(f"{outcome.value} {self.count(outcome)}" for outcome in AddOutcome)
+        totals = ", ".join(f"{outcome.value} {self.count(outcome)}" for outcome in AddOutcome
+                           if outcome is not AddOutcome.SKIPPED or self.count(outcome))
         return "\n".join([*lines, totals[0].upper() + totals[1:] + "."])
 
 

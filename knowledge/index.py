@@ -42,6 +42,8 @@ CANDIDATES = 40
 # the answer in the top five as often as 40 or more often (the 883-page document level: 0.92 against 0.88); 10 lost spans.
 KEYWORD_CANDIDATES = 20
 PER_DOCUMENT = 2
+# Pages whose emptiness is their content (a handbook's stub page); an empty PDF or DOCX is a failed extraction instead
+TEXT_SUFFIXES = frozenset({".md", ".markdown", ".mdx", ".txt", ".html", ".htm"})
 SEARCH_ATTEMPTS = 5  # a search that overlapped a replace is run again, at most this often
 AUDIENCE_ALIASES = {"managers": "manager", "everyone": "", "all": "", "employees": "", "public": "", "employee": ""}
 AUDIENCES = frozenset({"", "manager", "hr", "finance", "it", "admin"})
@@ -65,6 +67,7 @@ class AddOutcome(StrEnum):
     ADDED = "added"
     REPLACED = "replaced"
     UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # a text page with nothing to index (a heading-only stub of a handbook): reported, no failure
     FAILED = "failed"
 
 
@@ -230,7 +233,9 @@ class KnowledgeBase:
                 first_with_id[doc_id] = path
                 report.files.append(self.add_file(path, added_by=added_by, audience=audience, doc_id=doc_id))
             except KnowledgeError as error:
-                report.files.append(FileResult(str(path), AddOutcome.FAILED, reason=error.message))
+                placeholder = error.code is KnowledgeErrorCode.EMPTY and path.suffix.lower() in TEXT_SUFFIXES
+                report.files.append(FileResult(str(path), AddOutcome.SKIPPED if placeholder else AddOutcome.FAILED,
+                                               reason=f"{error.message} Nothing to index; skipped." if placeholder else error.message))
             if progress is not None:
                 progress(path)
         report.seconds = time.perf_counter() - started

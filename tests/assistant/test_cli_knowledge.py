@@ -62,6 +62,18 @@ def assert_result_shape(result: dict[str, Any]) -> None:
     assert scores == sorted(scores, reverse=True)  # the order a client sees is the order of the scores
 
 
+def test_a_handbooks_stub_pages_are_skipped_without_failing_the_run(cli: Cli) -> None:
+    docs = cli.home / "handbook"
+    write(docs, "time-off.md", TIME_OFF)
+    write(docs, "it.md", "# IT\n")  # a heading and nothing under it, as handbooks keep for sections to come
+    write(docs, "blank.txt", "   \n")
+    report = add_json(cli, docs, exit_code=0)
+    assert (report["added"], report["skipped"], report["failed"]) == (1, 2, 0)
+    files = {Path(item["path"]).name: item for item in report["files"]}
+    assert files["it.md"]["outcome"] == "skipped" and "Nothing to index; skipped." in files["it.md"]["reason"]
+    assert "skipped 2 (nothing to index)" in cli.ok("kb", "add", str(docs)).stdout
+
+
 def test_add_reports_every_file_and_fails_when_one_failed(cli: Cli) -> None:
     docs = cli.home / "docs"
     time_off, laptops = write(docs, "time-off.md", TIME_OFF), write(docs, "laptops.md", LAPTOPS)

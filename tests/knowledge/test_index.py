@@ -132,7 +132,7 @@ def test_the_report_counts_added_replaced_unchanged_and_failed(kb: KnowledgeBase
             first.count(AddOutcome.FAILED), first.chunks) == (2, 0, 0, 0, 3)
 
     write(docs, "laptops.md", LAPTOPS.replace("two days", "one day"))
-    write(docs, "notes.txt", "")
+    (docs / "notes.txt").write_bytes("Caf\xe9 rules".encode("latin-1"))  # not UTF-8: fails (an empty page is skipped)
     embedder.batches.clear()
     second = kb.add_paths([docs], added_by="admin")
     outcomes = {Path(f.path).name: f.outcome for f in second.files}
