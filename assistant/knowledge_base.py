@@ -62,5 +62,5 @@ class KnowledgeLookup:
         except KnowledgeError as error:
             code = ErrorCode.INVALID_INPUT if error.code == KnowledgeErrorCode.INVALID_INPUT else ErrorCode.CONFIGURATION
             raise ToolError(code, f"The policy search failed: {error.message}") from error
-        quotes = [PolicyPassage(q.doc_id, q.title, q.section, q.source, q.text) for q in answer.quotes]
+        quotes = [PolicyPassage(q.doc_id, q.title, q.section, q.source, q.text, q.score) for q in answer.quotes]
         return PolicyAnswer(covered=answer.covered, quotes=quotes, passages=[_passage(hit) for hit in hits])

@@ -28,6 +28,7 @@ class Quote:
     title: str
     section: str
     source: str
+    score: float = 0.0  # the relevance of the passage it comes from (what the answer threshold is compared with)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
         top = relevant[0]
         if sentences or is_bare_pointer(top.text):
             return ExtractiveAnswer(False, [], best)  # the passages only point elsewhere: nothing to quote
-        return ExtractiveAnswer(True, [Quote(top.text[:400], top.doc_id, top.title, top.section, top.source)], best)
+        return ExtractiveAnswer(True, [Quote(top.text[:400], top.doc_id, top.title, top.section, top.source, top.score)], best)
     # The words of a sentence's own heading count too ("Notice" for "how much notice ..."): the heading often
     # carries the word the question uses when the sentence itself does not. Meaning is judged on the sentence.
     in_context = [sentence_view(hit.section, sentence) for hit, sentence in candidates]
@@ -104,7 +105,7 @@ def extract_answer(question: str, hits: list[SearchHit], embedder: Embedder, *, 
         hit, sentence = candidates[int(index)]
         if chosen and scores[index] < scores[order[0]] - SECOND_QUOTE_GAP:
             break  # a second sentence only when it is nearly as relevant as the first
-        quote = Quote(_with_context(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source)
+        quote = Quote(_with_context(sentence, hit.text), hit.doc_id, hit.title, hit.section, hit.source, hit.score)
         # A list item and the sentence that introduces the list (quoted with its items) say the same: quote it once.
         if any(quote.text in earlier.text for earlier in chosen):
             continue

@@ -65,6 +65,7 @@ def test_the_quote_is_the_sentence_that_answers(kb: KnowledgeBase, minilm: Local
     quote = answer.quotes[0]
     assert quote.text == sentence
     assert (quote.doc_id, quote.title, quote.section, quote.source) == ("expenses", "Expenses and Travel", section, str(expenses_path))
+    assert DEFAULT_THRESHOLD <= quote.score <= answer.best_score  # its passage's relevance, never a blank 0.0
     assert len(answer.quotes) <= 2
 
 
