@@ -10,6 +10,7 @@ from assistant.dialogue import words
 from assistant.dialogue.holidays import answer_holiday_question, read_holiday_question, read_period
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
+from assistant.nlu.intents import NOT_NAMES
 from assistant.nlu.router import Route
 from assistant.nlu.slot_dates import find_dates
 from assistant.nlu.slot_text import normalize
@@ -33,7 +34,7 @@ TEAM_LEAVE = re.compile(r"\b(?:my|our) (?:team|reports|direct reports|people|sta
 PERSONAL_READS = ("leave_balance", "leave_status", "expense_status", "ticket_status")
 # "how many days does Tom Becker have left?", "Tom's leave balance": someone else's records, which nobody reads here.
 SOMEONE_ELSE = re.compile(
-    r"\b(?:does|did|has|is)\s+(?!(?:i|my|me|you|we|it|that|this|there)\b)([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)\s+(?:have|got|take|taken|left|still)"
+    rf"\b(?:does|did|has|is)\s+(?!(?i:{NOT_NAMES})\b)([A-Za-z][\w'-]+(?:\s+[A-Z][\w'-]+)?)\s+(?:have|got|take|taken|left|still)"
     r"|\b(?!(?:My|Our|Your|The|This|That)\b)([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)'s\s+(?:leave|balance|vacation|pto|days|time off|requests?|claims?|tickets?|expenses?)")
 
 

@@ -119,7 +119,7 @@ class IntentClassifier:
 
     def classify_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """Return the intent of each message; the embeddings are computed in one batch."""
-        cleaned = [correct_spelling(clean_text(text)) for text in texts]
+        cleaned = [stand_in_for_names(correct_spelling(clean_text(text))) for text in texts]
         predictions: list[IntentPrediction | None] = [decide_without_model(text) for text in cleaned]
         pending = [index for index, prediction in enumerate(predictions) if prediction is None]
         if pending:
@@ -288,6 +288,26 @@ def clean_text(text: str) -> str:
     text = patterns["out_of_office"].sub("out of office", text)  # before the stretched letters make it "OO"
     text = patterns["stretched_letters"].sub(r"\1\1", text)  # "helllooooo", "pleeease": two of a letter are enough
     return " ".join(text.split())[:MAX_TEXT_CHARS]
+
+
+# A colleague named in a question about their days off ("how many days does Hannah have left?", "Priyanka Rao's
+# leave balance"): the name means nothing to the embedding and an unusual one pulls the question out of scope, so the
+# classifier reads "my report" in its place (the reply still reads the name from the message itself).
+NOT_NAMES = (r"(?:i|me|my|you|your|we|our|us|he|she|it|they|them|his|her|their|this|that|these|those|there|who|what|which"
+             r"|everyone|everybody|anyone|anybody|someone|somebody|one|each|the|a|an|any|all|every|no|nobody|mine"
+             r"|leave|pto|vacation|holiday|sick|annual|parental|unpaid|time|balance|policy|company|team|manager|hr)")
+_NAMED_PERSON = re.compile(
+    rf"\b(?P<verb>does|did|has|is)\s+(?!{NOT_NAMES}\b)[A-Za-z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
+    r"(?=\s+(?:have|got|take|taken|left|still)\b)", re.IGNORECASE)
+# "Hannah's leave balance": a capitalised name only, as "what's" or "today's" are no one
+_NAMED_OWNER = re.compile(r"\b(?!(?:My|Our|Your|The|This|That|What|Who|It|He|She|Today|Tomorrow|Everyone)\b)"
+                          r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?'s(?=\s+(?:leave|balance|vacation|pto|days|time off|holidays?)\b)")
+
+
+def stand_in_for_names(cleaned: str) -> str:
+    """Return the text with a colleague named in a question about their days off read as "my report"."""
+    cleaned = _NAMED_PERSON.sub(lambda match: f"{match['verb']} my report", cleaned)
+    return _NAMED_OWNER.sub("my report's", cleaned)
 
 
 def decide_without_model(cleaned: str) -> IntentPrediction | None:

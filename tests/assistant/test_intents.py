@@ -296,6 +296,8 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("the wifi on the second floor keeps cutting out", Intent.CREATE_TICKET),  # a symptom, no word asking for a ticket
     ("my headset mic stopped working on calls", Intent.CREATE_TICKET),
     ("operator", Intent.HUMAN_HANDOFF),
+    ("how many days does Hannah have left?", Intent.LEAVE_BALANCE),  # a colleague's name, whatever it is
+    ("What's Priyanka Rao's leave balance?", Intent.LEAVE_BALANCE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
