@@ -34,13 +34,15 @@ app.command("serve")(refusals(serve))
 @app.command()
 @refusals
 def init(as_json: JsonFlag = False) -> None:
-    """Create or upgrade the database schema and the default catalog (idempotent)."""
+    """Create or upgrade the database schema and the catalog (defaults, or BACKOFFICE_CATALOG_FILE); idempotent."""
     from assistant.container import initialize_database
 
     with open_container(needs_schema=False) as container:
-        created = initialize_database(container)
+        changes = initialize_database(container)
         url = container.engine.url.render_as_string(hide_password=True)
-    emit({"database": url, "created": created}, as_json, f"Database ready at {url}; created {len(created)} catalog entries.")
+    emit({"database": url, "created": changes.created, "changed": changes.changed}, as_json,
+         f"Database ready at {url}; catalog: {len(changes.created)} created, {len(changes.changed)} changed"
+         + "".join(f"\n  {line}" for line in changes.changed))
 
 
 @app.command()

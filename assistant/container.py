@@ -15,7 +15,7 @@ from assistant.knowledge_base import KnowledgeLookup
 from assistant.nlu.router import build_router
 from assistant.settings import Settings
 from tools.approvals.policy import ApprovalPolicy, load_policy
-from tools.catalog import create_default_catalog
+from tools.catalog import CatalogChanges, create_default_catalog
 from tools.db import build_session_factory, create_db_engine, transaction
 from tools.pipeline import Pipeline
 from tools.registry import build_registry
@@ -71,10 +71,10 @@ def schema_is_missing(container: Container) -> bool:
     return not inspect(container.engine).has_table("alembic_version")
 
 
-def initialize_database(container: Container) -> list[str]:
+def initialize_database(container: Container) -> CatalogChanges:
     """Create or upgrade the schema and add the default catalog; idempotent."""
     from tools.migrate import upgrade_database  # alembic is only needed here; keep other commands fast
 
     upgrade_database(container.settings.resolved_database_url)
     with transaction(container.session_factory) as session:
-        return create_default_catalog(session)
+        return create_default_catalog(session, catalog_file=container.settings.catalog_file)

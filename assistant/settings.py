@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     backoffice_home: Path = Field(Path(".backoffice"), alias="BACKOFFICE_HOME")
     database_url: str | None = Field(None, alias="DATABASE_URL")
     policy_file: Path | None = Field(None, alias="BACKOFFICE_POLICY_FILE")
+    catalog_file: Path | None = Field(None, alias="BACKOFFICE_CATALOG_FILE")
     timezone: str = Field("UTC", alias="BACKOFFICE_TIMEZONE")
     chroma_host: str | None = Field(None, alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT")

@@ -128,7 +128,7 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     monkeypatch.chdir(tmp_path)  # keep a developer's .env out of the settings
     env: dict[str, str | None] = {
         "BACKOFFICE_HOME": str(tmp_path), "DATABASE_URL": database_url,
-        "BACKOFFICE_POLICY_FILE": None, "BACKOFFICE_TIMEZONE": None,
+        "BACKOFFICE_POLICY_FILE": None, "BACKOFFICE_TIMEZONE": None, "BACKOFFICE_CATALOG_FILE": None,
     }
     return Cli(home=tmp_path, env=env)
 
@@ -152,6 +152,53 @@ def balance(cli: Cli, email: str, year: int, leave_type: str = "annual") -> dict
 
 
 # --- init and the people directory -------------------------------------------------------------
+
+
+CATALOG = """
+[[leave_types]]
+code = "parental"
+name = "Parental leave"
+yearly_allowance = "80"
+requires_approval = true
+
+[[leave_types]]
+code = "bereavement"
+name = "Bereavement leave"
+yearly_allowance = "5"
+requires_approval = true
+
+[[expense_categories]]
+code = "meals"
+name = "Meals"
+per_claim_limit = "60.00"
+receipt_required_over = "20.00"
+
+[[holidays]]
+day = "2027-03-03"
+name = "Founders' day"
+"""
+
+
+def test_a_companys_catalog_file_sets_its_leave_types_limits_and_holidays(company: Cli) -> None:
+    catalog = company.home / "catalog.toml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    company.env["BACKOFFICE_CATALOG_FILE"] = str(catalog)
+    applied = company.json("init")
+    assert applied["created"] == ["leave_type:bereavement", "holiday:2027-03-03"]
+    assert applied["changed"] == ["leave_type:parental yearly_allowance -> 80", "expense_category:meals per_claim_limit -> 60.00",
+                                  "expense_category:meals receipt_required_over -> 20.00"]
+    assert company.json("init") == {**applied, "created": [], "changed": []}  # applied once
+    types = {row["leave_type"]: row for row in company.json("leave", "balance", "--as", EMPLOYEE)}
+    assert types["bereavement"]["allowance"] == 5
+    booked = company.json("leave", "request", "--as", EMPLOYEE, "--start", "2027-03-01", "--end", "2027-03-05")
+    assert booked["working_days"] == 4  # the company's own holiday is no working day
+    assert "over the Meals limit of 60.00 USD" in company.refused(
+        "expenses", "submit", "--as", EMPLOYEE, "--amount", "75", "--currency", "USD", "--category", "meals",
+        "--date", date.today().isoformat(), "--merchant", "Cafe Uno")
+    catalog.write_text(CATALOG.replace('"5"', '"lots"').replace("[[holidays]]", "[[holiday]]"), encoding="utf-8")
+    refused = company.refused("init")
+    assert "yearly_allowance 'lots' is not a number" in refused and "unknown section [holiday]" in refused
+    assert {row["leave_type"]: row for row in company.json("leave", "balance", "--as", EMPLOYEE)}["bereavement"]["allowance"] == 5
 
 
 def test_init_is_idempotent(cli: Cli) -> None:
