@@ -7,14 +7,16 @@ function would download a model, so the collection gets a stand-in that refuses 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
 
+T = TypeVar("T")
 COLLECTION = "policy_chunks"
 MAX_BATCH = 4000
 UNFILTERED_FACTOR = 2  # neighbours fetched without the audience filter, per neighbour wanted
@@ -23,6 +25,21 @@ UNFILTERED_FACTOR = 2  # neighbours fetched without the audience filter, per nei
 # to the next. At 400 it misses 0.04% for about 1 ms more.
 HNSW_EF_SEARCH = 400
 HNSW_EF_CONSTRUCTION = 200
+
+
+LOCK_RETRIES = 6  # an embedded Chroma folder briefly locked by another client (a CLI beside the server) is waited for
+
+
+def _when_unlocked(call: Callable[[], T]) -> T:
+    """Run a write to the embedded Chroma folder, waiting a little while its SQLite file is locked by another client."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 - Chroma raises its InternalError; only "database is locked" is waited for
+            if "database is locked" not in str(error) or attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(0.05 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def _refusing_embedding_function() -> Any:
@@ -71,7 +88,7 @@ class VectorIndex:
         )
         current = (self._collection.configuration_json or {}).get("hnsw") or {}
         if int(current.get("ef_search") or 0) < HNSW_EF_SEARCH:  # a collection created by an earlier version
-            self._collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF_SEARCH}})
+            _when_unlocked(lambda: self._collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF_SEARCH}}))
             self._collection = self._client.get_collection(collection, embedding_function=_refusing_embedding_function())
         # Embedded Chroma is not safe for a filtered query that overlaps a write: it fails ("Error finding id", the
         # metadata filter lists an id the HNSW index has just dropped) or misses neighbours, so calls take turns.
@@ -82,15 +99,15 @@ class VectorIndex:
         for start in range(0, len(keys), MAX_BATCH):
             end = start + MAX_BATCH
             with self._lock:
-                self._collection.upsert(ids=list(keys[start:end]), embeddings=vectors[start:end],
-                                        metadatas=list(metadatas[start:end]))
+                _when_unlocked(lambda: self._collection.upsert(ids=list(keys[start:end]), embeddings=vectors[start:end],
+                                                               metadatas=list(metadatas[start:end])))
 
     def delete(self, keys: Iterable[str]) -> None:
         """Remove vectors by chunk key (missing keys are ignored)."""
         keys = list(keys)
         for start in range(0, len(keys), MAX_BATCH):
             with self._lock:
-                self._collection.delete(ids=keys[start:start + MAX_BATCH])
+                _when_unlocked(lambda: self._collection.delete(ids=keys[start:start + MAX_BATCH]))
 
     def query(self, vector: np.ndarray, *, audiences: Iterable[str], limit: int) -> list[tuple[str, float]]:
         """Return (chunk_key, cosine similarity) of the nearest chunks visible to these audiences."""

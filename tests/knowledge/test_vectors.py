@@ -63,3 +63,18 @@ def search_breadth(folder: Path) -> int:
 
     client = chromadb.PersistentClient(path=str(folder), settings=Settings(anonymized_telemetry=False))
     return int(client.get_collection(COLLECTION).configuration_json["hnsw"]["ef_search"])
+
+
+def test_a_write_waits_while_another_client_holds_the_folders_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def locked_twice() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Database error: error returned from database: (code: 5) database is locked")
+        return "written"
+
+    monkeypatch.setattr(vectors_module.time, "sleep", lambda seconds: None)
+    assert vectors_module._when_unlocked(locked_twice) == "written" and len(calls) == 3
+    with pytest.raises(RuntimeError, match="no such table"):  # any other failure is not waited for
+        vectors_module._when_unlocked(lambda: (_ for _ in ()).throw(RuntimeError("no such table")))
