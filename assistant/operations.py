@@ -99,6 +99,21 @@ def people_rows(container: Container) -> list[dict[str, Any]]:
         ]
 
 
+def _looks_like(suffix: str, content: bytes) -> bool:
+    """Whether a receipt's first bytes are those of the format its name says (a text file renamed .pdf is not)."""
+    if suffix == ".pdf":
+        return b"%PDF-" in content[:1024]
+    if suffix == ".png":
+        return content.startswith(b"\x89PNG\r\n\x1a\n")
+    if suffix in (".jpg", ".jpeg"):
+        return content.startswith(b"\xff\xd8\xff")
+    if suffix == ".webp":
+        return content[:4] == b"RIFF" and content[8:12] == b"WEBP"
+    if suffix == ".heic":
+        return content[4:8] == b"ftyp"
+    return False
+
+
 def store_receipt(container: Container, source: Path) -> tuple[str, bool]:
     """Copy a receipt into the uploads folder under its content hash; return the reference and whether it is new."""
     if not source.is_file():
@@ -107,7 +122,11 @@ def store_receipt(container: Container, source: Path) -> tuple[str, bool]:
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"Receipts must be one of {', '.join(sorted(RECEIPT_SUFFIXES))}.")
     if source.stat().st_size > MAX_RECEIPT_BYTES:
         raise AssistantError(AssistantErrorCode.BAD_FILE, "Receipts are limited to 10 MB.")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:32]
+    content = source.read_bytes()
+    if not _looks_like(source.suffix.lower(), content):
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{source.name} is not a {source.suffix.lower().lstrip('.').upper()} "
+                                                          "file inside; send the receipt itself (a photo or PDF).")
+    digest = hashlib.sha256(content).hexdigest()[:32]
     name = f"{digest}{source.suffix.lower()}"
     container.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     target = container.settings.uploads_dir / name

@@ -448,6 +448,9 @@ def test_expense_refusals(company: Cli) -> None:
     receipt = company.home / "r.jpg"
     receipt.write_bytes(b"\xff\xd8\xff jpeg")
     assert "over the Meals limit" in company.refused(*base, "--amount", "400", "--receipt", receipt)
+    renamed = company.home / "notes.pdf"
+    renamed.write_text("lunch with the team, about 40 dollars", encoding="utf-8")  # a text file named .pdf is no receipt
+    assert "notes.pdf is not a PDF file inside" in company.refused(*base, "--amount", "40", "--receipt", renamed)
     assert "not an amount" in company.refused(*base, "--amount", "lots")
     future = (date.today() + timedelta(days=5)).isoformat()
     assert "in the future" in company.refused(*base[:-4], "--date", future, "--merchant", "Cafe Uno", "--amount", "10")
