@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from assistant.container import Container
 from tests.builders import make_company, run
+from tests.conftest import NOW
 from tools.errors import ErrorCode, ToolError
 
 
@@ -93,3 +95,22 @@ def test_a_ticket_moves_only_where_it_can(container: Container) -> None:
     access = run(container, "request_system_access", {"system": "GitHub", "justification": "code review"}, company.requester)
     with pytest.raises(ToolError, match="waiting for its approval"):  # an access request moves by its approval only
         run(container, "update_ticket", {"ticket_id": access["ticket_id"], "status": "resolved"}, company.it)
+
+
+def test_the_due_time_is_told_in_the_requesters_own_time_zone(container: Container) -> None:
+    from tests.builders import add_employee
+    from tools.db import transaction
+
+    company = make_company(container)
+    with transaction(container.session_factory) as session:
+        londoner = add_employee(session, "londoner@example.com", country="GB")
+        londoner.timezone = "Europe/London"
+        delhi = add_employee(session, "delhi@example.com", country="IN")
+        delhi.timezone = "Asia/Kolkata"
+        ids = londoner.id, delhi.id
+    results = [container.pipeline.run("create_ticket", {"summary": "VPN down", "priority": "urgent"}, actor_id=person, now=NOW)
+               for person in (*ids, company.requester)]
+    told = [result.message for result in results]
+    assert told[0].endswith(" GMT.") and told[1].endswith(" IST.") and told[2].endswith(" UTC.")  # no zone set: UTC
+    due = datetime.fromisoformat(results[1].data["sla_due_at"])
+    assert f"{due.astimezone(ZoneInfo('Asia/Kolkata')):%Y-%m-%d %H:%M} IST" in told[1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import Field
 
 from tools.access import Domain, require_view
@@ -84,6 +87,16 @@ def describe_ticket(ticket: Ticket) -> dict[str, object]:
     }
 
 
+def _local(ctx: ToolContext, moment: datetime) -> str:
+    """A due time as the person reads it: in their own time zone, named ("2026-11-30 09:00 GMT")."""
+    try:
+        zone = ZoneInfo(ctx.actor.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone.key}"
+
+
 def _visible_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
     ticket = service.get_ticket(ctx.session, ticket_id=ticket_id)
     owner = get_employee(ctx.session, employee_id=ticket.requester_id)
@@ -97,7 +110,7 @@ def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolResult:
     ticket = service.create_ticket(ctx.session, requester=ctx.actor, summary=args.summary, description=args.description,
                                    category=args.category, priority=args.priority, sla_hours=ctx.policy.sla_hours)
     return ToolResult(data=describe_ticket(ticket), subject=ticket_subject(ticket.id),
-                      message=f"Ticket #{ticket.id} opened ({ticket.priority}); IT will respond by {ticket.sla_due_at:%Y-%m-%d %H:%M} UTC.")
+                      message=f"Ticket #{ticket.id} opened ({ticket.priority}); IT will respond by {_local(ctx, ticket.sla_due_at)}.")
 
 
 def request_human_handoff(ctx: ToolContext, args: HumanHandoffArgs) -> ToolResult:
@@ -108,7 +121,7 @@ def request_human_handoff(ctx: ToolContext, args: HumanHandoffArgs) -> ToolResul
                                    sla_hours=ctx.policy.sla_hours, queue=args.team)
     return ToolResult(data=describe_ticket(ticket), subject=ticket_subject(ticket.id),
                       message=f"I've passed this to {team} as ticket #{ticket.id}; someone will get back to you by "
-                              f"{ticket.sla_due_at:%Y-%m-%d %H:%M} UTC.")
+                              f"{_local(ctx, ticket.sla_due_at)}.")
 
 
 def list_my_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolResult:
