@@ -43,7 +43,7 @@ NUMBER_WORDS = {
 HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "boxing day": (12, 26), "xmas eve": (12, 24),
             "xmas day": (12, 25), "christmas": (12, 25), "xmas": (12, 25),
             "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1), "new years day": (1, 1),
-            "new year's": (1, 1), "new years": (1, 1)}
+            "new year's": (1, 1), "new years": (1, 1), "new year": (1, 1)}
 _UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _UNIT_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
@@ -112,7 +112,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     to = r"\s*(?:-|to|till|til|until|through|thru)\s*"  # "and" lists days: "dec 3 and 4" is two days, read below
     listed = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s*(?:and|&)\s+)(?:the\s+)?"
     numbers = "|".join(sorted((re.escape(word) for word in NUMBER_WORDS), key=len, reverse=True))
-    holidays = "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True))
+    holidays = "|".join(re.escape(name) for name in sorted(HOLIDAYS, key=len, reverse=True) if name != "new year")
     short_days = "|".join(DAY_SHORT_FORMS)
     day_dot_month = r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\."
     table = [
@@ -138,6 +138,9 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         # the working week around the day, or the one after it ("the week after christmas" is new year's week)
         ("holiday_week", r"\b(?:the\s+)?(?:(?P<after>week\s+after)\s+)?(?P<name>christmas|xmas)(?(after)|\s+week)\b"),
         ("holiday", r"\b(?P<name>" + holidays + r")\b"),
+        # "new year" alone is a date only as the end or start of time off ("christmas eve to new year"), not a party
+        ("holiday", r"(?:(?<=\bto )|(?<=\buntil )|(?<=\btill )|(?<=\bthrough )|(?<=\bthru )|(?<=\band )|(?<=\bover )"
+                    r"|(?<=\bafter )|(?<=\bfrom )|(?<=\bbefore ))(?:the\s+)?(?P<name>new year)\b(?!'s|s\b|\s+(?:party|parties|dinner|drinks))"),
         # "in 3 days" is a date; "put in a day off" or "in two weeks of leave" is a duration
         ("offset", rf"\bin\s+(?:{numbers}|\d{{1,3}})\s+(?:days?|weeks?|months?)\b(?!\s+(?:off|of|leave|holiday|pto|vacation|sick))"
                    r"|\bin\s+a\s+fortnight\b"
@@ -164,7 +167,9 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "duration": re.compile(rf"(?<![\d/])\b(?P<count>{numbers}|\d{{1,2}})\s+(?:(?P<working>working|business|work)\s+)?"
                                r"(?P<unit>days?|weeks?)\b(?!\s+ago)"),
         "connector": re.compile(r"\s*(?:,\s*)?(?:-|to|till|til|until|through|thru|and|up\s+to)\s*(?:the\s+|on\s+)?"),
-        "open_start": re.compile(r"\b(?:from|starting(?:\s+on|\s+from)?|beginning|as\s+of|effective)\s*$"),
+        # "starting 1 February", "I want to start paternity leave on jan 11": the start alone, the end asked for
+        "open_start": re.compile(r"\b(?:from|starting(?:\s+on|\s+from)?|beginning|as\s+of|effective)\s*$"
+                                 r"|\bstart(?:s|ing)?(?:\s+(?!(?:work|working|back|again)\b)[\w']+){0,3}\s+(?:on|from)\s*$"),
         "between": re.compile(r"\bbetween\s*$"),
         "same_day": re.compile(r"\b(?:just|only) (?:that|the one|one|the|a single) day\b|\b(?:that|the same|one|a single) day only\b"
                                r"|\bsame day\b|^\W*(?:just |only )?(?:that day|one day|1 day)\W*$"),
@@ -473,7 +478,7 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
             return DateFinding(invalid="that date is too far away", spans=spans)
         if last is not None:
             return DateFinding(start, last, spans=spans)
-        if (helpers["open_start"].search(text[max(0, segment.start - 20):segment.start])
+        if (helpers["open_start"].search(text[max(0, segment.start - 40):segment.start])
                 or helpers["unread_end"].match(text, segment.end)):  # the end is asked for, never guessed
             return DateFinding(start, None, open_ended=True, spans=spans)
     return DateFinding(start, end, spans=spans, left_out=left_out)

@@ -69,8 +69,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         # A symbol written against the next number is that number's prefix: "PyCon 2027 €350" costs 350.
         "suffixed": re.compile(rf"(?<![\w.,$€£¥]){number}\s?{suffix}(?![a-z])(?!\s?\d)", flags),
         "cents": re.compile(rf"(?<![\w.,/$€£¥:-])(?P<num>\d{{1,3}}(?:,\d{{3}})*[.,]\d{{2}}|\d+[.,]\d{{2}})"
-                            rf"(?![\d%,]|\.\d){not_a_unit}", flags),  # a full stop may end the sentence: "lunch was 12.50."
-        "integer": re.compile(rf"(?<![\w.,/$€£¥:#-])(?P<num>\d{{1,7}})(?![\w,/%]|\.\d){not_a_unit}", flags),
+                            rf"(?![\d%]|,\d|\.\d){not_a_unit}", flags),  # a full stop or comma may end it: "12.50, lunch"
+        "integer": re.compile(rf"(?<![\w.,/$€£¥:#-])(?P<num>\d{{1,7}})(?![\w/%]|,\d|\.\d){not_a_unit}", flags),
         "after_word": re.compile(rf"\b{MONEY_WORDS}\s*(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d{{1,2}})?|\d{{1,7}}(?:[.,]\d{{1,2}})?)"
                                  rf"(?![\d.,/%]){not_a_unit}", flags),
     }

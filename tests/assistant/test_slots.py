@@ -624,3 +624,19 @@ def test_a_comment_for_a_ticket_is_read_from_the_message(text: str, asks: bool, 
     from assistant.nlu.slot_comment import comment_request, read_comment_slots
 
     assert comment_request(text) is asks and read_comment_slots(text) == slots
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("vacation from christmas eve to new year", "2026-12-24", "2027-01-01"),  # "new year" as the end of time off
+    ("want to take vacation between xmas and new year", "2026-12-25", "2027-01-01"),
+    ("i want to start paternity leave on jan 11", "2027-01-11", None),  # a start alone: the end is asked for
+])
+def test_new_year_as_an_end_and_a_start_said_with_start(text: str, start: str, end: str | None) -> None:
+    assert dates(leave(text)) == (start, end)
+
+
+def test_new_year_is_no_date_of_a_party_and_an_amount_may_end_with_a_comma() -> None:
+    assert "expense_date" not in expense("new year party dinner 40 eur")
+    assert expense("got a receipt for printer ink 34.99, pls submit")["amount"] == "34.99"
+    assert expense("expense 12.50, lunch")["amount"] == "12.50"
+    assert "amount" not in expense("lunch for 2,5 people")  # a comma with a digit after it is no sentence's end
