@@ -88,7 +88,7 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
         report = import_people_file(container, file)
     data = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
             "allowances_changed": report.allowances_changed, "approvals_rerouted": list(report.approvals_rerouted),
-            "requests_withdrawn": list(report.requests_withdrawn)}
+            "requests_withdrawn": list(report.requests_withdrawn), "warnings": list(report.warnings)}
     text = f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged."
     if report.allowances_changed:
         text += f" People with a changed annual leave allowance: {report.allowances_changed}."
@@ -97,6 +97,8 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
     if report.requests_withdrawn:
         text += (f"\nWithdrawn, as their requester is no longer active: {len(report.requests_withdrawn)}:\n  "
                  + "\n  ".join(report.requests_withdrawn))
+    if report.warnings:
+        text += "\nWarnings:\n  " + "\n  ".join(report.warnings)
     emit(data, as_json, text)
 
 

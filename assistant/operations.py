@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.container import Container
 from assistant.errors import AssistantError, AssistantErrorCode
-from tools.approvals.service import list_approvals, reroute_pending, withdraw_for_leavers
+from tools.approvals.service import directory_warnings, list_approvals, reroute_pending, withdraw_for_leavers
 from tools.audit.service import list_audit, record_audit
 from tools.db import transaction, utcnow
 from tools.errors import ToolError
@@ -80,7 +80,8 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
             record_audit(session, actor=actor, action="approval.withdrawn", subject=f"approval:{item.approval_id}",
                          details={"kind": item.kind, "requester": item.requester, "reason": "requester no longer active"})
         gone = tuple(f"approval #{item.approval_id} ({item.kind}) of {item.requester}: {item.summary}" for item in withdrawn)
-        return replace(report, approvals_rerouted=lines, requests_withdrawn=gone)
+        warnings = tuple(directory_warnings(session, policy=container.policy))
+        return replace(report, approvals_rerouted=lines, requests_withdrawn=gone, warnings=warnings)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

@@ -253,3 +253,24 @@ def test_one_person_deciding_two_roles_is_told_on_the_step(container: Container,
     load(container, tmp_path, mgr=PEOPLE["mgr"].replace(",manager,", ",manager;hr,"), **people)
     data = run(container, "request_leave", UNPAID, person(container, "emp"))
     assert [step["note"] for step in data["approvers"]] == ["Mgr also decides for HR: nobody else holds the role."]
+
+
+def test_the_import_warns_of_what_keeps_the_approval_policy_from_working(container: Container, tmp_path: Path) -> None:
+    from dataclasses import replace as replaced
+
+    from tools.approvals.policy import load_policy
+
+    policy = replaced(load_policy(None), approvers={"hr": "hr.old@example.com", "finance": "contoller@example.com",
+                                                    "it": "mgr@example.com"})
+    container.policy = policy
+    report = load(container, tmp_path, **{"hr.old": PEOPLE["hr.old"].replace(",true", ",false")},
+                  mgr=PEOPLE["mgr"].replace(",true", ",false"))
+    warnings = "\n".join(report.warnings)
+    assert "names hr.old@example.com as the HR approver, who is no longer active" in warnings
+    assert "names contoller@example.com as the finance approver, but nobody has that email" in warnings  # a typo
+    assert "names mgr@example.com as the IT approver, who is no longer active" in warnings
+    assert "nobody active holds the finance role" in warnings and "nobody active holds the IT role" in warnings
+    assert "1 active person reports to someone who has left" in warnings and "emp@example.com" in warnings
+    container.policy = load_policy(None)  # nobody named; every role held; every manager active: nothing to warn of
+    assert load(container, tmp_path, **{"fin": "fin@example.com,Fin,,boss@example.com,Finance,finance,US,2020-01-01,25,,true",
+                                        "it": "it@example.com,It,,boss@example.com,IT,it,US,2020-01-01,25,,true"}).warnings == ()

@@ -465,3 +465,34 @@ def list_decisions(session: Session, *, approval_id: int) -> list[ApprovalDecisi
     """Return the decisions taken on an approval's steps, first step first."""
     return list(session.scalars(select(ApprovalDecision).where(ApprovalDecision.approval_id == approval_id)
                                 .order_by(ApprovalDecision.step)))
+
+
+def directory_warnings(session: Session, *, policy: ApprovalPolicy) -> list[str]:
+    """Return what in the directory keeps the approval policy from working as written: a named approver who is not in
+    the directory, has left or lacks the role; a role the policy's chains need that nobody active holds; people whose
+    manager has left (their requests go to HR)."""
+    warnings: list[str] = []
+    people = {person.email: person for person in session.scalars(select(Employee))}
+    for role_name, email in sorted(policy.approvers.items()):
+        role, person = Role(role_name), people.get(email)
+        if person is None:
+            warnings.append(f"the approval policy names {email} as the {role.label} approver, but nobody has that email; "
+                            f"the longest-standing {role.label} holder decides instead")
+        elif not person.active:
+            warnings.append(f"the approval policy names {email} as the {role.label} approver, who is no longer active")
+        elif role not in person.roles:
+            warnings.append(f"the approval policy names {email} as the {role.label} approver, who does not hold the "
+                            f"{role.label} role")
+    needed = sorted({role for rule in policy.rules for role in rule.chain if role in ROLE_STEPS}, key=lambda role: role.value)
+    for role in needed:
+        if not list_role_holders(session, role=role):
+            warnings.append(f"nobody active holds the {role.label} role, which the approval policy's chains need: "
+                            f"requests with a {role.label} step are refused until someone does")
+    by_id = {person.id: person for person in people.values()}
+    orphans = sorted(person.email for person in people.values()
+                     if person.active and person.manager_id and not by_id[person.manager_id].active)
+    if orphans:
+        warnings.append(f"{len(orphans)} active {'person reports' if len(orphans) == 1 else 'people report'} to someone "
+                        f"who has left (their requests go to HR until the CSV names a new manager): {', '.join(orphans[:10])}"
+                        + (" and more" if len(orphans) > 10 else ""))
+    return warnings

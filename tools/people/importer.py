@@ -58,6 +58,7 @@ class ImportReport:
     allowances_changed: int = 0  # people whose annual-leave allocations (this year and later) follow a new annual_leave_days
     approvals_rerouted: tuple[str, ...] = ()  # "approval #12 step 1: a@x -> b@x (why)", filled in by the caller
     requests_withdrawn: tuple[str, ...] = ()  # "approval #7 (leave) of a@x: ...": pending requests of people who left
+    warnings: tuple[str, ...] = ()  # what keeps the approval policy from working as written, filled in by the caller
 
 
 def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None, list[str]]:
