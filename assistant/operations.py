@@ -168,3 +168,12 @@ def all_approvals(container: Container) -> list[dict[str, Any]]:
              "status": a.status, "summary": a.summary}
             for a in list_approvals(session)
         ]
+
+
+def ticket_requester_chat_id(container: Container, ticket_id: int) -> str | None:
+    """Return the chat account of the person who opened a ticket (None when they have none linked)."""
+    from tools.helpdesk.service import get_ticket
+
+    with transaction(container.session_factory) as session:
+        requester = get_employee(session, employee_id=get_ticket(session, ticket_id=ticket_id).requester_id)
+        return requester.slack_user_id or None

@@ -18,7 +18,7 @@ from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handl
 from assistant.container import Container
 from assistant.engines import ConversationEngine, select_engine
 from assistant.errors import AssistantError, AssistantErrorCode, error_text
-from assistant.slack import cards, commands, forms, home, messages, uploads
+from assistant.slack import cards, commands, forms, home, messages, tickets, uploads
 from assistant.slack.delivery import SlackError, SlackErrorCode, after_the_work_text
 from assistant.slack.deps import SlackDeps
 from assistant.slack.guard import MalformedPayloadGuard
@@ -40,7 +40,7 @@ def build_app(container: Container, *, engine: ConversationEngine | None = None,
     app.error(_on_error)
     app.use(MalformedPayloadGuard())  # before any listener: bolt itself cannot route a malformed click or submission
     # Bolt gives a request to the first listener that matches: uploads (message subtype file_share) before messages.
-    for feature in (uploads, messages, cards, commands, forms, home):
+    for feature in (uploads, messages, cards, commands, forms, home, tickets):
         feature.register(app, deps)
     _acknowledge_the_rest(app)
     return app

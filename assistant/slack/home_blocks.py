@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assistant.home import HomeData, KnowledgeStatus, PendingApproval
+from assistant.home import HomeData, KnowledgeStatus, PendingApproval, TicketLine
 from assistant.slack.blocks import escape, section
 from assistant.slack.ids import Action, Block
 
@@ -28,10 +28,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
                    + (" (pending)" if line.status == "pending" else "") for line in data.team_off]
             blocks += _listed("Who is off in the next two weeks", off, "Nobody in your team.")
         for queue, lines in (data.queues or {}).items():
-            shown = [f"#{t.ticket_id} {escape(t.summary)} ({t.priority}): {STATUS_WORDS.get(t.status, t.status)}"
-                     + (f", {escape(t.assignee)}" if t.assignee else ", nobody has it yet") + (" *overdue*" if t.overdue else "")
-                     for t in lines]
-            blocks += _listed(f"{queue.upper()} queue ({len(lines)} open)", shown, "Nothing open.")
+            blocks += _queue_blocks(queue, lines)
         if data.knowledge is not None:
             blocks += _knowledge_blocks(data.knowledge)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
@@ -101,6 +98,27 @@ def _decision_buttons(approval: PendingApproval) -> dict[str, Any]:
         {"type": "button", "action_id": Action.DENY.value, "style": "danger", "value": value,
          "text": {"type": "plain_text", "text": "Deny"}},
     ]}
+
+
+def _queue_blocks(queue: str, lines: list[TicketLine]) -> list[dict[str, Any]]:
+    """A team's open tickets, due first first, each with Take and Resolve (the update_ticket tool decides who may)."""
+    blocks: list[dict[str, Any]] = [{"type": "divider"}, section(f"*{queue.upper()} queue ({len(lines)} open)*"
+                                                                 + ("" if lines else "\n_Nothing open._"))]
+    for ticket in lines[:MAX_LINES]:
+        holder = f"{escape(ticket.assignee)} has it" if ticket.assignee else "nobody has it yet"
+        blocks.append(section(f"*#{ticket.ticket_id}* {escape(ticket.summary)} ({ticket.priority}, "
+                              f"{STATUS_WORDS.get(ticket.status, ticket.status)}; {holder})" + (" *overdue*" if ticket.overdue else "")))
+        value = json.dumps({"ticket_id": ticket.ticket_id})
+        buttons = [{"type": "button", "action_id": Action.TICKET_RESOLVE.value, "style": "primary", "value": value,
+                    "text": {"type": "plain_text", "text": "Resolve"}}]
+        if not ticket.assignee:
+            buttons.insert(0, {"type": "button", "action_id": Action.TICKET_TAKE.value, "value": value,
+                               "text": {"type": "plain_text", "text": "Take"}})
+        blocks.append({"type": "actions", "block_id": f"{Block.HOME_TICKET.value}_{ticket.ticket_id}", "elements": buttons})
+    if len(lines) > MAX_LINES:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       f"and {len(lines) - MAX_LINES} more: `backoffice tickets queue` lists them all."}]})
+    return blocks
 
 
 def _knowledge_blocks(status: KnowledgeStatus) -> list[dict[str, Any]]:

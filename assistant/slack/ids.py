@@ -11,6 +11,8 @@ class Action(StrEnum):
     APPROVE = "approval_approve"
     DENY = "approval_deny"
     FORM_FIELD = "form_field"  # the one element inside each input block of the leave, expense and ticket modals
+    TICKET_TAKE = "ticket_take"  # App Home team queue: take a ticket (become its assignee)
+    TICKET_RESOLVE = "ticket_resolve"  # App Home team queue: mark a ticket resolved
 
 
 class Callback(StrEnum):
@@ -28,6 +30,7 @@ class Block(StrEnum):
 
     REASON = "reason"
     HOME_APPROVAL = "home_approval"  # App Home queue: one actions block per approval step, suffixed _<id>_<step>
+    HOME_TICKET = "home_ticket"  # App Home team queue: one actions block per ticket, suffixed _<id>
 
 
 class MessageSubtype(StrEnum):

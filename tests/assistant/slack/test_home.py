@@ -114,3 +114,45 @@ def test_the_messages_tab_publishes_nothing(slack_app: RunningApp) -> None:
     app.event(home_opened("UREQ", "EvH7", tab="messages"))
     open_home(app, "UCOL", "EvH8")  # handled after the first event, so the first had its chance
     assert published_for(app, "UREQ") == []
+
+
+def ticket_status(app: RunningApp, ticket_id: int) -> tuple[str, int | None]:
+    from tools.helpdesk.models import Ticket
+
+    with transaction(app.container.session_factory) as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket.status, ticket.assignee_id  # type: ignore[union-attr]
+
+
+def home_click(user: str, action_id: str, value: str) -> dict[str, Any]:
+    return {"type": "block_actions", "user": {"id": user}, "api_app_id": "A111", "token": "verification_token",
+            "team": {"id": "T111"}, "trigger_id": "111.222.valid", "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "home"},
+            "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}]}
+
+
+def test_it_takes_and_resolves_a_ticket_from_the_home_and_the_requester_is_told(slack_app: RunningApp) -> None:
+    app = slack_app
+    ticket = app.container.pipeline.run("create_ticket", {"summary": "Docking station dead", "priority": "high"},
+                                        actor_id=app.company.requester).data["ticket_id"]
+    view = open_home(app, "UIT", "EvH9")
+    assert "IT queue (1 open)" in json.dumps(view)
+    take, resolve = buttons(view)
+    assert (take["action_id"], resolve["action_id"]) == ("ticket_take", "ticket_resolve")
+    assert buttons(open_home(app, "UREQ", "EvH10")) == []  # the requester has no queue, and no buttons
+    # someone who is not IT clicking a (replayed) Take changes nothing and is told why
+    assert app.interaction(home_click("UFIN", "ticket_take", take["value"]))[0] == 200
+    assert wait_for(lambda: [c for c in app.slack.of("chat.postMessage") if "not allowed to see ticket" in c.args.get("text", "")])
+    assert ticket_status(app, ticket) == ("new", None)
+
+    assert app.interaction(home_click("UIT", "ticket_take", take["value"]))[0] == 200
+    assert wait_for(lambda: ticket_status(app, ticket) == ("open", app.company.it))
+    assert app.interaction(home_click("UIT", "ticket_resolve", resolve["value"]))[0] == 200
+    assert wait_for(lambda: ticket_status(app, ticket)[0] == "resolved")
+    told = wait_for(lambda: [c for c in app.slack.of("chat.postMessage")
+                             if c.args.get("channel") == "UREQ" and f"ticket #{ticket}" in c.args.get("text", "")])
+    assert "was resolved by It" in told[0].args["text"]
+    assert app.interaction(home_click("UIT", "ticket_resolve", resolve["value"]))[0] == 200  # a second click: no change
+    assert wait_for(lambda: [c for c in app.slack.of("chat.postMessage") if "already resolved" in c.args.get("text", "")])
+    assert len([c for c in app.slack.of("chat.postMessage") if c.args.get("channel") == "UREQ"
+                and f"ticket #{ticket}" in c.args.get("text", "")]) == 1  # told once
