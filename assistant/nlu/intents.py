@@ -383,8 +383,9 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
         return bool(patterns["money_words"].search(lowered)) and not (
             patterns["other_claims"].search(lowered) or patterns["asks_about_money"].match(lowered))
     if intent is Intent.CREATE_TICKET:
-        # the helpdesk does not fix Spotify, a child's tablet or a bank card; "reset your settings" speaks to this bot
-        return not (patterns["personal_things"].search(lowered) or banking
+        # the helpdesk does not fix Spotify, a child's tablet or a bank card; "reset your settings" speaks to this bot;
+        # "am I connected to wifi?" or "is there an internet outage in my area?" asks how things stand, reports nothing
+        return not (patterns["personal_things"].search(lowered) or banking or patterns["state_question"].match(lowered)
                     or ((patterns["assistant_settings"].search(lowered) or patterns["home_things"].search(lowered))
                         and not patterns["it_words"].search(lowered)))
     return True
@@ -477,7 +478,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|\b(?:do|make|made|making|doing|send|sent|receive[ds]?|cancel(?:led)?) (?:a |the |my |that |this |an )?transfers?\b"
             r"|\bmy transfers?\b|\btransfer (?:is|was|has|hasn't|didn't|still|isn't|shows|got|went|to (?:an |another |my )?account)\b"
             r"|\byou (?:guys )?(?:charge|charged|charging) me\b|\bcard payments?\b|\bpending (?:card )?payments?\b"
-            r"|\bpayments? (?:is |are |was |still |showing |shows |says |as )*pending\b"),
+            r"|\bpayments? (?:is |are |was |still |showing |shows |says |as )*pending\b"
+            r"|\b(?:checking|savings|current|bank|chase|citi|wells fargo|barclays|hsbc|paypal|venmo) accounts?\b"),
         "said_ticket": re.compile(r"ticket|incident|helpdesk|help desk|service ?desk|#\s?\d"),
         "identity_check": re.compile(r"\bidentity (?:check|verification)\b|\bverify(?:ing)? (?:my |your )?(?:identity|id)\b|\bverify who i am\b"),
         "said_claim": re.compile(r"expens|claim|reimburs|rec(?:ei|ie|i|e)pt|per diem|mileage|\bpto\b|\bleave\b|vacation|holiday"),
@@ -574,6 +576,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
             rf"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required)|{asks_rule}"
             r"|do (?:i|we) (?:need|have) to|(?:is|are) (?:a |an )?\w+ (?:needed|required|necessary))\b"),
+        "state_question": re.compile(r"^(?:so |and |hey |hi )?(?:am i|is there|are there|are we|is it just me)\b"),
         "about_others": re.compile(r"^(?:so |and |hey |hi )?(?:who(?:'s|s|se)?|whom|is (?:any|some)(?:one|body)|are any)\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
