@@ -171,6 +171,15 @@ def test_policy_file_is_validated() -> None:
         parse_policy('[[rules]]\nkind = "leave"\nchain = ["boss"]\n')
     with pytest.raises(ToolError):
         parse_policy("not = [valid")
+    # a mistake under [approvers] is a clear configuration error, never an internal fault
+    for approvers, said in (('legal = "ceo@acme.test"', "'legal', which is no role"), ('HR = "hr@acme.test"', "'HR'"),
+                            ('it = ["it1@acme.test"]', "must be one email address"), ('it = "not an email"', "one email")):
+        with pytest.raises(ToolError) as refused:
+            parse_policy(f"[approvers]\n{approvers}\n")
+        assert refused.value.code == ErrorCode.CONFIGURATION and said in refused.value.message
+    assert parse_policy('[approvers]\nhr = " HR1@Acme.test "\n').approvers == {"hr": "hr1@acme.test"}
+    with pytest.raises(ToolError, match="whole number of hours"):
+        parse_policy("[sla_hours]\nurgent = \"four\"\n")
 
 
 def test_missing_rule_for_a_kind_refuses_without_writing(container: Container) -> None:

@@ -97,13 +97,41 @@ def parse_policy(text: str) -> ApprovalPolicy:
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise ToolError(ErrorCode.CONFIGURATION, f"The approval policy has unknown keys {sorted(unknown)}.")
+    for key in ("approvers", "exchange_rates", "sla_hours"):
+        if not isinstance(raw.get(key, {}), dict):
+            raise ToolError(ErrorCode.CONFIGURATION, f"The approval policy's {key} must be a [{key}] table.")
+    if not isinstance(raw.get("rules", []), list) or not all(isinstance(rule, dict) for rule in raw.get("rules", [])):
+        raise ToolError(ErrorCode.CONFIGURATION, "The approval policy's rules must be [[rules]] tables.")
     return ApprovalPolicy(
         rules=tuple(_parse_rule(rule, index) for index, rule in enumerate(raw.get("rules", []))),
         company_currency=str(raw.get("company_currency", "USD")).upper(),
-        approvers={Role(role).value: email.lower() for role, email in raw.get("approvers", {}).items()},
+        approvers=_approvers(raw.get("approvers", {})),
         exchange_rates={code.upper(): _decimal(rate, "exchange_rates") for code, rate in raw.get("exchange_rates", {}).items()},
-        sla_hours={str(key): int(value) for key, value in raw.get("sla_hours", {}).items()},
+        sla_hours={str(key): _hours(value, key) for key, value in raw.get("sla_hours", {}).items()},
     )
+
+
+NAMED_ROLES = ("hr", "finance", "it", "admin")  # the roles a step can name a person for (a manager is the requester's own)
+
+
+def _approvers(raw: dict[str, Any]) -> dict[str, str]:
+    """Read [approvers]: role = "email", each role one of NAMED_ROLES and each email one address."""
+    approvers: dict[str, str] = {}
+    for role, email in raw.items():
+        if role not in NAMED_ROLES:
+            raise ToolError(ErrorCode.CONFIGURATION, f"The approval policy names an approver for '{role}', which is no role "
+                                                     f"a step can name a person for; use {', '.join(NAMED_ROLES)} (lower case).")
+        if not isinstance(email, str) or "@" not in email or len(email.split()) != 1:
+            raise ToolError(ErrorCode.CONFIGURATION, f"The approval policy's {role} approver must be one email address, "
+                                                     f"like {role} = \"name@example.com\" (got {email!r}).")
+        approvers[role] = email.strip().lower()
+    return approvers
+
+
+def _hours(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ToolError(ErrorCode.CONFIGURATION, f"The approval policy's sla_hours.{key} must be a whole number of hours.")
+    return value
 
 
 def load_policy(path: Path | None = None) -> ApprovalPolicy:
