@@ -140,6 +140,33 @@ def apply_annual_allowance(session: Session, *, employee: Employee, from_year: i
     return changed
 
 
+def apply_type_allowance(session: Session, *, leave_type: LeaveType, from_year: int) -> int:
+    """Bring every allocation of a leave type from `from_year` on to its new default (someone's own annual_leave_days
+    still wins for annual leave), however the allocation came about (a request, or only a look at the balance);
+    return how many changed. Refuses, changing nothing, when someone already has more booked than the new allowance."""
+    allocations = list(session.scalars(select(LeaveAllocation).where(
+        LeaveAllocation.leave_type_id == leave_type.id, LeaveAllocation.year >= from_year)
+        .order_by(LeaveAllocation.employee_id, LeaveAllocation.year)))
+    people = {person.id: person for person in session.scalars(
+        select(Employee).where(Employee.id.in_({allocation.employee_id for allocation in allocations})))}
+    moves, problems = [], []
+    for allocation in allocations:
+        allowance = _default_allowance(people[allocation.employee_id], leave_type)
+        if allocation.allowance == allowance:
+            continue
+        if allowance is not None and _used(allocation) > allowance:
+            problems.append(f"{people[allocation.employee_id].email} already has {days_number(_used(allocation))} days of "
+                            f"{leave_type.code} leave taken or booked in {allocation.year}")
+        moves.append((allocation, allowance))
+    if problems:
+        raise ToolError(ErrorCode.INVALID_INPUT, f"The {leave_type.code} allowance of {days_number(leave_type.yearly_allowance)} "
+                                                 f"days is less than booked: {'; '.join(problems)}.")
+    for allocation, allowance in moves:
+        allocation.allowance = allowance
+    session.flush()
+    return len(moves)
+
+
 def overbooked_years(session: Session, *, employee_id: int, annual_leave_days: Decimal | None,
                      from_year: int) -> list[tuple[int, Decimal, Decimal]]:
     """Return (year, allowance, used) for each year from `from_year` in which the employee has more annual leave taken
