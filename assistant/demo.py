@@ -36,15 +36,12 @@ def seed_sample_company(container: Container) -> None:
     """Load the demo company's people and holidays (idempotent), unless the data folder holds another company's
     directory: the sample people would become approvers of real requests and its policies replace real ones."""
     sample = sample_file("people.csv")
-    known = {row["email"].strip().lower() for row in csv.DictReader(sample.read_text(encoding="utf-8").splitlines())}
-    with transaction(container.session_factory) as session:
-        others = [email for email in session.scalars(select(Employee.email)) if email.lower() not in known]
-    if others:
+    theirs = _own_data(container, sample)
+    if theirs:
         raise AssistantError(AssistantErrorCode.NOT_CONFIGURED,
-                             f"This database already holds your own directory ({len(others)} people not in the sample "
-                             f"company, e.g. {others[0]}); the demo would mix its sample people and policies into it. "
-                             "Run it with a data folder of its own and no DATABASE_URL: "
-                             "BACKOFFICE_HOME=./demo-data backoffice demo")
+                             f"This data folder already holds your own {theirs}; the demo would mix its sample company "
+                             "(people, policies, holidays) into it. Run it with a data folder of its own and no "
+                             "DATABASE_URL: BACKOFFICE_HOME=./demo-data backoffice demo")
     import_people_file(container, sample)
     holidays = tomllib.loads(sample_file("company.toml").read_text(encoding="utf-8"))["holidays"]
     with transaction(container.session_factory) as session:
@@ -53,6 +50,24 @@ def seed_sample_company(container: Container) -> None:
             day = date.fromisoformat(raw["day"])
             if day not in existing:
                 session.add(CompanyHoliday(day=day, name=raw["name"], country=None))
+
+
+def _own_data(container: Container, sample: Path) -> str:
+    """Say what in the database or the knowledge base is not the demo's own (people, policies, holidays); "" if nothing."""
+    known = {row["email"].strip().lower() for row in csv.DictReader(sample.read_text(encoding="utf-8").splitlines())}
+    sample_days = {date.fromisoformat(raw["day"]) for raw in
+                   tomllib.loads(sample_file("company.toml").read_text(encoding="utf-8"))["holidays"]}
+    with transaction(container.session_factory) as session:
+        people = [email for email in session.scalars(select(Employee.email)) if email.lower() not in known]
+        days = [day for day in session.scalars(select(CompanyHoliday.day)) if day not in sample_days]
+    if people:
+        return f"directory ({len(people)} people not in the sample company, e.g. {people[0]})"
+    documents = [record.doc_id for record in container.knowledge.base.list_documents() if record.added_by != "demo"]
+    if documents:
+        return f"policy documents ({len(documents)} not added by the demo, e.g. {documents[0]})"
+    if days:
+        return f"company holidays ({len(days)} not in the sample calendar, e.g. {days[0]})"
+    return ""
 
 
 def load_sample_policies(container: Container) -> int:

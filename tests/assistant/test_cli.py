@@ -549,6 +549,17 @@ def test_demo_refuses_a_database_that_holds_a_real_directory(company: Cli) -> No
     assert company.json("people", "list") == before  # no sample person was added
 
 
+def test_demo_refuses_a_data_folder_with_its_own_policies_even_before_any_people(cli: Cli) -> None:
+    cli.ok("init")
+    docs = cli.home / "docs"
+    docs.mkdir()
+    (docs / "time-off.md").write_text("# Time Off\n\nWe get 30 days of annual leave a year.\n", encoding="utf-8")
+    cli.ok("kb", "add", str(docs))
+    assert "already holds your own policy documents (1 not added by the demo, e.g. time-off)" in cli.refused("demo")
+    assert [row["source"] for row in cli.json("kb", "list")] == [str(docs / "time-off.md")]  # not replaced
+    assert cli.json("people", "list") == []
+
+
 def test_demo_converses_over_piped_lines(cli: Cli) -> None:
     result = cli.ok("demo", "--json", input="how many vacation days do I have left?\nwhat's the weather in Oslo?\n")
     replies = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
