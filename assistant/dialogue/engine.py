@@ -249,7 +249,7 @@ class OfflineEngine:
 
     def _on_collect(self, turn: Turn) -> Reply:
         flow = FLOWS[turn.state["intent"]]
-        if words.is_no(turn.text) and turn.state.get("asking") not in FREE_TEXT_SLOTS:
+        if words.is_no(turn.text) and turn.state.get("asking") != "summary":
             turn.state = {}  # "no" to "which dates?" or after a refusal: the person does not want to go on
             return Reply(words.CANCELLED, flow.intent)
         if words.is_yes(turn.text) and turn.state.get("refused"):
@@ -284,7 +284,9 @@ class OfflineEngine:
             last = last_day_of(turn.text, start=start, day_first=turn.day_first)
             new = {"end_date": last.isoformat()} if last is not None else {k: v for k, v in new.items() if k != "start_date"}
         if asking in FREE_TEXT_SLOTS and asking not in new and read is None and not self._names_nothing(turn.text, new):
-            new[asking] = turn.text  # a free-text answer to the question we asked
+            new[asking] = merchant_named(turn.text) if asking == "merchant" else turn.text  # the answer to our question
+        if asking == "merchant":
+            new.pop("description", None)  # the shop's name says nothing about what the money was for
         if not new or set(new) <= {"summary", "description"} and asking not in FREE_TEXT_SLOTS and flow.read_slots is None:
             if turn.state.get("refused"):
                 if route.intent in ("out_of_scope", "help"):  # "no receipt", "hmm": the refused request still stands
@@ -408,6 +410,8 @@ class OfflineEngine:
         """Apply a correction: a single new date replaces the end ("until Friday", "to the 23rd"), the start ("from Monday")
         or both ("make it Friday")."""
         merged = dict(old)
+        if old.get("description"):  # what the claim was for is said with it; a later "sorry it was 20" does not replace it
+            new = {key: value for key, value in new.items() if key != "description"}
         if {"start_date", "end_date"} & set(new):
             merged.pop("left_out_dates", None)  # new dates: what the old list left out no longer applies
         if "start_date" in new and new.get("end_date", new["start_date"]) == new["start_date"] and old.get("start_date"):
@@ -429,6 +433,21 @@ class OfflineEngine:
             merged.pop("half_day", None)  # a range of days is never a half day
         merged.update(new)  # a start with no end is asked about ("until when?"), not booked as one day
         return merged
+
+
+# What people put around a shop's name when asked for it: "it was at Taxi Berlin", "from Amazon"
+_MERCHANT_LEAD = re.compile(r"^\s*(?:(?:it|that)(?:'s| was| is)|was|at|from|in|with|the (?:shop|store|restaurant|company|place)"
+                            r"(?:'s| was| is)?(?: called)?|called)\s+", re.IGNORECASE)
+
+
+def merchant_named(answer: str) -> str:
+    """The shop's name in an answer to "where did you spend it?": "it was a normal taxi, Taxi Berlin" -> "Taxi Berlin"."""
+    text = answer.strip().rstrip(".!")
+    while (stripped := _MERCHANT_LEAD.sub("", text, count=1)) != text:
+        text = stripped
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    named = [part for part in parts if any(character.isupper() for character in part)]
+    return (named[-1] if len(parts) > 1 and named else text)[:100] or answer.strip()[:100]
 
 
 def _needs_receipt(error: BaseException) -> bool:

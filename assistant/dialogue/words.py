@@ -11,7 +11,12 @@ _AGREE = (r"y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ah
 _AGREE_MORE = (rf"{_AGREE}|please|thanks|thank you|thx|ty|book it|file it|open it|that'?s (?:right|correct|fine|it)|all good"
                r"|go for it|let'?s do it|ship it")
 YES = re.compile(rf"^\s*(?:{_AGREE})(?:[\s.,!]+(?:{_AGREE_MORE}))*[\s.,!]*$", re.IGNORECASE)
-NO = re.compile(r"^\s*(n|no|nope|nah|don'?t|do not|not now|wrong|no need)[\s.!,]*(thanks|thank you|thx)?[\s.!]*$", re.IGNORECASE)
+# A refusal, with the hedges people wrap it in ("hmm wait, no, not yet", "no actually nevermind"); "no, make it Friday"
+# changes the request instead
+_HEDGE = r"(?:hmm+|umm*|uh+|erm*|wait|oh|ah|actually|sorry|hold on|on second thought)"
+NO = re.compile(rf"^\s*(?:{_HEDGE}[\s,.!]*)*(n|no|nope|nah|don'?t|do not|not now|not yet|wrong|no need)"
+                rf"(?:[\s,.!]+(?:{_HEDGE}|never ?mind|nvm|not yet|not now|thanks|thank you|thx|forget it|leave it|cancel(?: it)?))*"
+                r"[\s.!]*$", re.IGNORECASE)
 CANCEL = re.compile(r"^\s*(cancel( that| it| this)?|stop|abort|quit|exit|never ?mind|nvm|forget (it|that|about it)|start over|"
                     r"reset|no,? cancel( it)?)[\s.!]*$", re.IGNORECASE)
 

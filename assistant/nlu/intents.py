@@ -73,6 +73,8 @@ class OutOfScopeThresholds:
     near_example_probability: float = 0.2  # ... when the regression gives it at least this much
     close_ticket_similarity: float = 0.7  # an IT problem this close to a ticket example is one, even if out_of_scope leads
     close_ticket_probability: float = 0.25
+    close_claim_similarity: float = 0.85  # a spend this close to a claim example, with a currency, is a claim
+    close_claim_probability: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,12 @@ class IntentClassifier:
             if (runner_up is Intent.CREATE_TICKET and similarities[runner_index] >= self.thresholds.close_ticket_similarity
                     and probabilities[runner_index] >= self.thresholds.close_ticket_probability
                     and action_is_evidenced(runner_up, text)):
+                return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
+            # "taxi to the airport yesterday 18 EUR": a spend told like our claim examples, with its currency, is a claim
+            # (a taxi to book, without an amount, stays out of scope)
+            if (runner_up is Intent.SUBMIT_EXPENSE and similarities[runner_index] >= self.thresholds.close_claim_similarity
+                    and probabilities[runner_index] >= self.thresholds.close_claim_probability
+                    and _patterns()["currency_amount"].search(text.casefold()) and action_is_plausible(runner_up, text)):
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
@@ -399,7 +407,8 @@ def action_is_evidenced(intent: Intent, cleaned: str) -> bool:
     if intent is Intent.CREATE_TICKET:
         return bool(_patterns()["it_words"].search(lowered)) and action_is_plausible(intent, cleaned)
     if intent is Intent.SUBMIT_EXPENSE:  # "pay" alone is no claim: "I got a parking ticket, how do I pay it"
-        return bool(_patterns()["claim_words"].search(lowered)) and not _patterns()["fines"].search(lowered)
+        said = _patterns()["claim_words"].search(lowered) or _patterns()["currency_amount"].search(lowered)  # "18 EUR"
+        return bool(said) and not _patterns()["fines"].search(lowered) and action_is_plausible(intent, cleaned)
     return intent in ACTION_INTENTS and action_is_plausible(intent, cleaned)
 
 
@@ -601,7 +610,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"sign ?in|locked out|account|\bmfa\b|2fa|authenticat|vpn|wi-?fi|network|internet|email|outlook|inbox|slack|zoom|"
             r"teams|jira|github|software|install|licen[cs]e|access|permission|server|\bapp\b|crash|broken|not working|won'?t"),
         "claim_words": re.compile(rf"{claiming}|pay me back|out of (?:my )?(?:own )?pocket|{currency_words}"),
+        "currency_amount": re.compile(
+            rf"[$£€¥₹]\s?\d|{currency_words}|\d\s?(?:usd|eur|gbp|chf|jpy|cad|aud|inr|sek|nok|dkk|pln)\b"
+            r"|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr)\s?\d"),
         "money_words": re.compile(
-            rf"{claiming}|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost|{currency_words}"
+            rf"{claiming}|\bpaid\b|\bpay\b|spent|bought|purchas|\bcost|{currency_words}|(?<![\d.:/])\d{{1,5}}[.,]\d\d\b(?![.:/]\d)"
             r"|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nzd|sgd|hkd|inr|cny|sek|nok|dkk|pln|czk|mxn|brl|zar|aed)\b"),
     }

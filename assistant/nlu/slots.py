@@ -144,6 +144,8 @@ def _expense_slots(slots: dict[Slot, str], original: str, lowered: str, *, today
     finding = find_dates(lowered, today=today, direction="past", day_first=day_first)
     _date_slots(slots, finding, single=Slot.EXPENSE_DATE)
     without_dates = mask(original, finding.spans)
+    # "sorry it was 17 not 18,50": the amount taken back is no amount of the claim
+    without_dates = mask(without_dates, [m.span() for m in _patterns()["taken_back_amount"].finditer(without_dates)])
     money = find_money(without_dates, default_currency=default_currency, allow_bare=True)
     if money is not None:
         slots[Slot.AMOUNT] = money.amount
@@ -206,6 +208,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                 r"incident|inc|claim|expense")
     return {
         "annual_words": re.compile(r"\b(?:annual|vacation|vacay|holidays?)\b"),
+        "taken_back_amount": re.compile(r"\b(?:not|instead of|rather than)\s+(?:[$€£¥]\s?)?\d[\d.,]*"
+                                        r"(?:\s?(?:[a-z]{3}\b|dollars?|euros?|pounds?|bucks|quid))?", re.IGNORECASE),
         "named_category": re.compile(r"\bcategory\W+(?:(?:is|to|should\s+be|as|=)\W+)?(?:the\s+)?(?P<name>" + _CATEGORY_NAMES + r")\b"
                                      r"|\b(?:as|under|in|to)\s+(?:an?\s+|the\s+)?(?P<name2>" + _CATEGORY_NAMES
                                      + r")\s+(?:expense|claim|category)\b"),

@@ -178,6 +178,26 @@ def test_an_access_request_reads_back_the_reason_as_given(container: Container, 
     assert reply.startswith('Access request: user access to GitHub; reason: "because I am building the deploy pipeline".')
 
 
+def test_the_shops_name_is_read_out_of_the_answer_and_the_claims_purpose_stays(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Where did you spend it" in say("taxi to the airport yesterday 18,50 EUR for the client visit").text
+    assert "for travel at Taxi Berlin on" in say("it was a normal taxi, Taxi Berlin").text
+    assert "17.00 EUR" in say("sorry it was 17 not 18,50").text
+    say("yes")
+    [claim] = rows(container, ExpenseClaim)
+    assert (claim.merchant, claim.description) == ("Taxi Berlin", "taxi to the airport for the client visit")
+
+
+@pytest.mark.parametrize("refusal", ["no", "no actually nevermind", "hmm wait, no, not yet"])
+def test_a_no_hedged_or_to_the_shops_name_question_cancels(container: Container, company: Company, refusal: str) -> None:
+    say = speaker(container, company.requester)
+    assert "Where did you spend it" in say("taxi to the airport yesterday 18 EUR").text
+    assert say(refusal).text == words.CANCELLED  # "no" is never a shop
+    say("I need Dec 14 off")
+    assert say(refusal).text == words.CANCELLED
+    assert rows(container, ExpenseClaim) == [] and rows(container, LeaveRequest) == []
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
