@@ -389,7 +389,8 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
     if intent is Intent.SUBMIT_EXPENSE:  # an insurance claim or a tax deduction is no expense claim
         # and "what is this €1 charge?" or "why did it cost 30 dollars?" asks about money instead of claiming it
         return bool(patterns["money_words"].search(lowered)) and not (
-            patterns["other_claims"].search(lowered) or patterns["asks_about_money"].match(lowered))
+            patterns["other_claims"].search(lowered) or patterns["asks_about_money"].match(lowered)
+            or patterns["conversion"].search(lowered))
     if intent is Intent.CREATE_TICKET:
         # the helpdesk does not fix Spotify, a child's tablet or a bank card; "reset your settings" speaks to this bot;
         # "am I connected to wifi?" or "is there an internet outage in my area?" asks how things stand, reports nothing
@@ -492,6 +493,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "said_ticket": re.compile(r"ticket|incident|helpdesk|help desk|service ?desk|#\s?\d"),
         "identity_check": re.compile(r"\bidentity (?:check|verification)\b|\bverify(?:ing)? (?:my |your )?(?:identity|id)\b|\bverify who i am\b"),
         "said_claim": re.compile(r"expens|claim|reimburs|rec(?:ei|ie|i|e)pt|per diem|mileage|\bpto\b|\bleave\b|vacation|holiday"),
+        # "convert 50 usd to eur", "what's 20 pounds in dollars": a conversion, not a claim
+        "conversion": re.compile(r"\b(?:convert\w*|conversion|exchange rates?)\b|\d\s*[a-z]{0,8}\s+(?:in|into|to) "
+                                 r"(?:dollars|euros|pounds|yen|rupees|usd|eur|gbp|jpy|inr|chf|cad|aud)\s*\??$"),
         "asks_about_money": re.compile(r"^(?:so |and |hey |hi )?(?:what(?:'s|s)?|why|where|which|who)\b(?!.*\b(?:expens|claim|reimburs))"),
         "mail_reading": re.compile(
             r"\b(?:unread|new|recent|latest|last) (?:e-?mails?|mails?|messages?)\b|\be-?mails? (?:from|since|in the last|came|come)\b"

@@ -206,6 +206,8 @@ def test_leave_words_alone_do_not_book_leave(classifier: IntentClassifier) -> No
     "netflix says my password is wrong",
     "my alarm keeps going off every morning, make it stop",  # appliances at home are nothing for the IT helpdesk
     "the dishwasher is leaking again",
+    "convert 50 usd to eur",  # a conversion is no claim
+    "book a taxi to the airport for 18 EUR",  # a taxi to book, not one paid for
 ])
 def test_look_alikes_do_not_start_an_action(classifier: IntentClassifier, text: str) -> None:
     assert classifier.classify(text).intent not in ACTION_INTENTS
@@ -298,6 +300,8 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("operator", Intent.HUMAN_HANDOFF),
     ("how many days does Hannah have left?", Intent.LEAVE_BALANCE),  # a colleague's name, whatever it is
     ("What's Priyanka Rao's leave balance?", Intent.LEAVE_BALANCE),
+    ("taxi to the airport yesterday 18 EUR", Intent.SUBMIT_EXPENSE),  # a spend with its currency
+    ("uber 23.40 last night", Intent.SUBMIT_EXPENSE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent
