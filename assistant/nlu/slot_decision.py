@@ -29,6 +29,12 @@ _RECORD_SUBJECT = {"leave": "leave_request", "time": "leave_request", "claim": "
 _REASON = re.compile(r"(?:\b(?:because|coz|cos|cuz|'?cause|bc|since|due\s+to|reason(?:\s+is)?\s*:?|as)\s+|\d+\s*[-:–—,]\s*)(?P<reason>\S.*)", re.I | re.S)
 
 
+_BARE_ANSWER = re.compile(r"^\s*(?:y|yes|yeah|yep|yup|ok|okay|sure|fine|no|nope|n|idk|dunno)\W*$", re.I)
+# "deny it, we're short-staffed that week": the words after the denial, set off by a comma or a dash, are its reason
+_AFTER_DENIAL = re.compile(r"\b(?:deny|reject|decline|refuse)(?:\s+(?:it|that|this|them|the\s+request|#?\s*\d+))?"
+                           r"\s*[,:;\-–—]+\s*(?P<reason>\S.*)", re.I | re.S)
+
+
 def decision_request(text: str) -> bool:
     """Return True when a message orders a decision ("approve 7", "deny it, we are short-staffed")."""
     return bool(_ORDER.search(text) or _NUMBERED.search(text)) and not _QUESTION.search(text)
@@ -48,10 +54,11 @@ def read_decision_slots(text: str, answering: str | None = None) -> Slots:
         slots["record"] = f"{_RECORD_SUBJECT[kind]}:{record['id']}"
     elif number is not None:
         slots["approval_id"] = next(group for group in number.groups() if group)
-    reason = _REASON.search(text)
+    reason = _REASON.search(text) or _AFTER_DENIAL.search(text)
     if reason is not None and re.search(r"[^\W\d_]{2,}", reason.group("reason")):
         slots["reason"] = _tidy(reason.group("reason"))[:1000]
-    if answering == "reason" and "reason" not in slots and text.strip() and not ({"decision", "approval_id"} & set(slots)):
+    if (answering == "reason" and "reason" not in slots and text.strip() and not ({"decision", "approval_id"} & set(slots))
+            and not _BARE_ANSWER.match(text)):  # "yes" to "why do you deny it?" is no reason
         slots["reason"] = _tidy(text)[:1000]
     return slots
 

@@ -198,6 +198,20 @@ def test_a_no_hedged_or_to_the_shops_name_question_cancels(container: Container,
     assert rows(container, ExpenseClaim) == [] and rows(container, LeaveRequest) == []
 
 
+def test_a_denial_reason_after_a_comma_is_the_reason_and_a_bare_yes_is_none(container: Container, company: Company) -> None:
+    first = container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-14"},
+                                   actor_id=company.requester, now=NOW).data
+    second = container.pipeline.run("request_leave", {"start_date": "2026-12-15", "end_date": "2026-12-15"},
+                                    actor_id=company.requester, now=NOW).data
+    say = speaker(container, company.manager)
+    assert "Why do you deny it?" in say(f"deny {first['approval_id']}").text
+    assert "Why do you deny it?" in say("yes").text  # "yes" is no reason
+    assert "with the reason \"we're short-staffed that week\"" in say("deny it, we're short-staffed that week").text
+    say("yes")
+    assert "with the reason \"release week\"" in say(f"deny {second['approval_id']}, release week").text
+    assert rows(container, Approval)[0].reason == "we're short-staffed that week"
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
