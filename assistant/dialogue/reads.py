@@ -10,7 +10,7 @@ from assistant.dialogue import words
 from assistant.dialogue.holidays import answer_holiday_question, read_holiday_question, read_period
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text
-from assistant.nlu.intents import NOT_NAMES
+from assistant.nlu.intents import NOT_NAMES, PERSON_VERBS
 from assistant.nlu.router import Route
 from assistant.nlu.slot_dates import find_dates
 from assistant.nlu.slot_text import normalize
@@ -34,8 +34,10 @@ TEAM_LEAVE = re.compile(r"\b(?:my|our) (?:team|reports|direct reports|people|sta
 PERSONAL_READS = ("leave_balance", "leave_status", "expense_status", "ticket_status")
 # "how many days does Tom Becker have left?", "Tom's leave balance": someone else's records, which nobody reads here.
 SOMEONE_ELSE = re.compile(
-    rf"\b(?:does|did|has|is)\s+(?!(?i:{NOT_NAMES})\b)([A-Za-z][\w'-]+(?:\s+[A-Z][\w'-]+)?)\s+(?:have|got|take|taken|left|still)"
-    r"|\b(?!(?:My|Our|Your|The|This|That)\b)([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)'s\s+(?:leave|balance|vacation|pto|days|time off|requests?|claims?|tickets?|expenses?)")
+    rf"\b(?:does|did|has|is)\s+(?!(?i:{NOT_NAMES})\b)([A-Za-z][\w'-]+(?:\s+(?!(?i:{PERSON_VERBS})\b)[A-Za-z][\w'-]+)?)"
+    rf"\s+(?i:{PERSON_VERBS})\b"
+    rf"|\b(?!(?i:{NOT_NAMES}|today|tomorrow|yesterday|this|next|last|week|month|year|everyone|anyone)\b)"
+    r"([A-Za-z][a-z]+(?:\s+[A-Z][a-z]+)?)'s\s+(?:leave|balance|vacation|pto|days|time off|requests?|claims?|tickets?|expenses?)")
 
 
 _YEAR = re.compile(r"\b(?:in|for|of|during)\s+(20\d\d)\b|\b(20\d\d)(?:'s)?\s+(?:balance|allowance|leave|holidays?|vacation)\b"
@@ -125,6 +127,7 @@ def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: s
     other = SOMEONE_ELSE.search(text) if route.intent in PERSONAL_READS else None
     if other:
         name = other.group(1) or other.group(2)
+        name = name.title() if name.islower() else name  # "tom becker" is Tom Becker
         if route.intent == "leave_balance":  # a manager asking about their report, HR about anyone: the tool decides
             try:
                 data = run("get_leave_balance", {"employee_name": name}).data

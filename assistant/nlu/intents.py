@@ -304,12 +304,13 @@ def clean_text(text: str) -> str:
 NOT_NAMES = (r"(?:i|me|my|you|your|we|our|us|he|she|it|they|them|his|her|their|this|that|these|those|there|who|what|which"
              r"|everyone|everybody|anyone|anybody|someone|somebody|one|each|the|a|an|any|all|every|no|nobody|mine"
              r"|leave|pto|vacation|holiday|sick|annual|parental|unpaid|time|balance|policy|company|team|manager|hr)")
+PERSON_VERBS = r"(?:have|got|take|taken|left|still|used|booked|had)"  # what someone's days off are said to do
 _NAMED_PERSON = re.compile(
-    rf"\b(?P<verb>does|did|has|is)\s+(?!{NOT_NAMES}\b)[A-Za-z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
-    r"(?=\s+(?:have|got|take|taken|left|still)\b)", re.IGNORECASE)
-# "Hannah's leave balance": a capitalised name only, as "what's" or "today's" are no one
-_NAMED_OWNER = re.compile(r"\b(?!(?:My|Our|Your|The|This|That|What|Who|It|He|She|Today|Tomorrow|Everyone)\b)"
-                          r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?'s(?=\s+(?:leave|balance|vacation|pto|days|time off|holidays?)\b)")
+    rf"\b(?P<verb>does|did|has|is)\s+(?!{NOT_NAMES}\b)[A-Za-z][\w'-]+(?:\s+(?!{PERSON_VERBS}\b)[A-Za-z][\w'-]+)?"
+    rf"(?=\s+{PERSON_VERBS}\b)", re.IGNORECASE)
+# "Hannah's leave balance", "tom's balance": what's, today's or everyone's are no one
+_NAMED_OWNER = re.compile(rf"\b(?!(?i:{NOT_NAMES}|what|who|today|tomorrow|yesterday|week|month|year|everyone|anyone)\b)"
+                          r"[A-Za-z][a-z]+(?:\s+[A-Z][a-z]+)?'s(?=\s+(?:leave|balance|vacation|pto|days|time off|holidays?)\b)")
 
 
 def stand_in_for_names(cleaned: str) -> str:

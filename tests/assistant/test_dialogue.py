@@ -381,8 +381,11 @@ def test_a_manager_asks_for_a_reports_balance_and_a_colleague_is_refused(contain
     assert speaker(container, company.colleague)(question).text.startswith("I can only show your own records, not Priya's.")
     assert "nobody called Priya" in speaker(container, company.other_manager)(question).text
     # a name typed in lower case, or one the language model never saw, is still someone else's balance, not the asker's
-    for other in ("how many days does priya have left?", "What is Priya Nair's leave balance?"):
+    for other in ("how many days does priya have left?", "What is Priya Nair's leave balance?",
+                  "how many days off does priya nair have left?", "whats priya's balance", "how many sick days has priya used?"):
         assert speaker(container, company.manager, key=f"test:{other}")(other).text.startswith("Priya Nair's 2026 leave balance")
+    assert speaker(container, company.colleague, key="test:lower")("whats priya's balance").text.startswith(
+        "I can only show your own records, not Priya's.")
 
 
 def test_who_is_off_answers_a_manager_and_explains_itself_to_an_employee(container: Container, company: Company) -> None:
