@@ -148,7 +148,9 @@ def _expense_slots(slots: dict[Slot, str], original: str, lowered: str, *, today
     without_dates = mask(without_dates, [m.span() for m in _patterns()["taken_back_amount"].finditer(without_dates)])
     money = find_money(without_dates, default_currency=default_currency, allow_bare=True)
     if money is not None:
-        slots[Slot.AMOUNT] = money.amount
+        # "-50 eur", "minus 50": kept negative, so the claim is refused with the reason instead of the sign dropped
+        negative = re.search(r"(?:(?<![\d.,])\s*[-−]|\bminus)\s*(?:[$€£¥]\s?)?$", without_dates[:money.span[0]], re.IGNORECASE)
+        slots[Slot.AMOUNT] = f"-{money.amount}" if negative else money.amount
         _set(slots, Slot.CURRENCY, money.currency)
     named = _patterns()["named_category"].search(lowered)  # "the category is travel", "as a training expense"
     category = (named["name"] or named["name2"]) if named else head_match(EXPENSE_CATEGORIES, lowered)

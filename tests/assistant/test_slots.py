@@ -640,3 +640,9 @@ def test_new_year_is_no_date_of_a_party_and_an_amount_may_end_with_a_comma() -> 
     assert expense("got a receipt for printer ink 34.99, pls submit")["amount"] == "34.99"
     assert expense("expense 12.50, lunch")["amount"] == "12.50"
     assert "amount" not in expense("lunch for 2,5 people")  # a comma with a digit after it is no sentence's end
+
+
+@pytest.mark.parametrize(("text", "amount"), [("expense -50 eur taxi", "-50.00"), ("minus 50 eur lunch", "-50.00"),
+                                              ("expense 20-25 eur taxi", "25.00")])
+def test_a_negative_amount_keeps_its_sign_so_the_claim_is_refused(text: str, amount: str) -> None:
+    assert expense(text)["amount"] == amount  # a range's dash is no minus
