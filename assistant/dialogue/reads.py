@@ -56,10 +56,12 @@ def asked_year(text: str, today: date | None) -> int | None:
     return today.year + (1 if match.group(3).lower() == "next" else -1)
 
 
-def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str) -> str:
+def _lines(rows: list[dict[str, Any]], render: Any, empty: str, title: str, more: str = "") -> str:
+    """List the first LIST_LIMIT rows; `more` says where the rest are when there are more ("" for the latest only)."""
     if not rows:
         return empty
-    return title + "\n" + "\n".join(f"• {render(row)}" for row in rows[:LIST_LIMIT])
+    listed = title + "\n" + "\n".join(f"• {render(row)}" for row in rows[:LIST_LIMIT])
+    return listed + (f"\n…and {len(rows) - LIST_LIMIT} more. {more}" if more and len(rows) > LIST_LIMIT else "")
 
 
 def _balance(data: dict[str, Any], leave_type: str | None, owner: str | None = None) -> str:
@@ -160,7 +162,9 @@ def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: s
         return Reply(_lines(rows, _ticket, "You have no tickets.", "Your latest tickets:"), route.intent)
     if route.intent == "pending_approvals":
         rows = run("list_pending_approvals", {}).data["approvals"]
-        return Reply(_lines(rows, _approval, "Nothing is waiting for your approval.", "Waiting for your decision:"), route.intent)
+        title = f"Waiting for your decision ({len(rows)}), oldest first:"
+        return Reply(_lines(rows, _approval, "Nothing is waiting for your approval.", title,
+                            "Decide these first, or see them all in your App Home or with /backoffice approvals."), route.intent)
     if route.intent == "policy_question":
         result = run("search_policies", {"query": text})
         return Reply(result.message, route.intent, result.data)

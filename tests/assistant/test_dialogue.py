@@ -409,7 +409,12 @@ def test_balance_status_and_approvals(container: Container, company: Company) ->
     assert "25 days available" in say("how many vacation days do I have left?").text
     container.pipeline.run("request_leave", {"start_date": "2027-01-11", "end_date": "2027-01-12"}, actor_id=company.requester, now=NOW)
     assert "pending" in say("what's the status of my leave request?").text
-    assert "Waiting for your decision" in speaker(container, company.manager, "other")("anything waiting for my approval?").text
+    assert "Waiting for your decision (1)" in speaker(container, company.manager, "other")("anything waiting for my approval?").text
+    for day in ("03-01", "03-02", "03-03", "03-04", "03-05", "03-08"):  # more than a reply lists: the count says so
+        container.pipeline.run("request_leave", {"start_date": f"2027-{day}", "end_date": f"2027-{day}"},
+                               actor_id=company.colleague, now=NOW)
+    listed = speaker(container, company.manager, "more")("anything waiting for my approval?").text
+    assert listed.startswith("Waiting for your decision (7), oldest first:") and "…and 2 more." in listed
 
 
 def test_the_same_claim_filed_twice_is_pointed_out_before_the_yes(container: Container, company: Company) -> None:
