@@ -121,7 +121,7 @@ class IntentClassifier:
 
     def classify_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """Return the intent of each message; the embeddings are computed in one batch."""
-        cleaned = [stand_in_for_names(correct_spelling(clean_text(text))) for text in texts]
+        cleaned = [stand_in_for_dates(stand_in_for_names(correct_spelling(clean_text(text)))) for text in texts]
         predictions: list[IntentPrediction | None] = [decide_without_model(text) for text in cleaned]
         pending = [index for index, prediction in enumerate(predictions) if prediction is None]
         if pending:
@@ -311,6 +311,21 @@ _NAMED_PERSON = re.compile(
 # "Hannah's leave balance", "tom's balance": what's, today's or everyone's are no one
 _NAMED_OWNER = re.compile(rf"\b(?!(?i:{NOT_NAMES}|what|who|today|tomorrow|yesterday|week|month|year|everyone|anyone)\b)"
                           r"[A-Za-z][a-z]+(?:\s+[A-Z][a-z]+)?'s(?=\s+(?:leave|balance|vacation|pto|days|time off|holidays?)\b)")
+
+
+# Dates written in figures ("1/4 thru 1/8", "on 02.03.2027", "28.12 - 30.12", "2027-03-01"): the embedding reads
+# them as numbers, so a request written with them looked like nothing we do; the classifier reads a weekday instead
+# (the slots still read the dates themselves).
+_FIGURE_DATE = re.compile(
+    r"(?<![\d.,/$€£¥-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.(?:\d{2,4})?)(?![\d/%])"
+    r"|(?<![\d.,$€£¥])\d{1,2}\.\d{1,2}(?=\s*(?:-|–|to|until|till|thru|through)\s*\d{1,2}\.\d{1,2}\b)"
+    r"|(?<=[-–] )\d{1,2}\.\d{1,2}\b(?![.,]\d)|(?<=[-–])\d{1,2}\.\d{1,2}\b(?![.,]\d)"
+    r"|(?<=\bto )\d{1,2}\.\d{1,2}\b(?![.,]\d)")
+
+
+def stand_in_for_dates(cleaned: str) -> str:
+    """Return the text with each date written in figures read as "Monday" ("1/2", half a day, stays)."""
+    return _FIGURE_DATE.sub(lambda match: match.group(0) if match.group(0) == "1/2" else "Monday", cleaned)
 
 
 def stand_in_for_names(cleaned: str) -> str:

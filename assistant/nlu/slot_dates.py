@@ -133,6 +133,11 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         ("numeric", r"(?:(?<=\bon )|(?<=\bfrom )|(?<=\bto )|(?<=\buntil )|(?<=\btill )|(?<=\bby )|(?<=\bsince )|(?<=\band )"
                     r"|(?<=-)|(?<=- )|(?<=\u2013))" + day_dot_month + r"(?!\d)"),
         ("numeric", r"(?<![\d.,/$])" + day_dot_month + r"(?=\s*[-\u2013]\s*\d{1,2}\.\d{1,2}\.)"),
+        # "28.12 - 30.12": day.month without its dots, as a range of two (one alone could be an amount)
+        ("numeric", r"(?<![\d.,/$€£¥])(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])(?=\s*[-\u2013]\s*(?:0?[1-9]|[12]\d|3[01])"
+                    r"\.(?:0?[1-9]|1[0-2])\b(?![.,]\d))"),
+        ("numeric", r"(?:(?<=\d[-\u2013])|(?<=\d [-\u2013] )|(?<=\d [-\u2013])|(?<=\d[-\u2013] ))"
+                    r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\b(?![.,]\d)"),
         ("month_day", month.format("month") + r"\s+" + day_after_month.format("d1") + year),
         ("day_month", day_before_month.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
         # the working week around the day, or the one after it ("the week after christmas" is new year's week)

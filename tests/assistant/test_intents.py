@@ -302,6 +302,10 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("What's Priyanka Rao's leave balance?", Intent.LEAVE_BALANCE),
     ("taxi to the airport yesterday 18 EUR", Intent.SUBMIT_EXPENSE),  # a spend with its currency
     ("uber 23.40 last night", Intent.SUBMIT_EXPENSE),
+    ("hey can i take off 1/4 thru 1/8", Intent.REQUEST_LEAVE),  # dates in figures
+    ("annual leave on 02.03.2027", Intent.REQUEST_LEAVE),
+    ("i want to take 19.04.2027 to 23.04.2027 off", Intent.REQUEST_LEAVE),
+    ("holiday 28.12 - 30.12 please", Intent.REQUEST_LEAVE),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent

@@ -646,3 +646,8 @@ def test_new_year_is_no_date_of_a_party_and_an_amount_may_end_with_a_comma() -> 
                                               ("expense 20-25 eur taxi", "25.00")])
 def test_a_negative_amount_keeps_its_sign_so_the_claim_is_refused(text: str, amount: str) -> None:
     assert expense(text)["amount"] == amount  # a range's dash is no minus
+
+
+def test_a_range_of_day_month_pairs_without_their_dots_is_read_and_one_alone_is_not() -> None:
+    assert dates(leave("holiday 28.12 - 30.12 please")) == ("2026-12-28", "2026-12-30")
+    assert "expense_date" not in expense("lunch 12.50 at pret")
