@@ -36,6 +36,7 @@ NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "c
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
 # Where numeric dates are written month first (12/7 is December 7); elsewhere day first, as in most of the world
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM"})
+STATUS_ASK = re.compile(r"\bstatus\b|\bany (?:news|update)\b|\?\s*$", re.IGNORECASE)  # a look at a ticket, not a change
 # "what about friday?", "how about the 3rd?": an answer offered as a question
 ALTERNATIVE = re.compile(r"^\W*(?:what|how) about\b|^\W*(?:or|maybe|perhaps)\b", re.IGNORECASE)
 MIN_QUESTION_WORDS = 4  # "is that right?", "what?" ask about the read-back, not the policies
@@ -359,6 +360,11 @@ class OfflineEngine:
                 return self._start(turn, fresh)
             # A question in the middle ("is there a dress code?") is answered, and the request stays ready for its yes.
             answer = self._read(turn, fresh)
+            return Reply(f"{answer.text}\n{words.STILL_WAITING}", answer.intent, answer.data)
+        if (flow.name == "comment_on_ticket" and route.intent == flow.intent and flow.claims is not None
+                and not flow.claims(turn.text) and STATUS_ASK.search(turn.text)):
+            # "whats the status of ticket 6" while a comment on ticket 2 waits: a look at ticket 6, not a move of the comment
+            answer = self._read(turn, self._route(turn))
             return Reply(f"{answer.text}\n{words.STILL_WAITING}", answer.intent, answer.data)
         if flow.read_slots is not None:
             changes = flow.read_slots(turn.text, None)

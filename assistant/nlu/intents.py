@@ -411,6 +411,7 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
         # the helpdesk does not fix Spotify, a child's tablet or a bank card; "reset your settings" speaks to this bot;
         # "am I connected to wifi?" or "is there an internet outage in my area?" asks how things stand, reports nothing
         return not (patterns["personal_things"].search(lowered) or banking or patterns["state_question"].match(lowered)
+                    or (patterns["device_command"].match(lowered) and not patterns["trouble"].search(lowered))
                     or ((patterns["assistant_settings"].search(lowered) or patterns["home_things"].search(lowered))
                         and not patterns["it_words"].search(lowered)))
     return True
@@ -605,6 +606,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"(?:i|we)|how to\b|what(?:'s| is) the (?:process|procedure|policy|rule)|who (?:do|should|can) (?:i|we)"
             rf"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required)|{asks_rule}"
             r"|do (?:i|we) (?:need|have) to|(?:is|are) (?:a |an )?\w+ (?:needed|required|necessary))\b"),
+        # "open up internet browser", "disconnect from wifi": an order to the device in hand, not a problem to fix
+        "device_command": re.compile(r"^(?:please |pls |can you |could you )?(?:open(?: up)?|launch|close|turn (?:on|off)"
+                                     r"|switch (?:on|off)|disconnect|activate|deactivate|enable|disable|check|mute|unmute)\b"),
+        "trouble": re.compile(r"\b(?:not working|doesn'?t work|won'?t|can'?t|cannot|broken|error|issue|problem|fail\w*|crash\w*"
+                              r"|stuck|keeps|locked|lost|stopped|slow|down)\b"),
         "state_question": re.compile(r"^(?:so |and |hey |hi )?(?:am i|is there|are there|are we|is it just me)\b"),
         "about_others": re.compile(r"^(?:so |and |hey |hi )?(?:who(?:'s|s|se)?|whom|is (?:any|some)(?:one|body)|are any)\b"),
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),

@@ -212,6 +212,14 @@ def test_a_denial_reason_after_a_comma_is_the_reason_and_a_bare_yes_is_none(cont
     assert rows(container, Approval)[0].reason == "we're short-staffed that week"
 
 
+def test_a_look_at_another_ticket_does_not_move_the_comment_waiting(container: Container, company: Company) -> None:
+    first = container.pipeline.run("create_ticket", {"summary": "VPN drops"}, actor_id=company.requester, now=NOW).data
+    say = speaker(container, company.requester)
+    assert say(f"add to ticket {first['ticket_id']}: also happens at the office now").text.startswith(f"Add to ticket #{first['ticket_id']}")
+    assert say("whats the status of ticket 99").text.endswith(words.STILL_WAITING)  # answered; the comment stays put
+    assert say("yes").text == f"Comment added to ticket #{first['ticket_id']}."
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
