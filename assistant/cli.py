@@ -241,8 +241,9 @@ def tickets_show(ticket_id: int, as_email: AsEmail, as_json: JsonFlag = False) -
     data = run_tool(as_email, "get_ticket", {"ticket_id": ticket_id}, as_json)
     if not as_json:
         fields = [("Summary", data.get("summary")), ("Category", data.get("category")), ("Priority", data.get("priority")),
-                  ("Status", data.get("status")), ("Requester", data.get("requester")), ("Queue", data.get("queue")),
-                  ("System", data.get("system")), ("Created", data.get("created_at")), ("SLA due", data.get("sla_due_at")),
+                  ("Status", data.get("status")), ("Requester", data.get("requester")), ("Assignee", data.get("assignee")),
+                  ("Queue", data.get("queue")), ("System", data.get("system")), ("Created", _minutes(data.get("created_at"))),
+                  ("SLA due", _minutes(data.get("sla_due_at"))),
                   ("Description", data.get("description"))]
         for label, value in fields:
             if value:
@@ -250,7 +251,19 @@ def tickets_show(ticket_id: int, as_email: AsEmail, as_json: JsonFlag = False) -
         if data["comments"]:
             out.print("Comments:", markup=False, highlight=False)
         for comment in data["comments"]:
-            out.print(f"- {comment['author']} ({comment['at']}): {comment['body']}", markup=False, highlight=False)
+            out.print(f"- {comment['author']} ({_minutes(comment['at'])}): {comment['body']}", markup=False, highlight=False)
+
+
+def _minutes(stamp: str | None) -> str | None:
+    """An ISO time as a person reads it: "2026-11-28 17:45 UTC" (no seconds, no microseconds)."""
+    from datetime import datetime
+
+    if not stamp:
+        return stamp
+    try:
+        return f"{datetime.fromisoformat(stamp):%Y-%m-%d %H:%M %Z}".strip()
+    except ValueError:
+        return stamp
 
 
 @tickets_app.command("comment")

@@ -114,3 +114,15 @@ def test_the_due_time_is_told_in_the_requesters_own_time_zone(container: Contain
     assert told[0].endswith(" GMT.") and told[1].endswith(" IST.") and told[2].endswith(" UTC.")  # no zone set: UTC
     due = datetime.fromisoformat(results[1].data["sla_due_at"])
     assert f"{due.astimezone(ZoneInfo('Asia/Kolkata')):%Y-%m-%d %H:%M} IST" in told[1]
+
+
+def test_a_note_alone_is_a_comment_and_taking_over_names_who_had_it(container: Container) -> None:
+    company = make_company(container)
+    ticket = run(container, "create_ticket", {"summary": "Printer jammed"}, company.requester)["ticket_id"]
+    noted = run(container, "update_ticket", {"ticket_id": ticket, "note": "It's the one on floor 2."}, company.requester)
+    assert noted["changes"] == {} and noted["status"] == "new"
+    run(container, "update_ticket", {"ticket_id": ticket, "take": True}, company.it)
+    taken = run(container, "update_ticket", {"ticket_id": ticket, "take": True}, company.admin)
+    assert taken["changes"] == {"assignee": "it@example.com -> admin@example.com"}
+    assert [c["body"] for c in run(container, "get_ticket", {"ticket_id": ticket}, company.it)["comments"]] == \
+        ["It's the one on floor 2."]

@@ -138,7 +138,8 @@ def get_ticket(ctx: ToolContext, args: TicketIdArgs) -> ToolResult:
         for c in service.list_comments(ctx.session, ticket=ticket)
     ]
     requester = get_employee(ctx.session, employee_id=ticket.requester_id).email
-    return ToolResult(data={**describe_ticket(ticket), "requester": requester, "comments": comments},
+    assignee = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
+    return ToolResult(data={**describe_ticket(ticket), "requester": requester, "assignee": assignee, "comments": comments},
                       message=f"Ticket #{ticket.id} is {ticket.status}.")
 
 
@@ -182,17 +183,25 @@ def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolResult:
     The team that owns the ticket's queue (IT, or HR for hand-overs) may do all of it; the requester may only close it."""
     ticket = _visible_ticket(ctx, args.ticket_id)
     queue = TicketQueue(ticket.queue)
-    if not _works_queue(ctx, queue):
+    note = args.note.strip()
+    if args.status is None and not args.take and not note:
+        raise ToolError(ErrorCode.INVALID_INPUT, "Say what to change: take the ticket, give it a status (open, pending, "
+                                                 "resolved, closed), or add a note.")
+    moves = args.status is not None or args.take
+    if moves and not _works_queue(ctx, queue):
         if ticket.requester_id != ctx.actor.id or args.take or args.status is not TicketStatus.CLOSED:
             raise ToolError(ErrorCode.FORBIDDEN, f"Only {QUEUE_ROLE[queue].label} works ticket #{ticket.id}; "
-                                                 "you can add a comment, or close it if you no longer need it.")
-    if args.note.strip():  # before the change: a ticket being closed still takes its closing note
-        service.create_comment(ctx.session, ticket=ticket, author=ctx.actor, body=args.note)
+                                                 "you can add a note, or close it if you no longer need it.")
+    previous = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
+    if note:  # before the change: a ticket being closed still takes its closing note
+        service.create_comment(ctx.session, ticket=ticket, author=ctx.actor, body=note)
     changes = service.change_ticket(ctx.session, ticket=ticket, status=args.status,
-                                    assignee=ctx.actor if args.take else None)
-    said = ", ".join(f"{field} {change}" for field, change in changes.items())
-    return ToolResult(data={**describe_ticket(ticket), "changes": changes}, subject=ticket_subject(ticket.id),
-                      message=f"Ticket #{ticket.id} updated: {said}.")
+                                    assignee=ctx.actor if args.take else None) if moves else {}
+    if "assignee" in changes and previous:
+        changes["assignee"] = f"{previous} -> {changes['assignee']}"  # taken over from a colleague: said who had it
+    said = [f"{field} {change}" for field, change in changes.items()] + (["note added"] if note else [])
+    return ToolResult(data={**describe_ticket(ticket), "changes": changes, "note": note}, subject=ticket_subject(ticket.id),
+                      message=f"Ticket #{ticket.id} updated: {', '.join(said)}.")
 
 
 def preview_system_access(ctx: ToolContext, args: SystemAccessArgs) -> ToolResult:
