@@ -88,12 +88,16 @@ def people_import(file: Path, as_json: JsonFlag = False) -> None:
         report = import_people_file(container, file)
     data = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
             "allowances_changed": report.allowances_changed, "approvals_rerouted": list(report.approvals_rerouted),
-            "requests_withdrawn": list(report.requests_withdrawn), "warnings": list(report.warnings)}
+            "approvals_waiting": list(report.approvals_waiting), "requests_withdrawn": list(report.requests_withdrawn),
+            "warnings": list(report.warnings)}
     text = f"Imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged."
     if report.allowances_changed:
         text += f" People with a changed annual leave allowance: {report.allowances_changed}."
     if report.approvals_rerouted:
         text += f" Pending approvals re-routed: {len(report.approvals_rerouted)}:\n  " + "\n  ".join(report.approvals_rerouted)
+    if report.approvals_waiting:
+        text += (f"\nPending approval steps nobody can take (they wait until the directory changes): "
+                 f"{len(report.approvals_waiting)}:\n  " + "\n  ".join(report.approvals_waiting))
     if report.requests_withdrawn:
         text += (f"\nWithdrawn, as their requester is no longer active: {len(report.requests_withdrawn)}:\n  "
                  + "\n  ".join(report.requests_withdrawn))

@@ -72,8 +72,10 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
                          details={"step": move.step, "from": move.previous, "to": move.approver, "reason": move.reason})
             if move.current:
                 forget_approval_card(session, approval_id=move.approval_id, step=move.step)
-        lines = tuple(f"approval #{move.approval_id} step {move.step + 1}: {move.previous} -> "
-                      f"{move.approver or 'nobody can take it, it waits'} ({move.reason})" for move in moves)
+        lines = tuple(f"approval #{move.approval_id} step {move.step + 1}: {move.previous} -> {move.approver} ({move.reason})"
+                      for move in moves if not move.stuck)
+        waiting = tuple(f"approval #{move.approval_id} step {move.step + 1} (with {move.previous}): {move.reason}"
+                        for move in moves if move.stuck)
         # Someone who left has their pending leave and access requests withdrawn (their expense claims stay).
         withdrawn = withdraw_for_leavers(session, today=today)
         for item in withdrawn:
@@ -81,7 +83,7 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
                          details={"kind": item.kind, "requester": item.requester, "reason": "requester no longer active"})
         gone = tuple(f"approval #{item.approval_id} ({item.kind}) of {item.requester}: {item.summary}" for item in withdrawn)
         warnings = tuple(directory_warnings(session, policy=container.policy))
-        return replace(report, approvals_rerouted=lines, requests_withdrawn=gone, warnings=warnings)
+        return replace(report, approvals_rerouted=lines, approvals_waiting=waiting, requests_withdrawn=gone, warnings=warnings)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

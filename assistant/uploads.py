@@ -198,6 +198,8 @@ def _import_people(container: Container, actor_id: int, files: Sequence[Incoming
     if report.requests_withdrawn:
         rerouted += (f" Withdrawn, as their requester is no longer active: {len(report.requests_withdrawn)} "
                      f"({'; '.join(report.requests_withdrawn)}).")
+    if report.approvals_waiting:
+        rerouted += f" Approval steps nobody can take: {len(report.approvals_waiting)} ({'; '.join(report.approvals_waiting)})."
     if report.warnings:
         rerouted += f" Warnings: {'; '.join(report.warnings)}."
     return UploadReport(UploadStatus.PEOPLE, message=f"People directory, from {name}: created {report.created}, "

@@ -223,7 +223,7 @@ def test_people_import_list_and_reimport(cli: Cli) -> None:
     cli.ok("init")
     path = write_people_csv(cli.home)
     assert cli.json("people", "import", path) == {"created": 7, "updated": 0, "unchanged": 0, "allowances_changed": 0, "approvals_rerouted": [],
-                                                     "requests_withdrawn": [], "warnings": []}
+                                                     "approvals_waiting": [], "requests_withdrawn": [], "warnings": []}
     people = {row["email"]: row for row in cli.json("people", "list")}
     assert set(people) == {CEO, MANAGER, EMPLOYEE, COLLEAGUE, FINANCE, IT, HR}
     erin = people[EMPLOYEE]
@@ -236,7 +236,7 @@ def test_people_import_list_and_reimport(cli: Cli) -> None:
     assert people[COLLEAGUE]["roles"] == ["employee"] and people[COLLEAGUE]["annual_leave_days"] is None
 
     assert cli.json("people", "import", path) == {"created": 0, "updated": 0, "unchanged": 7, "allowances_changed": 0, "approvals_rerouted": [],
-                                                     "requests_withdrawn": [], "warnings": []}
+                                                     "approvals_waiting": [], "requests_withdrawn": [], "warnings": []}
     moved = [row.replace(",Engineering,employee,", ",Platform,employee,") for row in PEOPLE_ROWS]
     changed = write_people_csv(cli.home, moved, name="people-v2.csv")
     assert "1 updated" in flat(cli.ok("people", "import", changed).stdout)

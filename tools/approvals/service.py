@@ -60,8 +60,9 @@ def _first_choice(session: Session, *, policy: ApprovalPolicy, role: Role, reque
         return holder, ""
     if requester.id not in {person.id for person in list_role_holders(session, role=role)}:
         # nobody at all holds the role: its sign-off is never skipped or quietly given to someone without the role
-        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody holds the {_label(role)} role, which this request needs for its {_label(role)} "
-                                                 "approval; ask an admin to give someone the role.")
+        raise ToolError(ErrorCode.CONFIGURATION, f"Nobody holds the {_label(role)} role, which this request needs for its "
+                                                 f"{_label(role)} approval; ask whoever keeps the people directory to give "
+                                                 "someone the role.")
     # The only holder of the role is asking: their own manager decides instead, and the approval says so.
     manager = session.get(Employee, requester.manager_id) if requester.manager_id else None
     if manager is None or not manager.active:
@@ -487,7 +488,8 @@ def directory_warnings(session: Session, *, policy: ApprovalPolicy) -> list[str]
     for role in needed:
         if not list_role_holders(session, role=role):
             warnings.append(f"nobody active holds the {role.label} role, which the approval policy's chains need: "
-                            f"requests with a {role.label} step are refused until someone does")
+                            f"requests with {'an' if role.label[0] in 'aeiouAEIOU' else 'a'} {role.label} step are refused "
+                            "until the people CSV gives someone the role")
     by_id = {person.id: person for person in people.values()}
     orphans = sorted(person.email for person in people.values()
                      if person.active and person.manager_id and not by_id[person.manager_id].active)

@@ -57,6 +57,7 @@ class ImportReport:
     unchanged: int
     allowances_changed: int = 0  # people whose annual-leave allocations (this year and later) follow a new annual_leave_days
     approvals_rerouted: tuple[str, ...] = ()  # "approval #12 step 1: a@x -> b@x (why)", filled in by the caller
+    approvals_waiting: tuple[str, ...] = ()  # "approval #12 step 2 (a@x): why nobody can take it", filled in by the caller
     requests_withdrawn: tuple[str, ...] = ()  # "approval #7 (leave) of a@x: ...": pending requests of people who left
     warnings: tuple[str, ...] = ()  # what keeps the approval policy from working as written, filled in by the caller
 
