@@ -234,8 +234,14 @@ class KnowledgeBase:
                 report.files.append(self.add_file(path, added_by=added_by, audience=audience, doc_id=doc_id))
             except KnowledgeError as error:
                 placeholder = error.code is KnowledgeErrorCode.EMPTY and path.suffix.lower() in TEXT_SUFFIXES
-                report.files.append(FileResult(str(path), AddOutcome.SKIPPED if placeholder else AddOutcome.FAILED,
-                                               reason=f"{error.message} Nothing to index; skipped." if placeholder else error.message))
+                if placeholder and self.store.get_document(doc_id) is not None:  # emptied: the old text would linger unseen
+                    report.files.append(FileResult(str(path), AddOutcome.FAILED, reason=(
+                        f"{error.message} The indexed version of {doc_id} is still searchable; if the policy is gone, "
+                        f"remove it with `backoffice kb remove {doc_id}`.")))
+                else:
+                    report.files.append(FileResult(str(path), AddOutcome.SKIPPED if placeholder else AddOutcome.FAILED,
+                                                   reason=f"{error.message} Nothing to index; skipped." if placeholder
+                                                   else error.message))
             if progress is not None:
                 progress(path)
         report.seconds = time.perf_counter() - started

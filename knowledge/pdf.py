@@ -9,6 +9,7 @@ falls back to one section per page ("Page 3").
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 from collections import Counter
@@ -18,6 +19,9 @@ from typing import Any
 
 from knowledge.documents import LoadedDocument, Section
 from knowledge.errors import KnowledgeError, KnowledgeErrorCode
+
+# pypdf logs what it repairs ("invalid pdf header") on stderr; a file it cannot read is reported per file instead
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 from knowledge.markup import (
     LIST_ITEM,
     LineKind,

@@ -72,6 +72,9 @@ def test_a_handbooks_stub_pages_are_skipped_without_failing_the_run(cli: Cli) ->
     files = {Path(item["path"]).name: item for item in report["files"]}
     assert files["it.md"]["outcome"] == "skipped" and "Nothing to index; skipped." in files["it.md"]["reason"]
     assert "skipped 2 (nothing to index)" in cli.ok("kb", "add", str(docs)).stdout
+    write(docs, "time-off.md", "# Time Off\n")  # an indexed policy emptied: failed, so the old text does not linger unsaid
+    emptied = {Path(item["path"]).name: item for item in add_json(cli, docs, exit_code=1)["files"]}["time-off.md"]
+    assert emptied["outcome"] == "failed" and "kb remove time-off" in emptied["reason"]
 
 
 def test_add_reports_every_file_and_fails_when_one_failed(cli: Cli) -> None:
