@@ -216,6 +216,7 @@ def test_a_morning_and_an_afternoon_off_on_the_same_day_do_not_overlap(container
     run(container, "request_leave", {**day, "half_day": "am"}, company.requester)
     assert run(container, "request_leave", {**day, "half_day": "pm"}, company.requester)["working_days"] == 0.5
     for clash in ({**day, "half_day": "am"}, day):  # the same half again, or the whole day, still overlaps
-        with pytest.raises(ToolError, match="overlaps"):
+        with pytest.raises(ToolError, match="overlaps") as refused:
             run(container, "request_leave", clash, company.requester)
+        assert "To move it, cancel request #" in str(refused.value)  # and says how to move it
     assert annual(container, company.requester)["reserved"] == 1

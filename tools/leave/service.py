@@ -306,7 +306,8 @@ def create_leave_request(
         raise ToolError(
             ErrorCode.CONFLICT,
             f"This overlaps your {overlapping.status} leave request #{overlapping.id} "
-            f"({overlapping.start_date} to {overlapping.end_date}).",
+            f"({overlapping.start_date} to {overlapping.end_date}). To move it, cancel request #{overlapping.id} first "
+            "(\"cancel request " + str(overlapping.id) + "\"), then ask for the new dates.",
         )
     request = LeaveRequest(
         employee_id=employee.id,
