@@ -15,6 +15,7 @@ from assistant.dialogue.flows import FLOWS, Flow, Pick, Slots
 from assistant.dialogue.reads import answer_read
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text, is_refusal
+from tools.errors import ErrorCode
 from assistant.nlu.router import Route, Router
 from assistant.nlu.slot_dates import last_day_of
 from assistant.receipt_note import take_receipt_note
@@ -36,6 +37,8 @@ NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "c
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
 # Where numeric dates are written month first (12/7 is December 7); elsewhere day first, as in most of the world
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM"})
+# Refusals of a decision that no change to it can cure: not theirs to decide, already decided, no such approval
+FINAL_FOR_DECISIONS = frozenset({ErrorCode.FORBIDDEN, ErrorCode.ALREADY_DECIDED, ErrorCode.NOT_FOUND})
 STATUS_ASK = re.compile(r"\bstatus\b|\bany (?:news|update)\b|\?\s*$", re.IGNORECASE)  # a look at a ticket, not a change
 # "what about friday?", "how about the 3rd?": an answer offered as a question
 ALTERNATIVE = re.compile(r"^\W*(?:what|how) about\b|^\W*(?:or|maybe|perhaps)\b", re.IGNORECASE)
@@ -141,6 +144,9 @@ class OfflineEngine:
             return self._on_confirm(turn)
         if turn.state.get("stage") == "collect":
             return self._on_collect(turn)
+        if (not turn.state.get("stage") and (words.is_yes(turn.text) or words.is_no(turn.text))
+                and words.social_reply(turn.text) is None):  # "ok" or a thumbs-up is an acknowledgement, answered as such
+            return Reply(words.NOTHING_TO_CONFIRM)  # a yes or a no to a request that was refused, done or never made
         return self._start(turn, self._route(turn))
 
     def _start(self, turn: Turn, route: Route) -> Reply:
@@ -233,6 +239,9 @@ class OfflineEngine:
         return self.pipeline.run(flow.preview_tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now).data
 
     def _refused(self, turn: Turn, flow: Flow, error: Exception) -> Reply:
+        if flow.key == "decide_approval" and getattr(error, "code", None) in FINAL_FOR_DECISIONS:
+            turn.state = {}  # "approval #24 is not waiting for your decision": nothing to change, nothing left open
+            return Reply(error_text(error), flow.intent)
         refusal = f"{error_text(error)} {words.RECEIPT_HINT if _needs_receipt(error) else ''}".rstrip()
         # no question is open now: the next message is a correction, a new request, or cancel
         turn.state = {**turn.state, "stage": "collect", "refused": refusal, "asking": None} if is_refusal(error) else {}

@@ -39,6 +39,7 @@ ENGLISH_ONLY = ("Sorry, I can only read English for now. Please write your reque
 EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Friday off\", or say \"help\"."
 CANCELLED = "OK, I've cancelled that. Nothing was submitted."
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
+NOTHING_TO_CONFIRM = "There's nothing waiting for a yes or a no just now. What can I do for you?"
 NO_HANDOFF = "OK, I won't pass it on. What else can I do for you?"
 EXPIRED = "That earlier request timed out before you confirmed it, so nothing was submitted. Let's start again: what do you need?"
 CHANGE_OR_CANCEL = "You can change the details, or say cancel."

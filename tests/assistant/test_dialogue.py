@@ -220,6 +220,12 @@ def test_a_look_at_another_ticket_does_not_move_the_comment_waiting(container: C
     assert say("yes").text == f"Comment added to ticket #{first['ticket_id']}."
 
 
+def test_a_decision_nobody_can_take_ends_there_and_a_stray_yes_is_answered(container: Container, company: Company) -> None:
+    say = speaker(container, company.manager)
+    assert say("approve 424").text == "No approval #424."  # no "change the details": nothing is left open
+    assert say("yes").text == words.NOTHING_TO_CONFIRM
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
@@ -537,7 +543,7 @@ def test_yes_to_the_offer_of_hr_hands_the_uncovered_question_over(container: Con
     assert "bringing dogs to the office" in ticket.summary
     assert "don't cover that" in say("is there a policy on office plants?").text
     assert say("no thanks").text == words.NO_HANDOFF and len(rows(container, Ticket)) == 1
-    assert "outside what I can help with" in say("yes").text  # the offer was answered; a later yes confirms nothing
+    assert say("yes").text == words.NOTHING_TO_CONFIRM  # the offer was answered; a later yes confirms nothing
 
 
 def test_ticket_without_a_problem_description_is_not_opened(container: Container, company: Company) -> None:
