@@ -37,6 +37,14 @@ NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "c
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it
 # Where numeric dates are written month first (12/7 is December 7); elsewhere day first, as in most of the world
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM"})
+# Reads a short follow-up may ask again ("and sick days?", "and in boston?", "what about tom?")
+FOLLOWED_READS = frozenset({"leave_balance", "policy_question", "leave_status", "expense_status", "ticket_status"})
+FOLLOW_UP = re.compile(r"^\W*(?:and|also|what about|how about|and what about|and how about|same for|and for)\b(?P<rest>.*)$",
+                       re.IGNORECASE)
+MAX_FOLLOW_UP_WORDS = 4
+NAME_ONLY = re.compile(r"^\s*[A-Za-z][\w'-]+(?:\s+[A-Za-z][\w'-]+)?\s*$")
+LEAVE_TYPE_WORD = re.compile(r"\b(?:annual|sick|parental|unpaid|vacation|holiday|pto|days?|leave|me|mine|my|next|this|last)\b",
+                             re.IGNORECASE)
 # Refusals of a decision that no change to it can cure: not theirs to decide, already decided, no such approval
 FINAL_FOR_DECISIONS = frozenset({ErrorCode.FORBIDDEN, ErrorCode.ALREADY_DECIDED, ErrorCode.NOT_FOUND})
 STATUS_ASK = re.compile(r"\bstatus\b|\bany (?:news|update)\b|\?\s*$", re.IGNORECASE)  # a look at a ticket, not a change
@@ -128,7 +136,7 @@ class OfflineEngine:
         if not turn.text:
             return Reply(words.EMPTY, "help")  # an empty message or a bare mention: what can I ask?
         if words.is_cancel(turn.text):
-            had = bool(turn.state)
+            had = bool(turn.state.get("stage"))
             turn.state = {}
             return Reply(words.CANCELLED if had else words.NOTHING_TO_CANCEL)
         if expired and (words.is_yes(turn.text) or words.is_no(turn.text)):
@@ -144,6 +152,9 @@ class OfflineEngine:
             return self._on_confirm(turn)
         if turn.state.get("stage") == "collect":
             return self._on_collect(turn)
+        follow_up = self._follow_up(turn)
+        if follow_up is not None:
+            return follow_up
         if (not turn.state.get("stage") and (words.is_yes(turn.text) or words.is_no(turn.text))
                 and words.social_reply(turn.text) is None):  # "ok" or a thumbs-up is an acknowledgement, answered as such
             return Reply(words.NOTHING_TO_CONFIRM)  # a yes or a no to a request that was refused, done or never made
@@ -157,6 +168,8 @@ class OfflineEngine:
             reply = self._read(turn, route)
             if reply.intent == "policy_question" and reply.data.get("covered") is False:
                 turn.state = {"offer": "human_handoff", "question": turn.text}  # a "yes" takes up the offer of HR
+            elif reply.intent in FOLLOWED_READS:  # "and sick days?", "and in boston?" may follow
+                turn.state = {"last_read": {"intent": reply.intent, "text": turn.text}}
             return reply
         said = flow.read_slots(turn.text, None) if flow.read_slots is not None else route.slots
         slots = {**flow.defaults, **self._defaults(flow, turn), **said}
@@ -166,6 +179,32 @@ class OfflineEngine:
             slots.setdefault("team", "it" if IT_WORDS.search(turn.text) else "hr")
         turn.state = {"intent": flow.key, "slots": slots, "stage": "collect"}
         return self._advance(turn, flow)
+
+    def _follow_up(self, turn: Turn) -> Reply | None:
+        """Answer a short follow-up to the question just answered ("and sick days?" after a balance, "and in boston?"
+        after the hotel cap in London, "what about tom?" after a balance) as that question again, with what it adds;
+        None when the message is not one (a request or a question of its own, or nothing was just answered)."""
+        last = turn.state.get("last_read")
+        following = FOLLOW_UP.match(turn.text)
+        if not last or following is None:
+            return None
+        rest, intent = following["rest"].strip(" ?.!,"), last["intent"]
+        if not rest or len(rest.split()) > MAX_FOLLOW_UP_WORDS:
+            return None  # "and what is the dress code for client visits?": a question of its own
+        route = self._route(turn)
+        if route.intent in NEW_REQUESTS and route.confidence >= SWITCH_CONFIDENCE:
+            return None  # "and friday off too": a request of its own
+        if intent == "policy_question":
+            text = asked = f"{last['text'].rstrip(' ?.!')}, {rest}?"  # the question again, about what the follow-up adds
+        elif intent == "leave_balance" and NAME_ONLY.match(rest) and not LEAVE_TYPE_WORD.search(rest):
+            text = asked = f"how many days does {rest} have left?"  # "what about lena?": the same, for Lena
+        else:
+            text, asked = f"{last['text'].rstrip(' ?.!')}: {rest}", last["text"]  # "and sick days?": for the same person
+        routed = self.router.route(rest, today=turn.today, default_currency=self.default_currency, intent=intent,
+                                   day_first=turn.day_first)  # what the follow-up itself names (a leave type)
+        reply = answer_read(self.pipeline, turn.actor_id, Route(text, intent, 1.0, routed.slots), text, turn.now, turn.today)
+        turn.state = {"last_read": {"intent": intent, "text": asked}}
+        return reply
 
     def _on_receipt(self, turn: Turn) -> Reply:
         """A receipt joins the expense claim in progress, or starts one; the words sent with it fill the claim too."""

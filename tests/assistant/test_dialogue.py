@@ -226,6 +226,20 @@ def test_a_decision_nobody_can_take_ends_there_and_a_stray_yes_is_answered(conta
     assert say("yes").text == words.NOTHING_TO_CONFIRM
 
 
+def test_a_short_follow_up_asks_the_last_question_again_with_what_it_adds(container: Container, company: Company) -> None:
+    with transaction(container.session_factory) as session:
+        add_employee(session, "lena.fischer@example.com", manager=session.get(Employee, company.manager))
+    say = speaker(container, company.requester)
+    assert say("how many vacation days do I have left?").text.startswith("Your 2026 leave balance: annual:")
+    assert say("and sick days?").text == "Your 2026 leave balance: sick: 10 days available."
+    manager = speaker(container, company.manager, key="test:manager")
+    assert manager("how many days does requester have left?").text.startswith("Requester's 2026 leave balance")
+    assert manager("what about lena").text.startswith("Lena Fischer's 2026 leave balance")
+    assert manager("and sick days?").text == "Lena Fischer's 2026 leave balance: sick: 10 days available."
+    assert "Which dates" in manager("and I need some time off").text  # a request of its own is no follow-up
+    assert manager("cancel").text == words.CANCELLED
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
