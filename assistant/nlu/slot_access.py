@@ -10,7 +10,8 @@ import re
 
 Slots = dict[str, str]
 
-_ACCESS = re.compile(r"\b(access|permissions?|rights|privileges|licen[cs]es?|seats?|accounts?|add\s+me\s+to)\b", re.I)
+_ACCESS = re.compile(r"\b(access|permissions?|rights|privileges|licen[cs]es?|seats?|accounts?|add\s+me\s+to"
+                     r"|(?:admin|administrator)\s+(?:on|to|in|for)\s+\w)", re.I)
 _ASKING = re.compile(
     r"\b(need|needs|want|wanted|request(?:ing)?|get|give|grant|have|could\s+i|can\s+i|may\s+i|set\s+me\s+up|"
     r"would\s+like|i'?d\s+like|requires?|add\s+me|please)\b", re.I)
@@ -29,6 +30,8 @@ _SYSTEM_PATTERNS = (
     re.compile(r"\baccess\s+(?:to|on|in|into)\s+(?!" + _PURPOSE + r")" + _ARTICLE + r"(?P<system>.+?)" + _END, re.I),
     re.compile(r"\b(?:permissions?|rights|privileges|role)\s+(?:to|for|on|in)\s+" + _ARTICLE + r"(?P<system>.+?)" + _END, re.I),
     re.compile(r"\badd\s+me\s+to\s+" + _ARTICLE + r"(?P<system>.+?)" + _END, re.I),
+    # "can I get admin on github?": a level on a system, without the word access
+    re.compile(r"\b(?:admin|administrator)\s+(?:on|to|in|for)\s+" + _ARTICLE + r"(?P<system>.+?)" + _END, re.I),
     re.compile(r"(?P<system>(?:[\w][\w.+&'-]*\s+){1,4}?)(?:access|account|licen[cs]e|seat|login)\b", re.I),
 )
 # Words that never name a system on their own; the fourth pattern keeps only the words after the last of them.
@@ -56,7 +59,7 @@ def access_request(text: str) -> Slots | None:
     if not _ACCESS.search(text) or _PROBLEM.search(text) or not _ASKING.search(text):
         return None
     slots = read_access_slots(text)
-    if "system" not in slots and not re.search(r"\baccess\b|\bpermissions?\b", text, re.I):
+    if "system" not in slots and not re.search(r"\baccess\b|\bpermissions?\b", text, re.I):  # a system, or the word
         return None  # "I need a new account" alone is not clearly an access request
     return slots
 

@@ -562,6 +562,8 @@ ACCESS_REQUESTS = [
     ("I need admin access to the AWS console for deploying the billing service",
      {"system": "AWS console", "access_level": "admin", "justification": "for deploying the billing service"}),
     ("I need access", {}),
+    ("can i get admin on github? need to set up the new payments repo", {"system": "github", "access_level": "admin"}),
+    ("I want to write to the team about it", None),
     ("I can't access the shared drive", None),  # a problem: an ordinary ticket
     ("my access to Jira was revoked", None),
     ("my laptop is broken", None),
