@@ -119,6 +119,8 @@ def _looks_like(suffix: str, content: bytes) -> bool:
 
 def store_receipt(container: Container, source: Path) -> tuple[str, bool]:
     """Copy a receipt into the uploads folder under its content hash; return the reference and whether it is new."""
+    if source.is_dir():
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"Receipt {source} is a folder; name the receipt file in it.")
     if not source.is_file():
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"Receipt {source} does not exist.")
     if source.suffix.lower() not in RECEIPT_SUFFIXES:
@@ -126,9 +128,14 @@ def store_receipt(container: Container, source: Path) -> tuple[str, bool]:
     if source.stat().st_size > MAX_RECEIPT_BYTES:
         raise AssistantError(AssistantErrorCode.BAD_FILE, "Receipts are limited to 10 MB.")
     content = source.read_bytes()
+    if not content.strip():
+        raise AssistantError(AssistantErrorCode.BAD_FILE, f"{source.name} is empty; send the receipt itself (a photo or PDF).")
     if not _looks_like(source.suffix.lower(), content):
+        actual = next((suffix for suffix in (".pdf", ".png", ".jpg", ".webp", ".heic") if _looks_like(suffix, content)), None)
+        inside = f"it is a {actual.lstrip('.').upper()} file, so name it {source.stem}{actual}" if actual else \
+            "send the receipt itself (a photo or PDF)"
         raise AssistantError(AssistantErrorCode.BAD_FILE, f"{source.name} is not a {source.suffix.lower().lstrip('.').upper()} "
-                                                          "file inside; send the receipt itself (a photo or PDF).")
+                                                          f"file inside; {inside}.")
     digest = hashlib.sha256(content).hexdigest()[:32]
     name = f"{digest}{source.suffix.lower()}"
     container.settings.uploads_dir.mkdir(parents=True, exist_ok=True)

@@ -451,6 +451,12 @@ def test_expense_refusals(company: Cli) -> None:
     renamed = company.home / "notes.pdf"
     renamed.write_text("lunch with the team, about 40 dollars", encoding="utf-8")  # a text file named .pdf is no receipt
     assert "notes.pdf is not a PDF file inside" in company.refused(*base, "--amount", "40", "--receipt", renamed)
+    photo = company.home / "photo.jpg"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n a photo")
+    assert "it is a PNG file, so name it photo.png" in company.refused(*base, "--amount", "40", "--receipt", photo)
+    (company.home / "empty.pdf").write_bytes(b"")
+    assert "empty.pdf is empty" in company.refused(*base, "--amount", "40", "--receipt", company.home / "empty.pdf")
+    assert "is a folder" in company.refused(*base, "--amount", "40", "--receipt", company.home)
     assert "not an amount" in company.refused(*base, "--amount", "lots")
     future = (date.today() + timedelta(days=5)).isoformat()
     assert "in the future" in company.refused(*base[:-4], "--date", future, "--merchant", "Cafe Uno", "--amount", "10")
