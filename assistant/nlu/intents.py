@@ -623,7 +623,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             # being out of office or away on given days is time off: "mark me OOO on the 14th", "book me out Friday"
             r"|out of (?:the )?office|\bme (?:as )?out\b|\bbe out\b"
             # not "away from my desk", "right away"
-            r"|(?<!right )(?<!straight )(?<!far )\baway\b(?!.*\b(?:desk|minutes?|mins?|hours?|hrs?|moment|second|sec|bit)\b)"),
+            r"|(?<!right )(?<!straight )(?<!far )\baway\b(?!.*\b(?:desk|minutes?|mins?|hours?|hrs?|moment|second|sec|bit)\b)"
+            # a request named by its day is days off: "cancel my dec 7 request", "my friday booking"
+            rf"|\b(?:{months})\.? ?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:request|booking)\b|\b(?:{weekdays})\s+(?:request|booking)\b"),
         "cancel_words": re.compile(
             rf"{taking_back}|retract|drop|\bpull|reverse|unbook|call (?:it )?off|take (?:it |that )?back|get rid|\bkill|\bstop"
             r"|after all|not going|not happening|isn't happening|off the (?:system|calendar|books)"),

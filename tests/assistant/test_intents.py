@@ -309,6 +309,7 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("i want to take 19.04.2027 to 23.04.2027 off", Intent.REQUEST_LEAVE),
     ("holiday 28.12 - 30.12 please", Intent.REQUEST_LEAVE),
     ("my laptop fan is loud", Intent.CREATE_TICKET),
+    ("cancel my dec 7 request", Intent.CANCEL_LEAVE),  # a request named by its day is leave
     ("can't disconnect from the vpn, it keeps hanging", Intent.CREATE_TICKET),  # a device order gone wrong is a problem
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
