@@ -59,9 +59,11 @@ def read_holiday_question(text: str, today: date) -> HolidayQuestion | None:
     named = NAMES.search(lowered)
     if match.group("name") and not named:
         return None  # "when is the town fair": not a holiday we know by name
+    found = find_dates(lowered, today=today, direction="future")
+    if lowered.startswith("is ") and found.start is not None and found.invalid is None and found.end in (None, found.start):
+        return HolidayQuestion(found.start, found.start, day=found.start)  # "is christmas eve a day off?": that day
     if named:
         return HolidayQuestion(today, today + timedelta(days=365), name=named.group(0), limit=1)
-    found = find_dates(lowered, today=today, direction="future")
     if found.start is not None and found.invalid is None:
         end = found.end or found.start
         return HolidayQuestion(found.start, end, day=found.start if end == found.start else None)

@@ -393,6 +393,7 @@ def test_one_day_is_not_said_in_the_plural(container: Container, company: Compan
 @pytest.mark.parametrize(("question", "answer"), [
     ("when is the next public holiday?", "The next holidays in US:\n• Fri 25 Dec 2026: Christmas Day\n• Fri 1 Jan 2027: New Year's Day"),
     ("is Dec 25 a day off?", "Yes: Fri 25 Dec 2026 is Christmas Day (a public holiday in US)."),
+    ("is christmas eve a day off?", "No: Thu 24 Dec 2026 is not a public or company holiday in US."),  # that day, not xmas
     ("Is Monday a holiday?", "No: Mon 30 Nov 2026 is not a public or company holiday in US."),
     ("are there any holidays next month", "Holidays in US from Tue 1 Dec 2026 to Thu 31 Dec 2026:\n• Fri 25 Dec 2026: Christmas Day"),
     ("when is thanksgiving", "Thanksgiving Day is on Thu 25 Nov 2027 (a public holiday in US)."),
