@@ -66,7 +66,12 @@ PRIORITIES = (
             r"when\s+you\s+(?:get|have)\s+(?:a\s+|the\s+)?(?:chance|time|moment|minute)|p4|" + _level_named("low")),
     ("normal", r"(?:normal|medium|regular)\s+prio(?:rity)?|p3|" + _level_named("normal|medium|regular")),
     ("urgent", r"urgent(?:ly)?|emergency|critical|blocker|blocking\s+(?:me|my\s+work|us|the\s+team)|"
-               r"can'?t\s+work|cannot\s+work|unable\s+to\s+work|(?:production|prod|site)\s+is\s+down|outage|p1|sev\s?1"),
+               r"can'?t\s+work|cannot\s+work|unable\s+to\s+work|(?:production|prod|site)\s+is\s+down|outage|p1|sev\s?1|"
+               # a security incident is urgent whoever reports it: a lost or stolen device, a phishing link followed
+               r"(?:lost|stolen|left)\s+(?:my\s+|the\s+|a\s+|our\s+)?(?:work\s+|company\s+)?(?:phone|laptop|macbook|tablet|"
+               r"ipad|yubikey|security\s+key|badge|device)|(?:phone|laptop|macbook|device)\s+(?:was|got|has\s+been)\s+stolen|"
+               r"clicked\s+(?:on\s+)?(?:a|the|that)\s+(?:phishing\s+|suspicious\s+|dodgy\s+)?link|"
+               r"(?:entered|typed|gave)\s+my\s+password\s+(?:in|into|on|to)"),
     ("high", r"asap|a\.s\.a\.p|as\s+soon\s+as\s+possible|high\s+prio(?:rity)?|important|p2|sev\s?2|" + _level_named("high")),
 )
 

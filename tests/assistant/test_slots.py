@@ -420,6 +420,8 @@ def test_ticket_categories(text: str, category: str | None) -> None:
     ("high", "high"), ("Low!", "low"), ("medium please", "normal"), ("priority: urgent", "urgent"),  # a level on its own
     ("make it high", "high"), ("set the priority to low", "low"),
     ("cpu usage is high on my laptop", None), ("low battery warning on my phone", None),  # words, not levels
+    ("i lost my phone with the authenticator app on it", "urgent"), ("my laptop was stolen", "urgent"),  # security
+    ("I clicked a phishing link in an email", "urgent"), ("printer is low on toner", None),
 ])
 def test_ticket_priorities(text: str, priority: str | None) -> None:
     assert extract_slots(text, intent="create_ticket", today=FRIDAY).get("priority") == priority
