@@ -165,7 +165,7 @@ LEAVE_CASES = [
          "#{w.approved_leave_id}"),
     case("sick-overlaps-annual", "request_leave", _leave("2026-12-14", "2026-12-14", leave_type="sick"), CONFLICT,
          "approved", "#{w.approved_leave_id}"),
-    case("half-day-two-dates", "request_leave", _leave("2026-12-21", "2026-12-22", half_day="am"), INVALID, "half day", "same date"),
+    case("half-day-two-dates", "request_leave", _leave("2026-12-21", "2026-12-22", half_day="am"), INVALID, "half day is a single date", "as another"),
     case("half-day-noon", "request_leave", _leave("2026-12-21", "2026-12-21", half_day="noon"), INVALID, "half_day"),
     case("starts-in-the-past", "request_leave", _leave("2026-11-26", "2026-11-30"), INVALID, "2026-11-26", "in the past"),
     case("sick-too-far-back", "request_leave", _leave("2026-10-01", "2026-10-01", leave_type="sick"), INVALID, "sick", "30 days"),

@@ -217,7 +217,8 @@ def _validate_dates(leave_type: LeaveType, start: date, end: date, half_day: Hal
         raise ToolError(ErrorCode.INVALID_INPUT, f"Leave can be booked until the end of {today.year + MAX_YEARS_AHEAD} at the latest; "
                                                  f"{end} is further ahead.")
     if half_day is not None and start != end:
-        raise ToolError(ErrorCode.INVALID_INPUT, "A half day must start and end on the same date.")
+        raise ToolError(ErrorCode.INVALID_INPUT, "A half day is a single date: ask for the whole days as one request and "
+                                                 "the half day as another (e.g. \"Feb 15 to 17\", then \"the morning of Feb 18\").")
     earliest = today - timedelta(days=SICK_BACKDATE_DAYS) if leave_type.code == "sick" else today
     if start < earliest:
         if leave_type.code == "sick":
