@@ -15,12 +15,12 @@ from assistant.dialogue.flows import FLOWS, Flow, Pick, Slots
 from assistant.dialogue.reads import answer_read
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text, is_refusal
-from tools.errors import ErrorCode
 from assistant.nlu.router import Route, Router
 from assistant.nlu.slot_dates import last_day_of
 from assistant.receipt_note import take_receipt_note
 from tools.conversations.service import get_conversation_state, record_conversation_state
 from tools.db import run_in_transaction, utcnow
+from tools.errors import ErrorCode
 from tools.people.service import get_employee
 from tools.pipeline import Pipeline, employee_today
 
@@ -155,9 +155,9 @@ class OfflineEngine:
         follow_up = self._follow_up(turn)
         if follow_up is not None:
             return follow_up
-        if (not turn.state.get("stage") and (words.is_yes(turn.text) or words.is_no(turn.text))
-                and words.social_reply(turn.text) is None):  # "ok" or a thumbs-up is an acknowledgement, answered as such
-            return Reply(words.NOTHING_TO_CONFIRM)  # a yes or a no to a request that was refused, done or never made
+        # a yes or a no to a request that was refused, done or never made ("ok" or a thumbs-up is an acknowledgement)
+        if (words.is_yes(turn.text) or words.is_no(turn.text)) and words.social_reply(turn.text) is None:
+            return Reply(words.NOTHING_TO_CONFIRM)
         return self._start(turn, self._route(turn))
 
     def _start(self, turn: Turn, route: Route) -> Reply:
