@@ -116,11 +116,11 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     short_days = "|".join(DAY_SHORT_FORMS)
     day_dot_month = r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\."
     table = [
-        ("month_day_list", month.format("month") + r"\s+" + day_after_month.format("d1")
-         + r"(?P<more>(?:" + listed + r"(?:\d{1,2}(?:st|nd|rd|th)?\b(?![.,/:]\d)|(?:" + cardinals + r")\b" + word_end.replace("{{", "{").replace("}}", "}")
-         + r"))+)" + own_month + year),
-        ("day_list_month", day_before_month.format("d1") + r"(?P<more>(?:" + listed + r"(?:\d{1,2}(?:st|nd|rd|th)?|" + ordinals
-         + r")\b)+)\s+(?:of\s+)?" + month.format("month") + year),
+        # "jan 7, 8 and 9", "the 7th, 8th and 9th of january": days listed with one month
+        ("month_day_list", month.format("month") + r"\s+" + day_after_month.format("d1") + r"(?P<more>(?:" + listed
+         + r"(?:\d{1,2}(?:st|nd|rd|th)?\b(?![.,/:]\d)|(?:" + cardinals + r")\b" + word_end.format() + r"))+)" + own_month + year),
+        ("day_list_month", day_before_month.format("d1") + r"(?P<more>(?:" + listed + r"(?:\d{1,2}(?:st|nd|rd|th)?|"
+         + ordinals + r")\b)+)\s+(?:of\s+)?" + month.format("month") + year),
         ("month_first_range", month.format("month") + r"\s+" + day_after_month.format("d1") + to
          + day_after_month.format("d2") + own_month + year),
         ("day_first_range", day_before_month.format("d1") + to + day_before_month.format("d2") + r"\s+(?:of\s+)?"
