@@ -311,6 +311,11 @@ class OfflineEngine:
             side = self._side_question(turn, flow, route)
             if side is not None:
                 return side
+        if (not answered and turn.state.get("refused") and route.intent not in FLOWS
+                and route.intent not in ("out_of_scope", "help") and route.confidence >= SWITCH_CONFIDENCE):
+            # "wait how many days do i have left" after a refusal: answered, and the request stays open for new details
+            answer = self._read(turn, self._route(turn))
+            return Reply(f"{answer.text}\n{words.BACK_TO_REQUEST} {words.CHANGE_OR_CANCEL}", answer.intent, answer.data)
         if not answered and self._is_switch(route, flow, asking):
             return self._start(turn, self._route(turn))
         other = None if answered else self._another_request(turn, flow, route)

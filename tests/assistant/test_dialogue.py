@@ -240,6 +240,16 @@ def test_a_short_follow_up_asks_the_last_question_again_with_what_it_adds(contai
     assert manager("cancel").text == words.CANCELLED
 
 
+def test_a_question_after_a_refusal_is_answered_and_the_request_stays_open(container: Container, company: Company) -> None:
+    container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester,
+                           now=NOW)
+    say = speaker(container, company.requester)
+    assert "overlaps" in say("I need Dec 14 off").text
+    balance = say("wait how many days do i have left").text
+    assert balance.startswith("Your 2026 leave balance") and balance.endswith(f"{words.BACK_TO_REQUEST} {words.CHANGE_OR_CANCEL}")
+    assert say("ok dec 21 then").text.startswith("Annual leave: Mon 21 Dec 2026, 1 working day")
+
+
 def test_the_expense_category_can_be_named_outright(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "for travel at Acme" in say("expense 20 usd at Acme on Nov 20 for a taxi").text
