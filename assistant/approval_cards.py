@@ -116,7 +116,7 @@ def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str |
         for approval in list_approvals_without_card(session):
             approver = get_employee(session, employee_id=approval.approver_id)
             try:
-                chat_id = _chat_id(session, approver, find_chat_id, looked_up)
+                chat_id = chat_id_of(session, approver, find_chat_id, looked_up)
                 if chat_id is None:
                     notice = _stranded(session, approval, approver, find_chat_id, looked_up, moment)
                     if notice is not None:
@@ -130,8 +130,10 @@ def claim_new_cards(container: Container, *, find_chat_id: Callable[[str], str |
     return NewCards([_with_citation(container, card) for card in claimed_cards], stranded)
 
 
-def _chat_id(session: Any, employee: Any, find_chat_id: Callable[[str], str | None], looked_up: dict[str, str | None]) -> str | None:
+def chat_id_of(session: Any, employee: Any, find_chat_id: Callable[[str], str | None],
+               looked_up: dict[str, str | None] | None = None) -> str | None:
     """Return an employee's chat id; one not linked yet is looked up by email once per run and linked."""
+    looked_up = {} if looked_up is None else looked_up
     if employee.slack_user_id:
         return str(employee.slack_user_id)
     if employee.email not in looked_up:
@@ -147,7 +149,7 @@ def _stranded(session: Any, approval: Approval, approver: Any, find_chat_id: Cal
               looked_up: dict[str, str | None], moment: datetime) -> Stranded | None:
     """Claim telling the requester that this step's approver has no chat account (None: told already)."""
     requester = get_employee(session, employee_id=approval.requester_id)
-    requester_chat_id = _chat_id(session, requester, find_chat_id, looked_up)  # ChatUnavailable: claimed next round
+    requester_chat_id = chat_id_of(session, requester, find_chat_id, looked_up)  # ChatUnavailable: claimed next round
     if not claim_stranded_notice(session, approval_id=approval.id, step=approval.step, now=moment):
         return None
     log.warning("approval #%s waits for %s <%s>, who has no Slack account the bot can reach: no card was sent. "
@@ -220,7 +222,7 @@ def claim_settled(container: Container, *, find_chat_id: Callable[[str], str | N
                 settled.close.append((card.channel, card.message_ts, approval.id, _decision_of(session, approval, card.step)))
         for approval in list_untold_decisions(session):
             try:
-                _chat_id(session, get_employee(session, employee_id=approval.requester_id), find_chat_id, looked_up)
+                chat_id_of(session, get_employee(session, employee_id=approval.requester_id), find_chat_id, looked_up)
             except ChatUnavailable:
                 continue  # told next round, when the chat service can say who they are
             if claim_decision_notice(session, approval_id=approval.id, now=moment):

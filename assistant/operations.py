@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -179,10 +180,12 @@ def all_approvals(container: Container) -> list[dict[str, Any]]:
         ]
 
 
-def ticket_requester_chat_id(container: Container, ticket_id: int) -> str | None:
-    """Return the chat account of the person who opened a ticket (None when they have none linked)."""
+def ticket_requester_chat_id(container: Container, ticket_id: int, find_chat_id: Callable[[str], str | None]) -> str | None:
+    """Return the chat account of the person who opened a ticket, found the way approval cards find people (linked,
+    else looked up by email and linked); None when they have none."""
+    from assistant.approval_cards import chat_id_of
     from tools.helpdesk.service import get_ticket
 
     with transaction(container.session_factory) as session:
         requester = get_employee(session, employee_id=get_ticket(session, ticket_id=ticket_id).requester_id)
-        return requester.slack_user_id or None
+        return chat_id_of(session, requester, find_chat_id)

@@ -197,49 +197,49 @@ def apply_catalog(session: Session, catalog: Catalog, *, update: bool, today: da
     """Create the catalog's missing rows and, with `update` (a company's own file), bring existing ones to its values:
     a changed allowance reaches this year's and later allocations, and the file's holidays become the company calendar
     (a holiday it no longer lists is removed)."""
-    changed: list[str] = []
+    changes = CatalogChanges([], [])
     types = {row.code: row for row in session.scalars(select(LeaveType))}
+    new_allowance = [types[entry["code"]] for entry in catalog.leave_types if update and entry["code"] in types
+                     and types[entry["code"]].yearly_allowance != entry["yearly_allowance"]]
     for entry in catalog.leave_types:
-        changed += _upsert(session, types.get(entry["code"]), LeaveType, entry, f"leave_type:{entry['code']}", update)
+        _upsert(session, types.get(entry["code"]), LeaveType, entry, f"leave_type:{entry['code']}", update, changes)
     categories = {row.code: row for row in session.scalars(select(ExpenseCategory))}
     for entry in catalog.expense_categories:
-        changed += _upsert(session, categories.get(entry["code"]), ExpenseCategory, entry,
-                           f"expense_category:{entry['code']}", update)
+        _upsert(session, categories.get(entry["code"]), ExpenseCategory, entry, f"expense_category:{entry['code']}", update,
+                changes)
     holidays = {(row.day, row.country): row for row in session.scalars(select(CompanyHoliday))}
     for entry in catalog.holidays:
-        changed += _upsert(session, holidays.get((entry["day"], entry["country"])), CompanyHoliday, entry,
-                           f"holiday:{_holiday_label(entry['day'], entry['country'])}", update)
+        _upsert(session, holidays.get((entry["day"], entry["country"])), CompanyHoliday, entry,
+                f"holiday:{_holiday_label(entry['day'], entry['country'])}", update, changes)
     if update and catalog.holidays:
         listed = {(entry["day"], entry["country"]) for entry in catalog.holidays}
         for key, row in holidays.items():
             if key not in listed:
                 session.delete(row)
-                changed.append(f"holiday:{_holiday_label(*key)} removed")
+                changes.changed.append(f"holiday:{_holiday_label(*key)} removed")
     session.flush()
-    year = (today or utcnow().date()).year
-    for entry in catalog.leave_types:  # allowances follow, whether an allocation came from a request or a look
-        if update and any(line.startswith(f"leave_type:{entry['code']} yearly_allowance") for line in changed):
-            apply_type_allowance(session, leave_type=session.scalar(select(LeaveType).where(LeaveType.code == entry["code"])),
-                                 from_year=year)
-    created = [line.removesuffix(" created") for line in changed if line.endswith(" created")]
-    updated = [line for line in changed if not line.endswith(" created")]
-    if changed:
+    for leave_type in new_allowance:  # allowances follow, whether an allocation came from a request or a look
+        apply_type_allowance(session, leave_type=leave_type, from_year=(today or utcnow().date()).year)
+    if changes.created or changes.changed:
         record_audit(session, actor=None, action="catalog.applied", subject="catalog",
-                     details={"created": created, "changed": updated})
-    return CatalogChanges(created, updated)
+                     details={"created": changes.created, "changed": changes.changed})
+    return changes
 
 
 def _holiday_label(day: date, country: str | None) -> str:
     return f"{day}{' in ' + country if country else ''}"
 
 
-def _upsert(session: Session, row: Any, model: type, entry: dict[str, Any], label: str, update: bool) -> list[str]:
+def _upsert(session: Session, row: Any, model: type, entry: dict[str, Any], label: str, update: bool,
+            changes: CatalogChanges) -> None:
+    """Create the row an entry describes, or (with `update`) bring the existing one to it; note what happened."""
     if row is None:
         session.add(model(**entry))
-        return [f"{label} created"]
+        changes.created.append(label)
+        return
     if not update:
-        return []
-    differences = [name for name, value in entry.items() if getattr(row, name) != value]
-    for name in differences:
-        setattr(row, name, entry[name])
-    return [f"{label} {name} -> {entry[name]}" for name in differences]
+        return
+    for name, value in entry.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changes.changed.append(f"{label} {name} -> {value}")

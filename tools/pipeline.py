@@ -60,6 +60,7 @@ class ToolContext:
     registry: Mapping[str, ToolSpec]
     knowledge: PolicyLookup | None = None
     receipt_exists: Callable[[str], bool] | None = None  # whether a receipt reference names an uploaded file
+    default_timezone: str = "UTC"  # the company's zone, for people who have none of their own
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,17 @@ class ToolSpec:
         return (self.function.__doc__ or self.name).strip()
 
 
+def employee_zone(employee: Employee, default_timezone: str) -> ZoneInfo:
+    """Return the employee's time zone: their own, else the company's, else UTC when neither names a real zone."""
+    try:
+        return ZoneInfo(employee.timezone or default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def employee_today(employee: Employee, now: datetime, default_timezone: str) -> date:
     """Return the calendar date in the employee's time zone."""
-    try:
-        zone = ZoneInfo(employee.timezone or default_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return now.astimezone(zone).date()
+    return now.astimezone(employee_zone(employee, default_timezone)).date()
 
 
 def validation_message(error: ValidationError) -> str:
@@ -162,7 +167,7 @@ def execute_stored_call(ctx: ToolContext, approval: Approval) -> ToolResult | No
     assert spec.hooks is not None, f"{spec.name} has no approval hooks"
     requester = get_employee(ctx.session, employee_id=approval.requester_id)
     as_requester = ToolContext(ctx.session, requester, ctx.now, ctx.today, ctx.policy, ctx.registry, ctx.knowledge,
-                               ctx.receipt_exists)
+                               ctx.receipt_exists, ctx.default_timezone)
     try:
         with ctx.session.begin_nested():
             args = validate_args(spec, approval.args)
@@ -224,7 +229,7 @@ class Pipeline:
         actor = get_employee(session, employee_id=actor_id)
         authorize(spec, actor)
         ctx = ToolContext(session, actor, now, employee_today(actor, now, self.default_timezone), self.policy, self.registry,
-                          self.knowledge, self.receipt_exists)
+                          self.knowledge, self.receipt_exists, self.default_timezone)
         result = spec.function(ctx, args)
         if result.gate is not None:
             result = self._gate(ctx, spec, args, result)

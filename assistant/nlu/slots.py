@@ -201,7 +201,8 @@ def question_topic(original: str) -> str | None:
     return truncate_words(topic, MAX_TOPIC_CHARS) or None
 
 
-_CATEGORY_NAMES = r"meals?|travel|lodging|equipment|software|training|other"  # tools/defaults.toml's expense categories
+# The expense categories by name ("the category is travel"): the keyword table's, the catch-all and "meal" said singly
+_CATEGORY_NAMES = "|".join(sorted({value for value, _ in EXPENSE_CATEGORIES} | {"other", "meal"}, key=len, reverse=True))
 
 
 @cache

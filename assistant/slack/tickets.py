@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from assistant.approval_cards import ChatUnavailable
 from assistant.errors import error_text
 from assistant.operations import ticket_requester_chat_id
 from assistant.slack.blocks import escape
@@ -16,7 +17,7 @@ from assistant.slack.deps import SlackDeps
 from assistant.slack.home import publish_home
 from assistant.slack.ids import Action
 from assistant.slack.payloads import as_object, as_text, json_object
-from assistant.slack.people import employee_of
+from assistant.slack.people import chat_id_lookup, employee_of
 
 log = logging.getLogger(__name__)
 BROKEN_BUTTON = "That button doesn't work any more; open the Home tab again for the current queue."
@@ -64,7 +65,11 @@ def work(deps: SlackDeps, client: WebClient, body: dict[str, Any], change: dict[
 
 
 def _tell_requester(deps: SlackDeps, client: WebClient, ticket_id: int, text: str) -> None:
-    channel = ticket_requester_chat_id(deps.container, ticket_id)
+    try:
+        channel = ticket_requester_chat_id(deps.container, ticket_id, chat_id_lookup(client))
+    except ChatUnavailable as error:  # Slack could not say who they are just now
+        log.error("could not find the requester of ticket #%s on Slack: %s", ticket_id, error)
+        return
     if not channel:
         return
     try:

@@ -131,14 +131,16 @@ def _joined(*notes: str) -> str:
     return " ".join(note for note in notes if note)
 
 
-def _another_holder(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
-                    taken: Employee) -> Step | None:
-    """The step of `role` for a holder other than `taken` (who decides the step before it) and the requester, so two
-    steps are two people; None when the role is a manager's or nobody else holds it."""
-    other = _role_holder(session, policy=policy, role=role, exclude={requester.id, taken.id}) if role in ROLE_STEPS else None
+def _another_holder(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee, taken: Employee,
+                    besides: frozenset[int] = frozenset(), why: str = "decides the previous step") -> Step | None:
+    """The step of `role` for a holder other than `taken` (who decides the step before it, or decided an earlier one),
+    the people `besides` and the requester, so two steps are two people; None when the role is a manager's or nobody
+    else holds it."""
+    excluded = {requester.id, taken.id, *besides}
+    other = _role_holder(session, policy=policy, role=role, exclude=excluded) if role in ROLE_STEPS else None
     if other is None:
         return None
-    return Step(role, other, f"{taken.name} decides the previous step; another {_label(role)} holder decides this one.")
+    return Step(role, other, f"{taken.name} {why}; another {_label(role)} holder decides this one.")
 
 
 def _resolve_step(session: Session, *, policy: ApprovalPolicy, role: Role, requester: Employee,
@@ -223,13 +225,14 @@ def reroute_pending(session: Session, *, policy: ApprovalPolicy, today: date) ->
                 stuck.append(Reroute(approval.id, index, index == approval.step, approver.email, "", f"{reason}; {error}"))
                 continue
             if chosen.id in deciders:  # who decided an earlier step never takes a later one: another holder, if any
-                other = _role_holder(session, policy=policy, role=role, exclude={requester.id, *deciders}) \
-                    if role in ROLE_STEPS else None
+                other = _another_holder(session, policy=policy, role=role, requester=requester, taken=chosen,
+                                        besides=frozenset(deciders), why="decided an earlier step")
                 if other is None:
                     stuck.append(Reroute(approval.id, index, index == approval.step, approver.email, "",
-                                         f"{reason}; {chosen.name} decided an earlier step and nobody else holds the {_label(role)} role"))
+                                         f"{reason}; {chosen.name} decided an earlier step and nobody else holds the "
+                                         f"{_label(role)} role"))
                     continue
-                chosen, note = other, f"{chosen.name} decided an earlier step; another {_label(role)} holder decides this one."
+                chosen, note = other.approver, other.note
             if chosen.id in (approver.id, requester.id):
                 continue
             chain[index] = Step(role=role, approver=chosen,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
@@ -15,7 +14,7 @@ from tools.helpdesk.models import Ticket, TicketCategory, TicketPriority, Ticket
 from tools.errors import ErrorCode, ToolError
 from tools.people.models import Role
 from tools.people.service import get_employee
-from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult
+from tools.pipeline import ApprovalHooks, GateRequest, ToolArgs, ToolContext, ToolResult, employee_zone
 
 
 class CreateTicketArgs(ToolArgs):
@@ -89,12 +88,15 @@ def describe_ticket(ticket: Ticket) -> dict[str, object]:
 
 def _local(ctx: ToolContext, moment: datetime) -> str:
     """A due time as the person reads it: in their own time zone, named ("2026-11-30 09:00 GMT")."""
-    try:
-        zone = ZoneInfo(ctx.actor.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = employee_zone(ctx.actor, ctx.default_timezone)
     local = moment.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone.key}"
+
+
+def _people_of(ctx: ToolContext, ticket: Ticket) -> dict[str, str | None]:
+    """The emails of who opened a ticket and who has it (None: nobody yet)."""
+    assignee = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
+    return {"requester": get_employee(ctx.session, employee_id=ticket.requester_id).email, "assignee": assignee}
 
 
 def _visible_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
@@ -137,9 +139,7 @@ def get_ticket(ctx: ToolContext, args: TicketIdArgs) -> ToolResult:
         {"author": get_employee(ctx.session, employee_id=c.author_id).email, "body": c.body, "at": c.created_at.isoformat()}
         for c in service.list_comments(ctx.session, ticket=ticket)
     ]
-    requester = get_employee(ctx.session, employee_id=ticket.requester_id).email
-    assignee = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
-    return ToolResult(data={**describe_ticket(ticket), "requester": requester, "assignee": assignee, "comments": comments},
+    return ToolResult(data={**describe_ticket(ticket), **_people_of(ctx, ticket), "comments": comments},
                       message=f"Ticket #{ticket.id} is {ticket.status}.")
 
 
@@ -170,9 +170,8 @@ def list_ticket_queue(ctx: ToolContext, args: TicketQueueArgs) -> ToolResult:
         raise ToolError(ErrorCode.FORBIDDEN, f"Only {QUEUE_ROLE[args.queue].label} sees the {args.queue.value} ticket queue.")
     rows = []
     for ticket in service.list_queue(ctx.session, queue=args.queue, include_done=args.include_done, limit=args.limit):
-        assignee = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
-        rows.append({**describe_ticket(ticket), "requester": get_employee(ctx.session, employee_id=ticket.requester_id).email,
-                     "assignee": assignee, "overdue": ticket.status in OPEN_VALUES and ticket.sla_due_at < ctx.now})
+        rows.append({**describe_ticket(ticket), **_people_of(ctx, ticket),
+                     "overdue": ticket.status in OPEN_VALUES and ticket.sla_due_at < ctx.now})
     late = sum(1 for row in rows if row["overdue"])
     return ToolResult(data={"tickets": rows}, message=f"{len(rows)} ticket(s) in the {args.queue.value} queue"
                                                       f"{f', {late} past their due time' if late else ''}.")
@@ -192,7 +191,7 @@ def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolResult:
         if ticket.requester_id != ctx.actor.id or args.take or args.status is not TicketStatus.CLOSED:
             raise ToolError(ErrorCode.FORBIDDEN, f"Only {QUEUE_ROLE[queue].label} works ticket #{ticket.id}; "
                                                  "you can add a note, or close it if you no longer need it.")
-    previous = get_employee(ctx.session, employee_id=ticket.assignee_id).email if ticket.assignee_id else None
+    previous = _people_of(ctx, ticket)["assignee"]
     if note:  # before the change: a ticket being closed still takes its closing note
         service.create_comment(ctx.session, ticket=ticket, author=ctx.actor, body=note)
     changes = service.change_ticket(ctx.session, ticket=ticket, status=args.status,
