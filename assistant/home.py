@@ -99,6 +99,7 @@ class PendingApproval:
     kind: str
     summary: str
     requester: str
+    check: str = ""  # a possible double claim, from the request's facts
 
 
 @dataclass(frozen=True)
@@ -246,4 +247,5 @@ def _ticket(row: dict[str, Any]) -> TicketLine:
 
 
 def _approval(row: dict[str, Any]) -> PendingApproval:
-    return PendingApproval(row["approval_id"], row["step"], row["steps"], row["kind"], row["summary"], row["requester"])
+    return PendingApproval(row["approval_id"], row["step"], row["steps"], row["kind"], row["summary"], row["requester"],
+                           str((row.get("facts") or {}).get("check", "")))

@@ -103,8 +103,12 @@ def _expense_args(slots: Slots) -> dict[str, Any]:
 def _expense_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     converted = "" if preview["currency"] == preview["company_currency"] else \
         f" (= {preview['amount_company']} {preview['company_currency']})"
-    same = preview.get("same_as_claim")
+    same, receipt_on = preview.get("same_as_claim"), preview.get("receipt_on_claims") or []
     twice = f"Note: you already claimed this (claim #{same}: same amount, date and merchant). " if same else ""
+    if receipt_on and receipt_on != [same]:
+        twice += f"Note: that receipt is already on your claim {', '.join(f'#{claim}' for claim in receipt_on)}. "
+    if preview.get("receipt_on_others_claims"):
+        twice += "Note: the same receipt file is on another employee's claim; your approver will see that. "
     return (f"{twice}Expense claim: {preview['amount']} {preview['currency']}{converted} for {preview['category']} at "
             f"{preview['merchant']} on {_day(preview['expense_date'])}; the {preview['category']} limit is "
             f"{preview['category_limit']} {preview['company_currency']} per claim"

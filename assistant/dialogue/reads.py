@@ -117,7 +117,8 @@ def _ticket(row: dict[str, Any]) -> str:
 
 
 def _approval(row: dict[str, Any]) -> str:
-    return f"#{row['approval_id']} {row['summary']} (step {row['step']} of {row['steps']})"
+    check = (row.get("facts") or {}).get("check")
+    return f"#{row['approval_id']} {row['summary']} (step {row['step']} of {row['steps']})" + (f"; check: {check}" if check else "")
 
 
 def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: str, today: date | None) -> Reply:

@@ -12,7 +12,7 @@ MAX_SECTION = 2900  # Slack caps a section's text at 3,000 characters
 FACT_LABELS = {"leave_type": "Leave type", "start_date": "From", "end_date": "To", "working_days": "Working days",
                "balance_after": "Balance after", "amount": "Amount", "currency": "Currency", "amount_company": "In company currency",
                "category": "Category", "category_limit": "Category limit", "merchant": "Merchant", "system": "System",
-               "access_level": "Access level", "justification": "Why"}
+               "access_level": "Access level", "justification": "Why", "check": "Check"}
 
 
 def escape(text: str) -> str:

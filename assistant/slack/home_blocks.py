@@ -82,7 +82,8 @@ def _approval_blocks(approvals: list[PendingApproval], more: int) -> list[dict[s
     blocks: list[dict[str, Any]] = [{"type": "divider"}, section(f"*Waiting for your decision ({len(approvals) + more})*")]
     for approval in approvals:
         steps = f" (step {approval.step} of {approval.steps})" if approval.steps > 1 else ""
-        blocks.append(section(f"*#{approval.approval_id}{steps}* from {escape(approval.requester)}\n{escape(approval.summary)}"))
+        check = f"\n:warning: {escape(approval.check)}" if approval.check else ""
+        blocks.append(section(f"*#{approval.approval_id}{steps}* from {escape(approval.requester)}\n{escape(approval.summary)}{check}"))
         blocks.append(_decision_buttons(approval))
     if more:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {more} more; decide these first."}]})

@@ -299,6 +299,23 @@ def test_a_receipt_alone_starts_a_claim_and_one_sent_with_a_question_is_not_used
     assert rows(container, ExpenseClaim) == []
 
 
+def test_a_receipt_already_on_a_claim_is_pointed_out_before_the_yes(container: Container, company: Company) -> None:
+    reference = uploaded_receipt(container)
+    filed = container.pipeline.run("submit_expense", {"amount": "32.00", "currency": "EUR", "category": "travel", "expense_date": "2026-11-26",
+                                                      "merchant": "City Cabs", "receipt_path": reference},
+                                   actor_id=company.requester, now=NOW).data
+    say = speaker(container, company.requester)
+    say(note_receipt("", reference))
+    again = say("40 EUR for dinner at Luigi's yesterday").text
+    assert again.startswith(f"Note: that receipt is already on your claim #{filed['claim_id']}. ") and again.endswith("Shall I submit it?")
+    say("no")
+    other = speaker(container, company.colleague)
+    other(note_receipt("", reference))
+    assert "the same receipt file is on another employee's claim; your approver will see that" in other("15 EUR lunch at Luigi's yesterday").text
+    assert f"#{filed['claim_id']}" not in other("no").text
+    assert len(rows(container, ExpenseClaim)) == 1
+
+
 def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container, company: Company) -> None:
     run = container.pipeline.run
     run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
@@ -463,10 +480,12 @@ def test_the_same_claim_filed_twice_is_pointed_out_before_the_yes(container: Con
     assert filed is not None
     again = say("claim $20 lunch at subway yesterday").text
     assert again.startswith(f"Note: you already claimed this (claim #{filed[1]}") and again.endswith("Shall I submit it?")
-    say("no")
+    assert "Expense claim #" in say("yes").text  # filed anyway: the approver is told
+    listed = speaker(container, company.manager, "other")("anything waiting for my approval?").text
+    assert f"; check: Same amount, date and merchant as the requester's claim #{filed[1]}" in listed
     assert "already claimed" not in say("claim $21 lunch at Subway yesterday").text  # another amount is another claim
     say("no")
-    assert len(rows(container, ExpenseClaim)) == 1
+    assert len(rows(container, ExpenseClaim)) == 2
 
 
 def test_a_declined_claim_shows_the_approvers_reason(container: Container, company: Company) -> None:

@@ -60,6 +60,24 @@ def test_an_approver_sees_the_steps_waiting_for_them(container: Container) -> No
     assert build_home(container, employee_id=company.other_manager, now=NOW).approvals == []  # not theirs to decide
 
 
+def test_an_approver_sees_a_possible_double_claim_on_the_queue_and_on_the_card(container: Container) -> None:
+    from assistant.approval_cards import claim_new_cards
+    from assistant.slack.blocks import card_blocks
+    from assistant.slack.home_blocks import home_view
+
+    company = make_company(container)
+    claim = {"amount": "20", "currency": "USD", "category": "meals", "expense_date": "2026-11-26", "merchant": "Cafe"}
+    first = run(container, "submit_expense", claim, company.requester)
+    again = run(container, "submit_expense", claim, company.requester)
+    [older, waiting] = build_home(container, employee_id=company.manager, now=NOW).approvals
+    assert older.check == "" and waiting.check.startswith(f"Same amount, date and merchant as the requester's claim #{first['claim_id']}")
+    assert f":warning: Same amount, date and merchant as the requester's claim #{first['claim_id']}" in str(
+        home_view(build_home(container, employee_id=company.manager, now=NOW)))
+    [card] = [card for card in claim_new_cards(container, find_chat_id=lambda email: "U1", now=NOW).cards
+              if card.approval_id == again["approval_id"]]
+    assert {"type": "mrkdwn", "text": f"*Check*\n{waiting.check}"} in card_blocks(card)[1]["fields"]
+
+
 def test_a_manager_sees_who_in_their_team_is_off_in_the_next_two_weeks(container: Container) -> None:
     company = make_company(container)
     run(container, "request_leave", {"start_date": "2026-12-07", "end_date": "2026-12-08"}, company.requester)

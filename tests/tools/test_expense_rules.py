@@ -52,3 +52,44 @@ def test_a_missing_receipt_is_asked_for_in_the_categorys_own_terms(container: Co
         run(container, "submit_expense", {"amount": amount, "currency": "USD", "category": category, "expense_date": "2026-11-26",
                                           "merchant": "Inn"}, company.requester)
     assert str(refused.value) == says
+
+
+def _claim(container: Container, actor: int, **overrides: str) -> dict:
+    args = {"amount": "60", "currency": "USD", "category": "meals", "expense_date": "2026-11-26", "merchant": "Brasserie",
+            "receipt_path": uploaded_receipt(container)} | overrides
+    return run(container, "submit_expense", args, actor)
+
+
+def _check(container: Container, claim: dict, approver: int) -> str | None:
+    pending = run(container, "list_pending_approvals", {}, approver)["approvals"]
+    return next(row for row in pending if row["approval_id"] == claim["approval_id"])["facts"].get("check")
+
+
+def test_a_receipt_already_on_a_live_claim_is_pointed_out_to_the_approver(container: Container) -> None:
+    company = make_company(container)
+    first = _claim(container, company.requester)
+    assert _check(container, first, company.manager) is None
+    again = _claim(container, company.requester, amount="61", merchant="Brasserie Lipp")  # other details, same file
+    assert _check(container, again, company.manager) == f"Same receipt file as claim #{first['claim_id']} (the requester's, pending approval)"
+    colleague = _claim(container, company.colleague, amount="30", merchant="Lipp")
+    check = _check(container, colleague, company.manager)
+    assert check is not None and check.startswith(f"Same receipt file as claim #{first['claim_id']} (another employee's")
+    assert "requester's" not in check  # the colleague's approver learns there is a twin, not whose
+
+
+def test_a_receipt_on_a_declined_claim_may_be_used_again(container: Container) -> None:
+    company = make_company(container)
+    first = _claim(container, company.requester)
+    run(container, "decide_approval", {"approval_id": first["approval_id"], "decision": "deny", "reason": "wrong category"}, company.manager)
+    again = _claim(container, company.requester, category="travel")
+    assert _check(container, again, company.manager) is None
+
+
+def test_the_same_details_twice_are_pointed_out_even_without_a_receipt(container: Container) -> None:
+    company = make_company(container)
+    first = run(container, "submit_expense", {"amount": "20", "currency": "USD", "category": "meals", "expense_date": "2026-11-26",
+                                              "merchant": "Deli"}, company.requester)
+    again = run(container, "submit_expense", {"amount": "20.00", "currency": "usd", "category": "meals", "expense_date": "2026-11-26",
+                                              "merchant": " deli "}, company.requester)
+    assert _check(container, again, company.manager) == (f"Same amount, date and merchant as the requester's claim "
+                                                         f"#{first['claim_id']} (pending approval)")

@@ -180,6 +180,15 @@ def find_same_claim(session: Session, *, employee: Employee, amount: Decimal, cu
     return next((claim for claim in candidates if " ".join(claim.merchant.casefold().split()) == wanted), None)
 
 
+def claims_with_receipt(session: Session, *, receipt_path: str | None) -> list[ExpenseClaim]:
+    """Return the claims, anyone's, that were not declined and cite this receipt. Receipts are stored under their
+    content hash, so the same file sent twice has the same reference."""
+    if not receipt_path:
+        return []
+    return list(session.scalars(select(ExpenseClaim).where(
+        ExpenseClaim.receipt_path == receipt_path, ExpenseClaim.status != ClaimStatus.REJECTED.value).order_by(ExpenseClaim.id)))
+
+
 def list_expense_claims(session: Session, *, employee: Employee, limit: int = 50) -> list[ExpenseClaim]:
     """Return the employee's claims, newest first."""
     return list(

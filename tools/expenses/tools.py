@@ -74,9 +74,28 @@ def check_receipt_reference(reference: str | None, exists: Callable[[str], bool]
         raise ToolError(ErrorCode.INVALID_INPUT, "There is no uploaded receipt with that reference; attach the receipt file itself.")
 
 
+def _earlier_claims(ctx: ToolContext, args: SubmitExpenseArgs, amount: object) -> tuple[ExpenseClaim | None, list[ExpenseClaim]]:
+    """Return the requester's earlier claim with the same details (if any) and every live claim citing the same receipt."""
+    same = service.find_same_claim(ctx.session, employee=ctx.actor, amount=service.parse_amount(str(amount)),
+                                   currency=args.currency.strip().upper(), expense_date=args.expense_date, merchant=args.merchant)
+    return same, service.claims_with_receipt(ctx.session, receipt_path=args.receipt_path)
+
+
+def duplicate_check(ctx: ToolContext, same: ExpenseClaim | None, twins: list[ExpenseClaim]) -> str:
+    """Say, for the approver, which earlier claims this one may repeat; another employee's claim is not named."""
+    notes = []
+    for twin in twins[:3]:
+        whose = "the requester's" if twin.employee_id == ctx.actor.id else "another employee's"
+        notes.append(f"same receipt file as claim #{twin.id} ({whose}, {twin.status.replace('_', ' ')})")
+    if same is not None and same.id not in {twin.id for twin in twins}:
+        notes.append(f"same amount, date and merchant as the requester's claim #{same.id} ({same.status.replace('_', ' ')})")
+    return "; ".join(notes).capitalize()
+
+
 def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
     check_receipt_reference(args.receipt_path, ctx.receipt_exists)
+    same, twins = _earlier_claims(ctx, args, args.amount)
     claim = service.create_expense_claim(
         ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
         category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
@@ -87,6 +106,8 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     data = describe_claim(ctx, claim)
     text = f"Expense claim #{claim.id}: {claim.amount} {claim.currency} at {claim.merchant} ({data['category']})."
     facts = {key: data[key] for key in ("amount", "currency", "amount_company", "category", "category_limit", "merchant")}
+    if check := duplicate_check(ctx, same, twins):
+        facts["check"] = check  # the approver sees a possible double claim, whatever the chat said
     return ToolResult(data=data, message=text, subject=claim_subject(claim.id),
                       gate=GateRequest(kind=ApprovalKind.EXPENSE, facts=facts, summary=f"{ctx.actor.name}: {text}"))
 
@@ -94,8 +115,7 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
 def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """Check an expense claim without filing it: the rules it meets, the converted amount and who would approve it."""
     amount = service.parse_amount(args.amount)
-    same = service.find_same_claim(ctx.session, employee=ctx.actor, amount=amount, currency=args.currency.upper(),
-                                   expense_date=args.expense_date, merchant=args.merchant)
+    same, twins = _earlier_claims(ctx, args, amount)
     savepoint = ctx.session.begin_nested()
     try:
         claim = service.create_expense_claim(
@@ -110,6 +130,8 @@ def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
         savepoint.rollback()  # a preview never writes
     data["approvers"] = [step.as_json() | {"name": step.approver.name} for step in steps]
     data["same_as_claim"] = same.id if same is not None else None  # filed already? the read-back asks
+    data["receipt_on_claims"] = [twin.id for twin in twins if twin.employee_id == ctx.actor.id]
+    data["receipt_on_others_claims"] = sum(twin.employee_id != ctx.actor.id for twin in twins)
     return ToolResult(data=data, message=f"{data['amount']} {data['currency']} ({data['category']}) meets the rules.")
 
 
