@@ -229,6 +229,12 @@ def _onnxruntime_errors() -> tuple[type[Exception], ...]:
             state.NoSuchFile, state.NotImplemented, state.RuntimeException)
 
 
+def encodable(text: str) -> str:
+    """Return the text with any lone surrogate (half an emoji, as a JSON escape like "\\ud83d" can give) replaced by
+    "?": neither the tokenizer nor a database driver can encode one."""
+    return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= char <= "\udfff" for char in text) else text
+
+
 def _checked_texts(texts: Sequence[str]) -> list[str]:
     """Refuse a bare string (it is a sequence of characters) and anything that is not text."""
     if isinstance(texts, str):
@@ -237,7 +243,7 @@ def _checked_texts(texts: Sequence[str]) -> list[str]:
     for position, text in enumerate(checked):
         if not isinstance(text, str):
             raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"Text {position} to embed is a {type(text).__name__}, not a string.")
-    return checked
+    return [encodable(text) for text in checked]
 
 
 def _normalised_rows(vectors: Any) -> numpy.ndarray:

@@ -35,6 +35,7 @@ from assistant.dialogue.engine import OfflineEngine, run_confirmed
 from assistant.dialogue.reply import Reply
 from assistant.engines import AGENT_MEMORY_PREFIX
 from assistant.errors import error_text
+from knowledge.embeddings import encodable
 from prompts import render
 from tools.conversations.service import get_conversation_state, record_conversation_state
 from tools.db import run_in_transaction, utcnow
@@ -209,7 +210,7 @@ class LlmEngine:
         """Answer one message in conversation `key` as employee `actor_id`; the person always gets a reply."""
         started = time.perf_counter()
         moment = now or utcnow()
-        clean = " ".join((text or "").split())[:MAX_TEXT]
+        clean = " ".join(encodable(text or "").split())[:MAX_TEXT]
         if not clean:
             return Reply(words.EMPTY, "help")
         try:

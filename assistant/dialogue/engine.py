@@ -18,6 +18,7 @@ from assistant.errors import error_text, is_refusal
 from assistant.nlu.router import Route, Router
 from assistant.nlu.slot_dates import last_day_of
 from assistant.receipt_note import take_receipt_note
+from knowledge.embeddings import encodable
 from tools.conversations.service import get_conversation_state, record_conversation_state
 from tools.db import run_in_transaction, utcnow
 from tools.errors import ErrorCode
@@ -107,7 +108,7 @@ class OfflineEngine:
     def handle(self, *, key: str, actor_id: int, text: str, now: datetime | None = None) -> Reply:
         """Answer one message in conversation `key` as employee `actor_id`; the person always gets a reply."""
         moment = now or utcnow()
-        clean, receipt = take_receipt_note(" ".join((text or "").split())[:MAX_TEXT])
+        clean, receipt = take_receipt_note(" ".join(encodable(text or "").split())[:MAX_TEXT])
         try:
             state, expired, today, day_first = run_in_transaction(self.session_factory,
                                                                   lambda s: self._load(s, key, actor_id, moment))

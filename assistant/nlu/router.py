@@ -18,6 +18,21 @@ class Classifier(Protocol):
         ...
 
 
+# The slots DESIGN.md's route contract names per intent. The dialogue reads more (a cancel_leave's dates, a date
+# that does not exist), but a route line shows only these.
+CONTRACT_SLOTS: dict[str, frozenset[str]] = {
+    "request_leave": frozenset({"start_date", "end_date", "leave_type", "half_day"}),
+    "leave_balance": frozenset({"leave_type"}),
+    "leave_status": frozenset({"request_id"}),
+    "cancel_leave": frozenset({"request_id"}),
+    "submit_expense": frozenset({"amount", "currency", "category", "expense_date", "merchant", "description"}),
+    "expense_status": frozenset({"claim_id"}),
+    "create_ticket": frozenset({"summary", "category", "priority"}),
+    "ticket_status": frozenset({"ticket_id"}),
+    "policy_question": frozenset({"topic"}),
+}
+
+
 @dataclass(frozen=True)
 class Route:
     """The result of routing one text, as `backoffice route` prints it."""
@@ -28,8 +43,10 @@ class Route:
     slots: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """Return the DESIGN.md route line."""
-        return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 4), "slots": self.slots}
+        """Return the DESIGN.md route line, with the slots the contract names for the intent."""
+        named = CONTRACT_SLOTS.get(self.intent, frozenset())
+        return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 4),
+                "slots": {name: value for name, value in self.slots.items() if name in named}}
 
 
 class Router:

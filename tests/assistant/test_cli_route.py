@@ -45,6 +45,18 @@ def test_route_jsonl_answers_every_line_once_in_order(cli: Cli) -> None:
         "amount": "45.20", "currency": "USD", "expense_date": "2026-11-26"}
 
 
+def test_route_lines_carry_only_the_slots_the_contract_names_for_the_intent(cli: Cli) -> None:
+    lines = [json.dumps({"text": text}) for text in (
+        "cancel my leave next week",  # the dialogue reads its dates to pick the request; the contract names request_id
+        "I'd like leave on the 31st of February",  # a date that does not exist: no slot, not a made-up one
+        "sick \ud83d day tomorrow",  # half an emoji, as a JSON escape can give
+    )]
+    answers = [json.loads(line) for line in cli.ok("route", "--jsonl", "--today", "2026-11-27", input="\n".join(lines) + "\n").stdout.splitlines()]
+    assert [(answer["intent"], answer["slots"]) for answer in answers] == [
+        ("cancel_leave", {}), ("request_leave", {}),
+        ("request_leave", {"start_date": "2026-11-28", "end_date": "2026-11-28", "leave_type": "sick"})]
+
+
 def test_a_line_that_fails_gets_its_reason_and_the_batch_goes_on(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     fail_on_boom(monkeypatch, Router, "route")
     lines = [json.dumps({"text": text}) for text in ("how many vacation days do I have left?", "boom", "open a ticket")]

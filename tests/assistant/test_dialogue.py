@@ -538,7 +538,8 @@ def test_a_message_in_another_script_is_told_the_assistant_reads_english(contain
 # --- bad input ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "x" * 20_000, "休暇を取りたい", "Мне нужен отпуск", "the 31st of February off please"])
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "x" * 20_000, "休暇を取りたい", "Мне нужен отпуск", "the 31st of February off please",
+                                  "half an emoji \ud83d from a JSON escape"])
 def test_bad_input_gets_a_clear_reply_and_writes_nothing(container: Container, company: Company, text: str) -> None:
     before = writes(container)
     reply = speaker(container, company.requester)(text)
