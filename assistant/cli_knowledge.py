@@ -50,7 +50,7 @@ def kb_add(paths: list[Path], audience: Annotated[str | None, typer.Option(help=
         emit(data, True)
     else:
         table([f for f in data["files"]], ["path", "outcome", "doc_id", "chunks", "reason"], "Ingestion report")
-        skipped = f"skipped {data['skipped']} (nothing to index), " if data["skipped"] else ""
+        skipped = f"skipped {data['skipped']} (nothing to index, or a link), " if data["skipped"] else ""
         out.print(f"added {data['added']}, replaced {data['replaced']}, unchanged {data['unchanged']}, {skipped}failed {data['failed']} "
                   f"({data['chunks']} chunks, {data['chunks_per_second']} chunks/s)")
     if data["failed"]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -80,6 +81,14 @@ class FileResult:
     doc_id: str | None = None
     chunks: int = 0
     reason: str = ""
+
+
+class Source(NamedTuple):
+    """A file to add, with its document id; `link` is set for a symbolic link met while walking a folder."""
+
+    path: Path
+    doc_id: str
+    link: bool = False
 
 
 @dataclass
@@ -219,13 +228,27 @@ class KnowledgeBase:
         """Add many files (folders are walked); a failing file is reported and the others still go in."""
         return self.add_sources(expand_paths(paths), added_by=added_by, audience=audience, progress=progress)
 
-    def add_sources(self, sources: Sequence[tuple[Path, str]], *, added_by: str, audience: str | None = None,
+    def add_sources(self, sources: Sequence[Source], *, added_by: str, audience: str | None = None,
                     progress: Callable[[Path], None] | None = None) -> IngestReport:
-        """Add files already expanded with their document ids (expand_paths), e.g. when a caller counted them first."""
+        """Add files already expanded with their document ids (expand_paths), e.g. when a caller counted them first.
+
+        A file already indexed from the same place under another id (added once with its folder, once on its own)
+        keeps its first id, so a new version replaces the old one instead of standing beside it. A symbolic link
+        inside a folder is not followed: it could bring in any file of the machine, or a second copy of a page.
+        """
         started = time.perf_counter()
         report = IngestReport()
         first_with_id: dict[str, Path] = {}
-        for path, doc_id in sources:
+        indexed_from = self._ids_by_source()
+        for path, derived_id, link in sources:
+            if link:
+                report.files.append(FileResult(str(path), AddOutcome.SKIPPED, reason=(
+                    f"{path} is a symbolic link inside a folder; links are not followed. Add the file it points to "
+                    "by its own path if it belongs in the policies.")))
+                if progress is not None:
+                    progress(path)
+                continue
+            doc_id = indexed_from.get(_place(path), derived_id)
             try:
                 if doc_id in first_with_id:  # "Time Off.md" and "time-off.txt" side by side: neither may replace the other
                     raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"{path} would have the same document id '{doc_id}' "
@@ -246,6 +269,15 @@ class KnowledgeBase:
                 progress(path)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _ids_by_source(self) -> dict[str, str]:
+        """Return the id of each indexed document by the place its file was added from (uploads have none)."""
+        ids: dict[str, str] = {}
+        for record in self.store.list_documents():
+            place = _place(Path(record.source))
+            if place:
+                ids.setdefault(place, record.doc_id)
+        return ids
 
     def remove(self, doc_id: str) -> None:
         """Remove a document from searches and from both indexes."""
@@ -345,19 +377,30 @@ def _tooling(relative: Path) -> bool:
     return any(part.startswith(".") or part in TOOLING_FOLDERS for part in relative.parts)
 
 
-def expand_paths(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+def _place(path: Path) -> str:
+    """Return where a file is, resolved (a relative path is taken from the current folder); '' when unknown."""
+    try:
+        return str(path.resolve()) if path.is_absolute() or path.exists() else ""
+    except (OSError, RuntimeError):  # a link loop, a name the system refuses
+        return ""
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Source]:
     """Expand folders into the supported files inside them, each with its document id; files are kept as given.
 
     A file's id is its name ('Time Off.md' -> 'time-off'); a file in a subfolder of a folder given is named by its
     path under that folder ('benefits/index.md' -> 'benefits-index'), so the many index.md of a handbook stay apart.
-    Inside a folder, hidden files and folders and installed packages (node_modules) are skipped.
+    Inside a folder, hidden files and folders and installed packages (node_modules) are skipped, and symbolic links
+    are marked (`link`): they are reported, not followed.
     """
-    expanded: list[tuple[Path, str]] = []
+    expanded: list[Source] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                           and not _tooling(p.relative_to(path)))
-            expanded.extend((file, document_id(Path("-".join(file.relative_to(path).parts)))) for file in found)
+            found = sorted(p for p in path.rglob("*") if not _tooling(p.relative_to(path)) and (
+                (p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+                or (p.is_symlink() and (p.is_dir() or p.suffix.lower() in SUPPORTED_SUFFIXES))))
+            expanded.extend(Source(file, document_id(Path("-".join(file.relative_to(path).parts))), file.is_symlink())
+                            for file in found)
         else:
-            expanded.append((path, document_id(path)))
+            expanded.append(Source(path, document_id(path)))
     return expanded

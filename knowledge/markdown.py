@@ -25,6 +25,10 @@ _TAGS = ("a|abbr|article|aside|audio|b|big|blockquote|br|caption|center|cite|cod
          "s|samp|section|small|source|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var|video|wbr")
 _NOISE_BLOCKS = re.compile(r"<(script|style|nav|footer|noscript|template|svg|iframe)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TEMPLATE = re.compile(r"\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", re.S)
+# A Slack channel named by a template tag ({% slack_channel "admins-slack" %}) is often the answer: keep its name.
+_CHANNEL_TAG = re.compile(r"\{%-?\s*(?:slack_channel|slack|channel)\s+[\"']#?([\w.-]+)[\"']\s*-?%\}")
+# A link whose target was a template tag, its text wrapped onto a second line: "[Ask the Tech\nPortfolio.]()"
+_EMPTY_LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*\)")
 # Table-of-contents markers ("* TOC" + "{:toc}" in kramdown, "[[_TOC_]]" in GitLab, "[TOC]") and kramdown's
 # attribute lists ("{:.no_toc}"); a heading's own attributes ("## Holidays {#holidays}") are cut in _ATX_ATTRIBUTES.
 _TOC_MARKER = re.compile(r"^[ \t]*(?:[-*+][ \t]+TOC[ \t]*\n[ \t]*\{:[ \t]*toc[ \t]*\}|\[\[_TOC_\]\]|\[TOC\])[ \t]*$",
@@ -33,7 +37,9 @@ _ATTRIBUTE_LIST = re.compile(r"\{:[^{}\n]*\}")
 _ATX_ATTRIBUTES = re.compile(r"[ \t]*\{[#.][^{}]*\}[ \t]*$")
 _INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"!\[[^\]]*\](?:\((?:<[^>]*>|[^)]*)\)|\[[^\]]*\])"), ""),  # images
-    (re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"), r"\1"),
+    # the text of a link, which may hold brackets of its own: "[TWN Employee Guide [DOCX - 61 KB]](https://...)"
+    (re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:<[^>]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"),
+     r"\1"),
     (re.compile(r"\[\^[^\]]+\]"), ""),  # footnote references
     (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference-style links
     (re.compile(r"<(?:mailto:)?((?:https?|ftp)://[^>\s]+|[^@<>\s]+@[^@<>\s]+)>"), r"\1"),  # autolinks: the URL is the text
@@ -96,7 +102,8 @@ def read_mdx(path: Path, data: bytes) -> LoadedDocument:
 
 
 def _markdown_document(path: Path, metadata: dict[str, str], body: str) -> LoadedDocument:
-    body = _TEMPLATE.sub("", _NOISE_BLOCKS.sub("", COMMENT.sub("", body)))
+    body = _TEMPLATE.sub("", _CHANNEL_TAG.sub(r"#\1", _NOISE_BLOCKS.sub("", COMMENT.sub("", body))))
+    body = _EMPTY_LINK.sub(r"\1", body)
     body = _ATTRIBUTE_LIST.sub("", _TOC_MARKER.sub("", body))
     body = _HTML_TAG.sub("", _html_blocks_to_separators(body))  # tags may span lines, so strip them before splitting
     outline = Outline()

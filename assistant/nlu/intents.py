@@ -167,6 +167,9 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
+        if best is Intent.LEAVE_BALANCE and _patterns()["everyones_allowance"].search(lowered):
+            # "how many days of annual leave do we get per year?": what everyone is given, which the policies say
+            return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         if best is Intent.PENDING_APPROVALS and _patterns()["approval_process"].search(lowered):
             # "is approval needed?", "what is the approval process?": how approvals work, not what waits for me
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
@@ -285,6 +288,9 @@ def _similarity_per_intent(trained: _TrainedIntents, vectors: numpy.ndarray) -> 
 # --- text clean-up and the explicit patterns ---------------------------------------------------------
 
 
+PREFIXED_IDS = {"exp": "expense claim", "lr": "leave request"}
+
+
 def clean_text(text: str) -> str:
     """Return the message without Slack markup, with collapsed whitespace, at most MAX_TEXT_CHARS long."""
     # Cut first, so a 20,000-character paste costs no more than a normal message.
@@ -295,6 +301,8 @@ def clean_text(text: str) -> str:
     text = patterns["emoji_code"].sub(" ", text)
     text = patterns["out_of_office"].sub("out of office", text)  # before the stretched letters make it "OO"
     text = patterns["stretched_letters"].sub(r"\1\1", text)  # "helllooooo", "pleeease": two of a letter are enough
+    # "EXP-88", "LR-17": numbers some tools print; the embedding reads what they name
+    text = patterns["prefixed_id"].sub(lambda match: f"{PREFIXED_IDS[match[1].lower()]} {match[2]}", text)
     return " ".join(text.split())[:MAX_TEXT_CHARS]
 
 
@@ -375,6 +383,9 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
         return False  # "why is my transfer still pending?" waits on a bank, not on this approver
     if banking and intent is Intent.TICKET_STATUS and not patterns["said_ticket"].search(lowered):
         return False  # "my top-up is stuck on pending" is the bank's to look into
+    if (intent in ACTION_INTENTS or intent in own_words or intent is Intent.LEAVE_BALANCE) \
+            and patterns["writing_mail"].search(lowered) and not patterns["own_absence"].search(lowered):
+        return False  # "send email to mom with the subject vacation" is a message to write, not a request of ours
     if intent is Intent.HUMAN_HANDOFF:  # an address book or an email to write is no request to reach our people
         return not patterns["contacts_and_mail"].search(lowered)
     if intent is Intent.TICKET_STATUS:
@@ -404,9 +415,11 @@ def action_is_plausible(intent: Intent, cleaned: str) -> bool:
                     and not patterns["other_cancellations"].search(lowered))
     if intent is Intent.SUBMIT_EXPENSE:  # an insurance claim or a tax deduction is no expense claim
         # and "what is this €1 charge?" or "why did it cost 30 dollars?" asks about money instead of claiming it
+        # "please purchase a train ticket" asks to buy; "my receipt shows an extra charge, why is this?" asks why
         return bool(patterns["money_words"].search(lowered)) and not (
             patterns["other_claims"].search(lowered) or patterns["asks_about_money"].match(lowered)
-            or patterns["conversion"].search(lowered))
+            or patterns["conversion"].search(lowered) or re.search(r"\bwhy\b", lowered)
+            or (patterns["buying"].match(lowered) and not re.search(r"expens|claim|reimburs", lowered)))
     if intent is Intent.CREATE_TICKET:
         # the helpdesk does not fix Spotify, a child's tablet or a bank card; "reset your settings" speaks to this bot;
         # "am I connected to wifi?" or "is there an internet outage in my area?" asks how things stand, reports nothing
@@ -452,6 +465,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "emoji_code": re.compile(r":[a-z0-9_+\-]+:"),
         "stretched_letters": re.compile(r"([^\W\d_])\1{2,}"),
         "out_of_office": re.compile(r"\bOOO\b", re.IGNORECASE),
+        "prefixed_id": re.compile(r"\b(exp|lr)-?(\d{1,9})\b", re.IGNORECASE),
         Intent.HUMAN_HANDOFF.value: re.compile(
             rf"\b(?:talk|speak|chat)(?:ing)? (?:to|with) {person}\b|\b(?:transfer|connect|hand|pass) me (?:over )?(?:to|with) {person}\b"
             r"|^(?:an? )?(?:real |live )?(?:human|person|agent|operator|representative)(?: please| pls| plz)?\W*$"
@@ -501,7 +515,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\b(?:bank|card|account|monthly) statements?\b|\b(?:in|on) my statement\b|\btransactions?\b|\btop(?:ping)?[- ]?ups?\b"
             r"|\b(?:cash |atm )?withdrawals?\b|\bwithdr[ae]w(?:n)? (?:some |the |my )?(?:cash|money)\b|\batms?\b|\bdirect debits?\b"
             r"|\bcheques?\b|\bcrypto\w*|\bbitcoin|\bcontactless\b|\b(?:disposable|virtual) cards?\b"
-            r"|\b(?:bank|wire|money|international|pending|incoming|outgoing) transfers?\b|\btransfers? (?:of )?(?:money|funds|cash)\b"
+            r"|\b(?:bank|wire|money|international|pending|incoming|outgoing|account) transfers?\b|\bwithdrawing (?:money |cash |funds )?from\b|\btransfers? (?:of )?(?:money|funds|cash)\b"
             r"|\b(?:do|make|made|making|doing|send|sent|receive[ds]?|cancel(?:led)?) (?:a |the |my |that |this |an )?transfers?\b"
             r"|\bmy transfers?\b|\btransfer (?:is|was|has|hasn't|didn't|still|isn't|shows|got|went|to (?:an |another |my )?account)\b"
             r"|\byou (?:guys )?(?:charge|charged|charging) me\b|\bcard payments?\b|\bpending (?:card )?payments?\b"
@@ -511,12 +525,22 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "identity_check": re.compile(r"\bidentity (?:check|verification)\b|\bverify(?:ing)? (?:my |your )?(?:identity|id)\b|\bverify who i am\b"),
         "said_claim": re.compile(r"expens|claim|reimburs|rec(?:ei|ie|i|e)pt|per diem|mileage|\bpto\b|\bleave\b|vacation|holiday"),
         # "convert 50 usd to eur", "what's 20 pounds in dollars": a conversion, not a claim
-        "conversion": re.compile(r"\b(?:convert\w*|conversion|exchange rates?)\b|\d\s*[a-z]{0,8}\s+(?:in|into|to) "
+        "conversion": re.compile(r"\b(?:convert\w*|conversion|exchange rates?|currency exchange)\b"
+                                 r"|\bexchange (?:some |my |the )?(?:money|currency|cash|\w{3} )?(?:to|into|for)\b|\d\s*[a-z]{0,8}\s+(?:in|into|to) "
                                  r"(?:dollars|euros|pounds|yen|rupees|usd|eur|gbp|jpy|inr|chf|cad|aud)\s*\??$"),
         "asks_about_money": re.compile(r"^(?:so |and |hey |hi )?(?:what(?:'s|s)?|why|where|which|who)\b(?!.*\b(?:expens|claim|reimburs))"),
         "mail_reading": re.compile(
             r"\b(?:unread|new|recent|latest|last) (?:e-?mails?|mails?|messages?)\b|\be-?mails? (?:from|since|in the last|came|come)\b"
             r"|\b(?:received|got|get|have) (?:any )?(?:new |recent )?e-?mails?\b|\bin my (?:inbox|email folder)\b"),
+        # "send an email to Bill that I'm sorry he was so sick": a message to write, which this assistant does not do
+        "writing_mail": re.compile(
+            r"^(?:(?:please|pls|can you|could you|would you|help me)\s+)*(?:send|write|draft|compose|forward|reply)\b[^.?!]{0,30}"
+            r"\b(?:e-?mails?|mails?|messages?|texts?|notes?)\b|\b(?:send|write|draft|compose) (?:an? |the )?(?:e-?mail|message|text)"
+            r" to\b|^(?:please )?e-?mail (?:[\w']+ ){1,3}(?:that|about|saying|to say)\b"),
+        "own_absence": re.compile(r"\b(?:i'?m|i am|i'?ll|i will) (?:be )?(?:off|out|sick|ill|away|on leave|taking|not (?:coming|in))\b"),
+        # "please purchase a train ticket": buying something, not claiming money spent on it
+        "buying": re.compile(r"^(?:(?:please|pls|can you|could you|would you|help me|i want to|i need to|i'?d like to|i would like to)"
+                             r"\s+)*(?:buy|purchase|order|book|reserve|get me)\b"),
         "contacts_and_mail": re.compile(
             r"\bcontact (?:list|info\w*|details?|number)\b|\bcontacts? (?:list|please|book)\b|\b(?:to|in|from) (?:my |the )?contacts?\b"
             r"|\bphone ?book\b|\baddress book\b|\be-?mail address\b|\b(?:send|write|draft) (?:an? |the )?e-?mail to\b"
@@ -548,6 +572,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                                  r"|\bwhat happens (?:to|with) (?:my |our |the |any )?(?:unused |remaining |leftover |untaken )?"
                                  r"(?:leave|pto|vacation|holidays?|days|time off|allowance)\b"
                                  r"|\b(?:days?|leave|pto|vacation|holidays?|allowance)\b[^.?!]{0,25}\bexpir"),
+        "everyones_allowance": re.compile(r"\b(?:do|does|will|would) (?:we|employees?|staff|everyone|everybody|people|new (?:hires|starters|joiners)"
+                                          r"|part[- ]timers?|contractors|interns|the company give)\b(?: \w+)? (?:get|have|receive|earn|accrue|us)\b"),
         "counting_own_days": re.compile(r"\b(?:have|got|had|are|is) (?:\w+ )?left\b|\bdid i (?:carry|roll)|\bhave i got\b"
                                        r"|\bhow many\b[^?]*\b(?:do|did|have|has) i\b|\bmy (?:leave |pto |vacation )?balance\b|\bremaining\b"),
         "break_from_other": re.compile(
@@ -574,7 +600,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"|online banking|banking app|credit card|\bbank\b|\bfunds\b|\btransactions?\b|fraud committed"
             r"|\bfraudulent (?:charge|transaction|activity)|\b(?:freeze|frozen)\b.*\baccount|\baccount\b.*\b(?:freeze|frozen)\b"
             r"|\btransfer (?:it |money |funds |cash |\$?[\d.,]+ )?(?:from|between|to account)\b|luggage|baggage|suitcase"
-            r"|\b(?:my|the|a) (?:(?:broken|damaged|cracked|lost|stolen|new|old) )?card\b|\bcard (?:was )?declined)"),
+            r"|\b(?:my|the|a) (?:(?:broken|damaged|cracked|lost|stolen|new|old) )?card\b|\bcard (?:was )?declined|\bwallet\b|\bpurse\b)"),
         # the assistant's own settings ("go back to your factory settings") are nothing for the helpdesk
         "assistant_settings": re.compile(
             r"\b(?:factory|original|initial|default|normal) (?:settings|mode|defaults?)\b|\byour (?:own )?settings\b|\bhard reset\b"
@@ -589,7 +615,11 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"\b(?:alarm|timer)s?\b|\bset (?:a |an |me a )?reminder\b|\bremind me\b|\b(?:off|from) (?:my|the) calendar\b"
             r"|\bleave (?:the |my )?(?:[\w']+ ){0,4}open\b"
             r"|\b(?:book|reserve|need|require[sd]?) (?:me )?(?:a |an )?(?:hotel|room|flight|table|rental car)\b|\barrive\b.*\bleave\b"
-            r"|\b(?:i'?m|i am) leaving now\b"),
+            r"|\b(?:i'?m|i am) leaving now\b"
+            r"|\b(?:power|turn|switch|shut)(?:s|ed|ing)? (?:it |this |that |everything |(?:the|my) \w+ )?(?:off|on|down)\b|\bon/off\b|\boff/on\b"
+            r"|\b(?:vacation|holiday) (?:list|playlist|photos?|pictures?|pics|videos?|ideas?|destinations?|spots?|rentals?|homes?"
+            r"|packages?|deals?|packing|souvenirs?|music|songs?)\b|\bpacking list\b"
+            r"|\btake off (?:the|my|that|this) (?:[\w']+ ){0,3}(?:appointments?|meetings?|events?|entry|entries|items?|tasks?|reminders?)\b"),
         "other_policies": re.compile(
             r"\bcarry[- ]?ons?\b|\bairlines?\b|\b(?:delta|united|southwest|jetblue|ryanair|easyjet|lufthansa|british airways"
             r"|american airlines|alaska airlines|virgin)(?:'s)?\b|\b(?:on|in) my (?:calendar|schedule|agenda)\b"
@@ -607,8 +637,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             rf"|is it (?:ok|okay|allowed|fine)|am i (?:allowed|supposed|expected|required)|{asks_rule}"
             r"|do (?:i|we) (?:need|have) to|(?:is|are) (?:a |an )?\w+ (?:needed|required|necessary))\b"),
         # "open up internet browser", "disconnect from wifi": an order to the device in hand, not a problem to fix
-        "device_command": re.compile(r"^(?:please |pls |can you |could you )?(?:open(?: up)?|launch|close|turn (?:on|off)"
-                                     r"|switch (?:on|off)|disconnect|activate|deactivate|enable|disable|check|mute|unmute)\b"),
+        "device_command": re.compile(r"^(?:(?:please|pls|can you|could you|would you)\s+)*(?:open(?: up)?|launch|close|turn (?:on|off|up|down)"
+                                     r"|switch (?:on|off)|disconnect|activate|deactivate|enable|disable|check|mute|unmute|refresh|reload"
+                                     r"|go to|increase|decrease|dim|brighten|lower|raise|send|compose|read)\b"
+                                     r"|^(?:please )?(?:reset|restart|reboot|shut ?down|power (?:off|on|down))(?: it| now| please| pls)?\W*$"),
         "trouble": re.compile(r"\b(?:not working|doesn'?t work|won'?t|can'?t|cannot|broken|error|issue|problem|fail\w*|crash\w*"
                               r"|stuck|keeps|locked|lost|stopped|slow|down)\b"),
         "state_question": re.compile(r"^(?:so |and |hey |hi )?(?:am i|is there|are there|are we|is it just me)\b"),
@@ -616,7 +648,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "timing_question": re.compile(r"^(?:so |and |hey |hi |please |pls )?(?:when(?:'s|s| is| are| will| do| does| did| was)|how (?:long|many|much|soon))\b"),
         "leave_words": re.compile(
             r"leav|\boff\b|\bpto\b|vaca|holi|hoil|\bhols\b|sick|\bill\b|unwell|absen|matern|patern|parental|bereave|compassion"
-            r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d"
+            r"|sabbatical|half[- ]?day|time ?off|jury|carer|personal day|\brequest ?#? ?\d|\blr-?\d"
             # saying you are ill is asking for sick leave: "not feeling well, won't be in"
             r"|not feeling (?:well|great|good|myself)|feel(?:ing)? (?:rough|terrible|awful|poorly|bad)|\bflu\b|fever|covid"
             r"|migraine|surgery|won'?t be (?:in|coming in|working)|stay(?:ing)? (?:at )?home|can'?t (?:make it|come) in"
@@ -637,7 +669,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"laptop|computer|\bpc\b|monitor|screen|keyboard|mouse|printer|headset|charger|dock|passw|pass word|pasword|log ?in|"
             r"sign ?in|locked out|account|\bmfa\b|2fa|authenticat|vpn|wi-?fi|network|internet|email|outlook|inbox|slack|zoom|"
             r"teams|jira|github|software|install|licen[cs]e|access|permission|server|\bapp\b|crash|broken|not working|won'?t"),
-        "claim_words": re.compile(rf"{claiming}|pay me back|out of (?:my )?(?:own )?pocket|{currency_words}"),
+        "claim_words": re.compile(rf"{claiming}|pay me back|out of (?:my )?(?:own )?pocket|{currency_words}|\bexp-?\d"),
         "currency_amount": re.compile(
             rf"[$£€¥₹]\s?\d|{currency_words}|\d\s?(?:usd|eur|gbp|chf|jpy|cad|aud|inr|sek|nok|dkk|pln)\b"
             r"|\b(?:usd|eur|gbp|chf|jpy|cad|aud|inr)\s?\d"),

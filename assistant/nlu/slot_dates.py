@@ -134,9 +134,10 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
                     r"|(?<=-)|(?<=- )|(?<=\u2013))" + day_dot_month + r"(?!\d)"),
         ("numeric", r"(?<![\d.,/$])" + day_dot_month + r"(?=\s*[-\u2013]\s*\d{1,2}\.\d{1,2}\.)"),
         # "28.12 - 30.12": day.month without its dots, as a range of two (one alone could be an amount)
-        ("numeric", r"(?<![\d.,/$€£¥])(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])(?=\s*[-\u2013]\s*(?:0?[1-9]|[12]\d|3[01])"
-                    r"\.(?:0?[1-9]|1[0-2])\b(?![.,]\d))"),
-        ("numeric", r"(?:(?<=\d[-\u2013])|(?<=\d [-\u2013] )|(?<=\d [-\u2013])|(?<=\d[-\u2013] ))"
+        ("numeric", r"(?<![\d.,/$€£¥])(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])(?=\s*(?:[-\u2013]|to|till|until|thru|through)"
+                    r"\s*(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\b(?![.,]\d))"),
+        ("numeric", r"(?:(?<=\d[-\u2013])|(?<=\d [-\u2013] )|(?<=\d [-\u2013])|(?<=\d[-\u2013] )|(?<=\.\d to )|(?<=\.\d\d to )"
+                    r"|(?<=\.\d until )|(?<=\.\d\d until )|(?<=\.\d till )|(?<=\.\d\d till )|(?<=\.\d through )|(?<=\.\d\d through ))"
                     r"(?P<a>0?[1-9]|[12]\d|3[01])\.(?P<b>0?[1-9]|1[0-2])\b(?![.,]\d)"),
         ("month_day", month.format("month") + r"\s+" + day_after_month.format("d1") + year),
         ("day_month", day_before_month.format("d1") + r"\s+(?:of\s+)?" + month.format("month") + year),
@@ -183,7 +184,7 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
                                  r"|easter|thanksgiving|black friday|labou?r day|memorial day)\b"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
         # between the days of a list: "the 7th, 8th and 9th", "monday & tuesday"
-        "list_glue": re.compile(r"\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+)(?:the\s+|on\s+)?"),
+        "list_glue": re.compile(r"\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+|\+\s*)(?:the\s+|on\s+)?"),  # "thurs+fri" too
         "month_before": re.compile(r"\b(?:" + MONTH_NAMES + r")\.?\s+(?:the\s+)?$"),
         # between a week and the days in it: "next week mon-wed", "next week: from monday to wednesday"
         "week_lead": re.compile(r"[\s,:]*(?:(?:from|on)\s+)?(?:the\s+)?"),
@@ -225,8 +226,12 @@ def _spec(kind: str, match: re.Match[str], day_first: bool) -> Mention:
         listed = tuple(CalendarDay(_day(day), month, year) for day in days)
         return Mention(*match.span(), listed[0], listed=listed)
     if kind in ("month_first_range", "day_first_range"):
-        month = MONTHS[groups["month"]]
-        first, last = CalendarDay(_day(groups["d1"]), month, year), CalendarDay(_day(groups["d2"]), month, year)
+        month, day1, day2 = MONTHS[groups["month"]], _day(groups["d1"]), _day(groups["d2"])
+        first, last = CalendarDay(day1, month, year), CalendarDay(day2, month, year)
+        if day1 > day2 and kind == "day_first_range":  # "the 24th through the 2nd of January": the 24th is December's
+            first = CalendarDay(day1, 12 if month == 1 else month - 1, year - 1 if year and month == 1 else year)
+        elif day1 > day2:  # "December 28 - 3": the 3rd is January's
+            last = CalendarDay(day2, 1 if month == 12 else month + 1, year + 1 if year and month == 12 else year)
         return Mention(*match.span(), first, last)
     if kind in ("iso", "numeric"):
         return Mention(*match.span(), _numeric(match, day_first))

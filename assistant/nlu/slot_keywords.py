@@ -33,6 +33,8 @@ EXPENSE_CATEGORIES = (
     ("equipment", r"monitors?|keyboards?|mouse|mice|laptops?|chairs?|desks?|headsets?|headphones|webcams?|printers?|ink|"
                   r"toner|cables?|adapters?|chargers?|docks?|docking\s+station|hardware|phones?|tablets?|ipads?|stand|hubs?|usb|"
                   r"ssd|hard\s+drive|speakers?|microphone"),
+    # a phone or internet bill is a running cost, not the device: the catch-all category
+    ("other", r"(?:mobile\s+|cell\s+|work\s+)?phone\s+bills?|(?:mobile|cell|internet|broadband|wi-?fi)\s+bills?"),
     ("training", r"courses?|conferences?|books?|training|workshops?|seminars?|certifications?|exams?|tuition|"
                  r"webinars?|udemy|coursera"),
 )

@@ -63,7 +63,7 @@ _ID_SLOT_OF_INTENT = {"leave_status": Slot.REQUEST_ID, "cancel_leave": Slot.REQU
 _ID_KEYWORDS = {"request": Slot.REQUEST_ID, "req": Slot.REQUEST_ID, "leave": Slot.REQUEST_ID, "time": Slot.REQUEST_ID,
                 "time-off": Slot.REQUEST_ID,
                 "ticket": Slot.TICKET_ID, "tkt": Slot.TICKET_ID, "inc": Slot.TICKET_ID, "case": Slot.TICKET_ID, "incident": Slot.TICKET_ID,
-                "claim": Slot.CLAIM_ID, "expense": Slot.CLAIM_ID}
+                "claim": Slot.CLAIM_ID, "expense": Slot.CLAIM_ID, "lr": Slot.REQUEST_ID, "exp": Slot.CLAIM_ID}
 
 
 _LEAVE_INTENTS = frozenset({None, "request_leave", "cancel_leave", "leave_balance"})
@@ -163,8 +163,9 @@ def _expense_slots(slots: dict[Slot, str], original: str, lowered: str, *, today
 
 
 def half_day(lowered: str) -> str | None:
-    """Return "am" or "pm" when the text asks for a morning or an afternoon (not both)."""
+    """Return "am" or "pm" when the text asks for a morning or an afternoon (not both); "good morning" greets."""
     patterns = _patterns()
+    lowered = patterns["greeting_time"].sub(" ", lowered)
     morning, afternoon = patterns["am"].search(lowered), patterns["pm"].search(lowered)
     if morning and not afternoon:
         return "am"
@@ -208,7 +209,7 @@ _CATEGORY_NAMES = "|".join(sorted({value for value, _ in EXPENSE_CATEGORIES} | {
 @cache
 def _patterns() -> dict[str, re.Pattern[str]]:
     keywords = (r"leave\s+request|time[- ]off\s+request|expense\s+claim|expense\s+report|request|req|ticket|tkt|case|"
-                r"incident|inc|claim|expense")
+                r"incident|inc|claim|expense|lr|exp")  # LR-17, EXP-88: the prefixes some tools print before a number
     return {
         "annual_words": re.compile(r"\b(?:annual|vacation|vacay|holidays?)\b"),
         "taken_back_amount": re.compile(r"\b(?:not|instead of|rather than)\s+(?:[$€£¥]\s?)?\d[\d.,]*"
@@ -219,6 +220,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "past_tense": re.compile(r"\b(?:was|were|had|been|went|got|missed|stayed)\b"),
         # "the second half of the day" is an afternoon; "the second half of january" is no half day
         "am": re.compile(r"\b(?:morning|a\.m\.|first\s+half(?!\s+of\s+(?!the\s+day)))\b|\bhalf[- ]?day\s*\(?am\b|\bam\s+only\b"),
+        "greeting_time": re.compile(r"\bgood\s+(?:morning|afternoon|evening)\b"),
         "pm": re.compile(r"\b(?:afternoon|p\.m\.|second\s+half(?!\s+of\s+(?!the\s+day)))\b|\bhalf[- ]?day\s*\(?pm\b"
                          r"|\bpm\s+only\b|(?<=\d)\s?pm\b"),
         "keyword_id": re.compile(rf"\b(?P<keyword>{keywords})\s*(?:#|no\.?|nr\.?|number|num\.?|id)?\s*[:#-]?\s*"

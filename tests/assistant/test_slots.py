@@ -95,6 +95,12 @@ def test_single_days_of_leave_resolve_against_today(text: str, start: str, end: 
     ("the week of christmas", "2026-12-21", "2026-12-25"),
     ("the week after christmas", "2026-12-28", "2027-01-01"),
     ("xmas eve and christmas day", "2026-12-24", "2026-12-25"),
+    ("from the 24th through the 2nd of January", "2026-12-24", "2027-01-02"),  # the first day is the month before's
+    ("the 28th to the 3rd of March", "2027-02-28", "2027-03-03"),
+    ("december 28 - 3", "2026-12-28", "2027-01-03"),  # the second day is the month after's
+    ("thurs+fri next week", "2026-12-03", "2026-12-04"),  # days joined by "+"
+    ("10.12 to 12.12", "2026-12-10", "2026-12-12"),  # day.month without dots, joined by "to"
+    ("28.12 until 30.12", "2026-12-28", "2026-12-30"),
 ])
 def test_ranges(text: str, start: str, end: str) -> None:
     assert dates(leave(text)) == (start, end)
@@ -265,6 +271,7 @@ def test_no_leave_type_is_guessed(text: str) -> None:
 @pytest.mark.parametrize(("text", "half"), [
     ("tomorrow afternoon", "pm"), ("this morning", "am"), ("half day PM on Friday", "pm"),
     ("Dec 3, morning only", "am"), ("tomorrow", None), ("a half day tomorrow", None),
+    ("Good morning, I need leave on 10 december", None), ("good afternoon! friday morning off please", "am"),
 ])
 def test_half_days(text: str, half: str | None) -> None:
     assert leave(text).get("half_day") == half
@@ -462,6 +469,8 @@ def test_a_summary_fits_the_ticket_column() -> None:
     ("any update on #56", "ticket_status", "ticket_id", "56"),
     ("ticket no. 9 still open?", "ticket_status", "ticket_id", "9"),
     ("status of INC-4411", "ticket_status", "ticket_id", "4411"),  # a service desk's incident number
+    ("cancel LR-17", "cancel_leave", "request_id", "17"),  # the prefixes other tools print
+    ("where is EXP-88", "expense_status", "claim_id", "88"),
     ("ticket 34", None, "ticket_id", "34"),
     ("claim 8", None, "claim_id", "8"),
 ])

@@ -168,6 +168,35 @@ def test_files_of_the_same_name_in_subfolders_are_separate_documents(kb: Knowled
     assert [f.outcome for f in kb.add_paths([handbook], added_by="admin").files] == [AddOutcome.UNCHANGED] * 3
 
 
+def test_a_symbolic_link_inside_a_folder_is_reported_and_not_followed(kb: KnowledgeBase, tmp_path: Path) -> None:
+    handbook = tmp_path / "handbook"
+    write(handbook / "leave", "time-off.md", TIME_OFF)
+    secret = write(tmp_path / "elsewhere", "secret.md", "# Salaries\n\nThe chief executive earns nine hundred thousand.\n")
+    (handbook / "salaries.md").symlink_to(secret)  # a file outside the folder
+    (handbook / "copy.md").symlink_to(handbook / "leave" / "time-off.md")  # a second copy of a page
+    (handbook / "more").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (handbook / "gone.md").symlink_to(tmp_path / "nothing-here.md")
+
+    report = kb.add_paths([handbook], added_by="admin")
+
+    assert [(Path(f.path).name, f.outcome) for f in report.files] == [
+        ("copy.md", AddOutcome.SKIPPED), ("gone.md", AddOutcome.SKIPPED), ("time-off.md", AddOutcome.ADDED),
+        ("more", AddOutcome.SKIPPED), ("salaries.md", AddOutcome.SKIPPED)]
+    assert all("symbolic link" in f.reason for f in report.files if f.outcome is AddOutcome.SKIPPED)
+    assert [record.doc_id for record in kb.list_documents()] == ["leave-time-off"]
+    assert all("nine hundred thousand" not in hit.text for hit in kb.search("how much does the chief executive earn", k=5))
+
+
+def test_a_file_added_again_by_another_path_replaces_its_document(kb: KnowledgeBase, tmp_path: Path) -> None:
+    handbook = tmp_path / "handbook"
+    page = write(handbook / "leave", "time-off.md", TIME_OFF)
+    kb.add_paths([handbook], added_by="admin")
+    assert [(f.outcome, f.doc_id) for f in kb.add_paths([page], added_by="admin").files] == [(AddOutcome.UNCHANGED, "leave-time-off")]
+    page.write_text(TIME_OFF + "\nUnused days lapse at the end of March.\n", encoding="utf-8")
+    assert [(f.outcome, f.doc_id) for f in kb.add_paths([page], added_by="admin").files] == [(AddOutcome.REPLACED, "leave-time-off")]
+    assert [record.doc_id for record in kb.list_documents()] == ["leave-time-off"]  # one document, not an old one beside it
+
+
 def test_files_named_in_other_scripts_keep_their_own_ids(kb: KnowledgeBase, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     write(docs, "Congés payés.md", "# Congés payés\n\nChaque salarié a droit à 25 jours de congés payés par an.\n")

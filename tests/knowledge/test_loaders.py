@@ -102,6 +102,14 @@ def test_markdown_front_matter_is_parsed_into_metadata_and_removed(tmp_path: Pat
     assert all("audience" not in section.text and "---" not in section.text for section in document.sections)
 
 
+def test_template_links_and_slack_channel_tags_leave_readable_text(tmp_path: Path) -> None:
+    document = _load(tmp_path, "leave.md", (
+        "# Leave\n\n## Asking\n\nAsk in {% slack_channel \"tts-leave\" %} or read [these\ntips]({% page \"/tips/\" %}) first. "
+        "See the [Employee Guide [DOCX - 61 KB]](https://x.example/guide.docx) too, or post in {% slack_channel '#admins' %}.\n"))
+    assert document.sections[-1].text == ("Ask in #tts-leave or read these tips first. See the Employee Guide [DOCX - 61 KB] too, "
+                                          "or post in #admins.")
+
+
 def test_markdown_sections_keep_their_heading_paths_including_setext_headings(tmp_path: Path) -> None:
     document = _load(tmp_path, "travel.md", MARKDOWN)
     assert _paths(document) == [
