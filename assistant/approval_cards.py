@@ -245,6 +245,18 @@ def _decision_of(session: Any, approval: Approval, step: int) -> DecisionOutcome
                            requester_chat_id=requester.slack_user_id)
 
 
+def why_not_decidable(container: Container, *, actor_id: int, approval_id: int, step: int | None = None,
+                      now: datetime | None = None) -> str | None:
+    """Return why this person cannot decide this approval step now (decided already, not theirs), or None when they
+    can: asked before the deny form opens, so nobody types a reason for a decision that cannot be made."""
+    args: dict[str, Any] = {"approval_id": approval_id, "decision": "approve"}  # the same checks as a denial, no reason yet
+    try:
+        container.pipeline.run("preview_decision", {**args, "step": step} if step is not None else args, actor_id=actor_id, now=now)
+    except Exception as error:  # noqa: BLE001 - the approver reads why
+        return error_text(error)
+    return None
+
+
 def decide_from_card(container: Container, *, actor_id: int, approval_id: int, decision: str, reason: str = "",
                      step: int | None = None, now: datetime | None = None) -> DecisionOutcome:
     """Record an approver's decision through the pipeline; a repeat or a refusal decides nothing.

@@ -304,8 +304,10 @@ class OfflineEngine:
             return Reply(words.CANCELLED, flow.intent)
         if words.is_yes(turn.text) and turn.state.get("refused"):
             return self._still_refused(turn, flow)
-        route = self._route(turn, flow.intent)
         asking = turn.state.get("asking")
+        if words.HELP_IN_REQUEST.match(turn.text) and asking:  # "help" is no shop's name: say what is asked
+            return Reply(f"{words.IN_THE_MIDDLE} {self._question_again(flow, asking)} Or say cancel to stop.", flow.intent)
+        route = self._route(turn, flow.intent)
         read = flow.read_slots(turn.text, asking) if flow.read_slots is not None else None
         answered = read is not None and asking is not None and asking in read  # "too many people on leave" is a reason
         if not answered and asking != "summary":  # "a question about my payslip" is what a ticket is about; no shop is a question

@@ -68,6 +68,11 @@ SOCIAL = (
 CONFIRM_HINT = "Please answer yes to submit or no to cancel, or tell me what to change."
 STILL_WAITING = "Your request above is still waiting: answer yes to submit it or no to cancel."
 BACK_TO_REQUEST = "Back to your request:"
+# "help" or "what?" while a request waits on an answer: say what is being asked, never take the word as the answer
+HELP_IN_REQUEST = re.compile(r"^\s*(?:help|help me|h[ea]lp\?*|\?+|what\?+|huh\??|i'?m (?:confused|lost|stuck)|what do you need(?: from me)?"
+                             r"|what(?:'s| is| are) (?:this|that|the question)|i don'?t (?:understand|get it)|menu|options)\W*$",
+                             re.IGNORECASE)
+IN_THE_MIDDLE = "We're in the middle of a request."
 
 
 def is_yes(text: str) -> bool:

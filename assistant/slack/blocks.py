@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from assistant.approval_cards import Card, DecisionOutcome
 from assistant.slack.ids import Action, Block, Callback
 
 MAX_SECTION = 2900  # Slack caps a section's text at 3,000 characters
+MAX_FIELD = 2000  # and each of a section's fields at 2,000
+_CUT_ENTITY = re.compile(r"&[a-z]*$")
 FACT_LABELS = {"leave_type": "Leave type", "start_date": "From", "end_date": "To", "working_days": "Working days",
                "balance_after": "Balance after", "amount": "Amount", "currency": "Currency", "amount_company": "In company currency",
                "category": "Category", "category_limit": "Category limit", "merchant": "Merchant", "system": "System",
@@ -20,8 +23,18 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def fitted(text: str, limit: int) -> str:
+    """Cut escaped mrkdwn to Slack's limit, never through an entity ("&amp;"), marking the cut with "…"."""
+    return text if len(text) <= limit else _CUT_ENTITY.sub("", text[:limit - 1]) + "…"
+
+
 def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": fitted(text, MAX_SECTION)}}
+
+
+def fact_field(name: str, value: object) -> dict[str, Any]:
+    """One labelled fact of a card ("*Why*\nneeded for the audit"), within the limit of a field."""
+    return {"type": "mrkdwn", "text": fitted(f"*{FACT_LABELS.get(name, name)}*\n{escape(str(value))}", MAX_FIELD)}
 
 
 def card_text(card: Card) -> str:
@@ -32,8 +45,7 @@ def card_text(card: Card) -> str:
 def card_blocks(card: Card) -> list[dict[str, Any]]:
     """Return the approval card: the request, its computed facts, the policy clause, and Approve / Deny."""
     steps = f" (step {card.step} of {card.steps})" if card.steps > 1 else ""
-    facts = [{"type": "mrkdwn", "text": f"*{FACT_LABELS.get(name, name)}*\n{escape(str(value))}"}
-             for name, value in card.facts.items() if value not in (None, "")][:10]
+    facts = [fact_field(name, value) for name, value in card.facts.items() if value not in (None, "")][:10]
     blocks: list[dict[str, Any]] = [section(f"*Approval #{card.approval_id}{steps}* from {escape(card.requester)}\n{escape(card.summary)}")]
     if facts:
         blocks.append({"type": "section", "fields": facts})

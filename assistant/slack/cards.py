@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from assistant.approval_cards import (
-    DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted, release_card,
+    DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted, release_card, why_not_decidable,
 )
 from assistant.errors import error_text
 from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, closed_card_text, deny_reason_modal, escape
@@ -98,6 +98,18 @@ def register(app: App, deps: SlackDeps) -> None:
         click = clicked(body)
         if click.approval_id is None or click.user_id is None or not click.trigger_id:
             _refuse_button(client, click.channel, click.user_id)
+            return
+        try:
+            approver = employee_of(deps, client, click.user_id)
+        except Exception as error:  # noqa: BLE001 - unknown clicker: they read why
+            _tell(client, click.channel, click.user_id, error_text(error))
+            return
+        refusal = why_not_decidable(deps.container, actor_id=approver.employee_id, approval_id=click.approval_id,
+                                    step=click.step, now=deps.clock())
+        if refusal is not None:  # decided already, or not theirs: no form to fill in for nothing
+            _tell(client, click.channel, click.user_id, refusal)
+            if click.from_home:
+                publish_home(deps, client, click.user_id)
             return
         metadata = json.dumps({"approval_id": click.approval_id, "step": click.step, "channel": click.channel,
                                "from_home": click.from_home})

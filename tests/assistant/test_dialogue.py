@@ -288,6 +288,18 @@ def test_yes_after_a_refusal_repeats_it_and_a_question_still_gets_answered(conta
     assert writes(container) == before
 
 
+@pytest.mark.parametrize("text", ["help", "?", "what?", "I'm confused"])
+def test_help_while_a_question_waits_says_what_is_asked_and_is_never_the_answer(container: Container, company: Company,
+                                                                               text: str) -> None:
+    say = speaker(container, company.requester)
+    say("expense a taxi, 20 USD yesterday")
+    reply = say(text).text
+    assert reply.startswith("We're in the middle of a request. Where did you spend it") and reply.endswith("Or say cancel to stop.")
+    assert "City Cabs" in say("City Cabs").text  # the next answer is the merchant, and "help" never was
+    say("no")
+    assert rows(container, ExpenseClaim) == []
+
+
 def test_a_receipt_alone_starts_a_claim_and_one_sent_with_a_question_is_not_used(container: Container, company: Company) -> None:
     reference = uploaded_receipt(container)
     say = speaker(container, company.requester)

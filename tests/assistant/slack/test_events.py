@@ -122,6 +122,20 @@ def test_deny_asks_for_a_reason_in_a_modal(slack_app: RunningApp) -> None:
     assert [a.status for a in approvals(slack_app)] == ["rejected"] and leave_requests(slack_app)[0].status == "rejected"
 
 
+def test_deny_on_a_decided_card_or_by_someone_else_says_why_instead_of_asking_a_reason(slack_app: RunningApp) -> None:
+    card = leave_card(slack_app, "5b")
+    click(slack_app, card.args, "approval_deny", "UREQ")  # the requester's own request
+    refusal = wait_for(lambda: slack_app.slack.of("chat.postEphemeral"))
+    assert "own request" in refusal[0].args["text"]
+    click(slack_app, card.args, "approval_approve", "UMGR")
+    wait_for(lambda: [a for a in approvals(slack_app) if a.status == "approved"])
+    click(slack_app, card.args, "approval_deny", "UMGR")  # the card clicked again after the decision
+    wait_for(lambda: len(slack_app.slack.of("chat.postEphemeral")) == 2)
+    assert "already approved" in slack_app.slack.of("chat.postEphemeral")[1].args["text"]
+    settle()
+    assert slack_app.slack.of("views.open") == [] and [a.status for a in approvals(slack_app)] == ["approved"]
+
+
 def test_an_unknown_person_gets_a_clear_answer(slack_app: RunningApp) -> None:
     slack_app.event(dm_event("UNOBODY", "I need Friday off", "EvU"))
     update = wait_for(lambda: slack_app.slack.of("chat.update"))
