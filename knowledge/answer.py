@@ -143,10 +143,12 @@ def is_bare_pointer(sentence: str) -> bool:
 # your own therapist." + "We will contribute £360 per year towards these sessions."), and the sentence before a quoted
 # one that starts with "This", "These", "They" or "Such" ("We have introduced BUPA insurance for Grade 11 and above."
 # + "This policy will cover ..."). Measured with bench/retrieval.py: the Made Tech questions' answer span was quoted
-# in 20 answers instead of 17 (first quote 15 instead of 12); Sourcegraph's stayed at 15 (14).
+# in 20 answers instead of 17 (first quote 15 instead of 12); Sourcegraph's stayed at 15 (14). A sentence that
+# draws a conclusion or a contrast ("Therefore, ...", "However, ...") takes the sentence before it along, too.
 _LEANS_BACK = re.compile(r"^(?:this|these|that|those|it|its|they|their|them|such)\b(?! as\b)|\b(?:these|those)\b",
                          re.IGNORECASE)
-_POINTS_BACK = re.compile(r"^(?:this|these|they|such)\b(?! as\b)", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"^(?:this|these|they|such|therefore|thus|hence|consequently|as a result|in (?:that|this|which) case"
+                          r"|otherwise|however)\b(?! as\b)", re.IGNORECASE)
 MAX_CONTEXT_CHARS = 300
 
 

@@ -156,6 +156,9 @@ class IntentClassifier:
                     and probabilities[runner_index] >= self.thresholds.close_claim_probability
                     and _patterns()["currency_amount"].search(text.casefold()) and action_is_plausible(runner_up, text)):
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
+            # "my power went out and I can't work, what leave do I use?": whatever the story, it asks which leave applies
+            if _patterns()["which_leave"].search(text.casefold()):
+                return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[out_of_scope]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
         lowered = text.casefold()
@@ -167,6 +170,9 @@ class IntentClassifier:
             # "what should I do if I get a phishing email?", "how do I claim mileage?": the policies answer these
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         runner_index = INTENT_ORDER.index(runner_up)
+        if best in (Intent.EXPENSE_STATUS, Intent.LEAVE_STATUS, Intent.TICKET_STATUS) and _patterns()["how_long_in_general"].match(lowered):
+            # "how long does it take to get reimbursed?": how long things take, which the policies say; not one of mine
+            return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
         if best is Intent.LEAVE_BALANCE and _patterns()["everyones_allowance"].search(lowered):
             # "how many days of annual leave do we get per year?": what everyone is given, which the policies say
             return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[best_index]))
@@ -198,6 +204,8 @@ class IntentClassifier:
                 and action_is_plausible(runner_up, text)):
             return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
         unsure = max(float(probabilities[out_of_scope]), 1.0 - float(probabilities[best_index]))
+        if _patterns()["which_leave"].search(lowered):  # as above: which leave applies is for the policies to say
+            return IntentPrediction(Intent.POLICY_QUESTION.value, unsure)
         return IntentPrediction(Intent.OUT_OF_SCOPE.value, unsure)
 
     def _scores_enough(self, intent: Intent, probability: float, similarity: float, evidenced: bool = False) -> bool:
@@ -552,6 +560,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "approval_process": re.compile(r"\b(?:approvals?|sign[- ]?off) (?:is |are )?(?:needed|required|necessary|mandatory|process"
                                        r"|procedure|rules?|policy|chain|flow|works?)\b|\bhow (?:do|can|does|should|would) (?:i|we|one|it)"
                                        r" (?:get|obtain|seek|request|work)\b[^?]*\bapprov|\bhow to (?:get|obtain|seek) (?:an? )?approv"
+                                       r"|\bhow (?:early|soon|far in advance|long before)\b[^?]*\bapprov"
                                        r"|\bwho (?:approves|signs off|has to approve|needs to approve)\b|\bneed (?:an? )?approval\b"),
         # a question about leave that names no day ("can I get leave if I have surgery?", "tell me about unpaid leave")
         # asks what the rules allow; with a day in it ("can I get friday off?") it is a request
@@ -572,6 +581,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                                  r"|\bwhat happens (?:to|with) (?:my |our |the |any )?(?:unused |remaining |leftover |untaken )?"
                                  r"(?:leave|pto|vacation|holidays?|days|time off|allowance)\b"
                                  r"|\b(?:days?|leave|pto|vacation|holidays?|allowance)\b[^.?!]{0,25}\bexpir"),
+        "which_leave": re.compile(r"\b(?:what|which) (?:kind of |type of |sort of )?(?:leave|time off|pto)(?: type)? (?:do|should|can|would|must)"
+                                  r" (?:i|we|employees?|staff) (?:use|take|get|apply for|request|book)\b"),
+        "how_long_in_general": re.compile(r"^(?:so |and |hey |hi )?how long (?:does|do|will|would|should|can|is) (?:it|they|an? |the "
+                                          r"|reimbursements?|approvals?|refunds?|payments?)\b(?!.*\b(?:my|mine)\b)"),
         "everyones_allowance": re.compile(r"\b(?:do|does|will|would) (?:we|employees?|staff|everyone|everybody|people|new (?:hires|starters|joiners)"
                                           r"|part[- ]timers?|contractors|interns|the company give)\b(?: \w+)? (?:get|have|receive|earn|accrue|us)\b"),
         "counting_own_days": re.compile(r"\b(?:have|got|had|are|is) (?:\w+ )?left\b|\bdid i (?:carry|roll)|\bhave i got\b"
@@ -629,7 +642,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         # a bank balance, the fuel left or the assistant's age is no leave balance
         "other_balances": re.compile(
             r"\b(?:bank|checking|savings|accounts?|visa|mastercard|amex|credit|debit|cards?|money|cash|funds|gas|fuel|gallons?"
-            r"|tank|points|rewards|miles|spen[dt]|spending(?: limit)?|loan|mortgage|401k)\b|\bhave you been\b|\bhow old\b|\byears do you\b"),
+            r"|tank|points|rewards|miles|spen[dt]|spending(?: limit)?|loan|mortgage|401k|per diems?|stipends?|subsid(?:y|ies)"
+            r"|reimburs\w*|expens\w*)\b|\bhave you been\b|\bhow old\b|\byears do you\b"),
         "question_start": re.compile(r"^(?:what|what's|whats|how|is|are|do|does|did|when|who|why|should|which)\b|polic|\brules?\b|allowed"),
         "procedure_question": re.compile(
             r"^(?:so |and |hey |hi |please |pls )?(?:what (?:should|do|can|must|shall) (?:i|we) do|how (?:do|should|can|would|could) "

@@ -333,6 +333,11 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("where is EXP-12?", Intent.EXPENSE_STATUS),  # ids as other tools print them
     ("please cancel LR-4", Intent.CANCEL_LEAVE),
     ("a new joiner starts next tuesday and will need an email account", Intent.CREATE_TICKET),
+    ("what's the per diem for the day I travel?", Intent.POLICY_QUESTION),  # money per day, not days of leave
+    ("how long does it usually take to get paid back for expenses", Intent.POLICY_QUESTION),  # in general, not mine
+    ("how long will my expense claim take?", Intent.EXPENSE_STATUS),
+    ("how far in advance do I need approval for a training course?", Intent.POLICY_QUESTION),
+    ("the office flooded and I can't work, which leave should I take?", Intent.POLICY_QUESTION),
 ])
 def test_typos_and_an_actions_own_words_reach_the_intent(classifier: IntentClassifier, text: str, intent: Intent) -> None:
     assert classifier.classify(text).intent == intent

@@ -226,6 +226,15 @@ def test_a_quoted_sentence_that_starts_by_pointing_back_brings_the_sentence_it_p
                                      "This policy covers the costs of private healthcare from diagnosis through to treatment.")
 
 
+def test_a_conclusion_is_quoted_with_the_sentence_it_is_drawn_from(minilm: LocalMiniLM) -> None:
+    advance = SearchHit("leave", "leave.md", "Leave", "Leave > Advanced sick leave", 0.6,
+                        "You earn 4 sick leave hours per pay period and there are 26 pay periods left in the year. "
+                        "Therefore, you can request up to 104 advanced sick leave hours.\n\nAsk your supervisor first.")
+    answer = extract_answer("How many advanced sick leave hours can I request?", [advance], minilm)
+    assert answer.quotes[0].text == ("You earn 4 sick leave hours per pay period and there are 26 pay periods left in the year. "
+                                     "Therefore, you can request up to 104 advanced sick leave hours.")
+
+
 def test_a_passage_below_the_threshold_is_never_quoted_even_when_ranked_first(minilm: LocalMiniLM) -> None:
     # The fused ranking can put first a passage whose own relevance is below the threshold: it is not quoted.
     sabbatical = SearchHit("sabbatical", "sabbatical.md", "Sabbatical", "Sabbatical", 0.39,
