@@ -45,8 +45,10 @@ def load_document(path: Path, *, max_bytes: int = 20_000_000) -> LoadedDocument:
     path = Path(path)
     if not path.exists():
         raise KnowledgeError(KnowledgeErrorCode.NOT_FOUND, f"{path}: no such file.")
-    if not path.is_file():
+    if path.is_dir():
         raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"{path} is a folder, not a document; name the files in it.")
+    if not path.is_file():  # /dev/null, a pipe, a socket
+        raise KnowledgeError(KnowledgeErrorCode.INVALID_INPUT, f"{path} is not a regular file; name a document file.")
     check_type(path)
     reader = _READERS[path.suffix.lower()]
     data = _read_bytes(path, max_bytes)

@@ -48,7 +48,7 @@ _INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w*\\])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
     (re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"), r"\1"),
     (re.compile(r"~~(.+?)~~"), r"\1"),
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])"), r"\1"),
+    (re.compile(r"\\([!-/:-@\[-`{-~])"), r"\1"),  # a backslash escapes any ASCII punctuation: \= or \$
 )
 _BREAK_TAG = re.compile(r"<br\s*/?>", re.I)
 _HTML_TAG = re.compile(rf"</?(?:{_TAGS})\b[^<>]*>", re.I)

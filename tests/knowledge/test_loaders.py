@@ -567,6 +567,13 @@ def test_missing_path_is_not_found(tmp_path: Path) -> None:
 
 def test_a_folder_is_not_a_document(tmp_path: Path) -> None:
     assert _refusal(tmp_path).code is KnowledgeErrorCode.INVALID_INPUT
+    device = _refusal(Path("/dev/null"))  # nor a device or a pipe, which is no folder either
+    assert device.code is KnowledgeErrorCode.INVALID_INPUT and "not a regular file" in device.message
+
+
+def test_backslash_escapes_of_any_punctuation_are_read_as_the_character(tmp_path: Path) -> None:
+    document = _load(tmp_path, "pay.md", "# Pay\n\n## Rates\n\nOvertime is 1.5 \\= 150\\% of the hourly rate \\$ for \\#ops.\n")
+    assert document.sections[-1].text == "Overtime is 1.5 = 150% of the hourly rate $ for #ops."
 
 
 def test_unsupported_type_names_the_supported_ones(tmp_path: Path) -> None:
