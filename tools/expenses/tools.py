@@ -74,9 +74,9 @@ def check_receipt_reference(reference: str | None, exists: Callable[[str], bool]
         raise ToolError(ErrorCode.INVALID_INPUT, "There is no uploaded receipt with that reference; attach the receipt file itself.")
 
 
-def _earlier_claims(ctx: ToolContext, args: SubmitExpenseArgs, amount: object) -> tuple[ExpenseClaim | None, list[ExpenseClaim]]:
+def _earlier_claims(ctx: ToolContext, args: SubmitExpenseArgs) -> tuple[ExpenseClaim | None, list[ExpenseClaim]]:
     """Return the requester's earlier claim with the same details (if any) and every live claim citing the same receipt."""
-    same = service.find_same_claim(ctx.session, employee=ctx.actor, amount=service.parse_amount(str(amount)),
+    same = service.find_same_claim(ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount),
                                    currency=args.currency.strip().upper(), expense_date=args.expense_date, merchant=args.merchant)
     return same, service.claims_with_receipt(ctx.session, receipt_path=args.receipt_path)
 
@@ -95,7 +95,7 @@ def duplicate_check(ctx: ToolContext, same: ExpenseClaim | None, twins: list[Exp
 def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """File an expense claim for reimbursement; it goes to your manager (and finance above the threshold)."""
     check_receipt_reference(args.receipt_path, ctx.receipt_exists)
-    same, twins = _earlier_claims(ctx, args, args.amount)
+    same, twins = _earlier_claims(ctx, args)
     claim = service.create_expense_claim(
         ctx.session, employee=ctx.actor, amount=service.parse_amount(args.amount), currency=args.currency,
         category_code=args.category, expense_date=args.expense_date, merchant=args.merchant,
@@ -115,7 +115,7 @@ def submit_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
 def preview_expense(ctx: ToolContext, args: SubmitExpenseArgs) -> ToolResult:
     """Check an expense claim without filing it: the rules it meets, the converted amount and who would approve it."""
     amount = service.parse_amount(args.amount)
-    same, twins = _earlier_claims(ctx, args, amount)
+    same, twins = _earlier_claims(ctx, args)
     savepoint = ctx.session.begin_nested()
     try:
         claim = service.create_expense_claim(
