@@ -653,7 +653,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         # "open up internet browser", "disconnect from wifi": an order to the device in hand, not a problem to fix
         "device_command": re.compile(r"^(?:(?:please|pls|can you|could you|would you)\s+)*(?:open(?: up)?|launch|close|turn (?:on|off|up|down)"
                                      r"|switch (?:on|off)|disconnect|activate|deactivate|enable|disable|check|mute|unmute|refresh|reload"
-                                     r"|go to|increase|decrease|dim|brighten|lower|raise|send|compose|read)\b"
+                                     r"|go to|increase|decrease|dim|brighten|(?:send|compose|read)(?: an?| the| my)? (?:e-?mails?|messages?|texts?))\b"
                                      r"|^(?:please )?(?:reset|restart|reboot|shut ?down|power (?:off|on|down))(?: it| now| please| pls)?\W*$"),
         "trouble": re.compile(r"\b(?:not working|doesn'?t work|won'?t|can'?t|cannot|broken|error|issue|problem|fail\w*|crash\w*"
                               r"|stuck|keeps|locked|lost|stopped|slow|down)\b"),

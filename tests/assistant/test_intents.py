@@ -328,6 +328,7 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("cancel my dec 7 request", Intent.CANCEL_LEAVE),  # a request named by its day is leave
     ("can't disconnect from the vpn, it keeps hanging", Intent.CREATE_TICKET),  # a device order gone wrong is a problem
     ("reset my password please", Intent.CREATE_TICKET),  # reset with what to reset is a request
+    ("send me a replacement laptop charger please", Intent.CREATE_TICKET),  # "send" asks for a thing, not a message
     ("how many vacation days do employees get each year", Intent.POLICY_QUESTION),  # everyone's allowance: the rules
     ("email my manager that I'm off sick today", Intent.REQUEST_LEAVE),  # my own absence, told as a message
     ("where is EXP-12?", Intent.EXPENSE_STATUS),  # ids as other tools print them
