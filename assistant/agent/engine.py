@@ -37,8 +37,10 @@ from assistant.engines import AGENT_MEMORY_PREFIX
 from assistant.errors import error_text
 from knowledge.embeddings import encodable
 from prompts import render
+from tools.approvals.service import list_pending_for
 from tools.conversations.service import get_conversation_state, record_conversation_state
 from tools.db import run_in_transaction, utcnow
+from tools.people.models import Role
 from tools.people.service import get_employee
 from tools.pipeline import Pipeline, employee_today
 
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+DECIDING_ROLES = frozenset({Role.MANAGER, Role.HR, Role.FINANCE, Role.IT, Role.ADMIN})  # who may be asked to approve
 MAX_TEXT = 4000
 NO_ANSWER = "Sorry, I couldn't work that out. Could you say it another way, or say \"help\"?"
 CAPPED = ("Sorry, I stopped after {calls} steps without an answer; nothing was changed. "
@@ -163,6 +166,7 @@ class _Person:
     roles: frozenset[Any]
     timezone: str
     today: Any
+    decides: bool = False  # holds an approver's role, or has a request waiting for their decision
 
 
 @dataclass
@@ -231,8 +235,9 @@ class LlmEngine:
         """Return the person, the agent's memory, and whether the offline fallback has a request half-way."""
         employee = get_employee(session, employee_id=actor_id)
         state, _ = get_conversation_state(session, key=AGENT_MEMORY_PREFIX + key, employee_id=actor_id, now=now, ttl=self.ttl)
+        decides = bool(employee.roles & DECIDING_ROLES) or bool(list_pending_for(session, actor=employee))
         person = _Person(employee.name, employee.email, employee.roles, employee.timezone or self.pipeline.default_timezone,
-                         employee_today(employee, now, self.pipeline.default_timezone))
+                         employee_today(employee, now, self.pipeline.default_timezone), decides)
         return person, state, self.offline.has_open_flow(session, key=key, actor_id=actor_id, now=now)
 
     def _respond(self, key: str, actor_id: int, person: _Person, text: str, now: datetime, history: list[BaseMessage],
@@ -268,7 +273,7 @@ class LlmEngine:
 
     def _ask_model(self, actor_id: int, person: _Person, text: str, now: datetime,
                    history: list[BaseMessage]) -> tuple[Reply, PendingWrite | None, list[BaseMessage]]:
-        turn_tools = TurnTools(self.pipeline, actor_id, person.roles, now)
+        turn_tools = TurnTools(self.pipeline, actor_id, person.roles, now, decides=person.decides)
         abandoned = threading.Event()
         agent = create_agent(self.model, turn_tools.build(), system_prompt=self._system_prompt(person),
                              middleware=[StopAtPendingWrite(turn_tools), RetryWithinTurn(self.limits.max_retries, abandoned),

@@ -10,7 +10,7 @@ from assistant.dialogue.flows import FLOWS, Flow
 # Tools that change something: the agent never runs them itself, it reads them back and waits for a yes.
 PREVIEWS: dict[str, Flow] = {flow.tool: flow for flow in FLOWS.values()}
 # Writes the offline engine has no flow for, with the read tool that checks them before the read-back.
-OTHER_PREVIEWS = {"mark_expense_reimbursed": "preview_reimbursement"}
+OTHER_PREVIEWS = {"mark_expense_reimbursed": "preview_reimbursement", "update_ticket": "preview_ticket_update"}
 # What a write is called when the person is told it has to wait for the one being confirmed.
 WRITE_NAMES = {"request_leave": "the leave request", "cancel_leave": "the cancellation", "submit_expense": "the expense claim",
                "create_ticket": "the ticket", "request_system_access": "the access request", "comment_on_ticket": "the comment",
@@ -53,4 +53,8 @@ def readback_text(tool: str, args: dict[str, Any], preview: dict[str, Any]) -> s
         whose = (f" ({preview['employee']}: {preview['amount']} {preview['currency']} at {preview['merchant']})"
                  if preview.get("employee") else "")
         return f"Mark expense claim #{args['claim_id']}{whose} as reimbursed? Shall I record it?"
+    if tool == "update_ticket":
+        said = [f"{field} {change}" for field, change in (preview.get("changes") or {}).items()]
+        said += [f"note for the requester: \u201c{preview['note']}\u201d"] if preview.get("note") else []
+        return f"Update ticket #{args['ticket_id']} ({preview.get('summary', '')}): {'; '.join(said)}. Shall I record it?"
     return f"Run {tool} with {args}? Shall I go ahead?"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,9 @@ from tools.pipeline import Pipeline, ToolSpec, validate_args, validation_message
 
 # Internal helpers of the engines (previews for the read-backs), not actions a person asks for.
 HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense", "preview_system_access", "preview_decision",
-                          "preview_comment", "preview_reimbursement"})
+                          "preview_comment", "preview_reimbursement", "preview_ticket_update"})
+# Offered only to someone who may decide approvals; anyone else would only be refused (the pipeline checks anyway).
+APPROVER_TOOLS = frozenset({"list_pending_approvals", "decide_approval"})
 MAX_RESULT_CHARS = 6000
 MAX_TOOL_CALLS = 12  # per turn: a model that asks for forty lookups at once gets the first twelve
 
@@ -38,6 +41,7 @@ class TurnTools:
     actor_id: int
     roles: frozenset[Role]
     now: datetime
+    decides: bool = True  # may decide approvals: holds an approver's role, or a request waits for them
     pending: PendingWrite | None = None
     calls: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # writes asked for while another one waits for its yes
@@ -70,7 +74,8 @@ class TurnTools:
     def build(self) -> list[BaseTool]:
         """Return the tools this person's roles allow (the pipeline checks again on every call)."""
         return [self._tool(spec) for spec in self.pipeline.registry.values()
-                if spec.name not in HIDDEN_TOOLS and (not spec.roles or spec.roles & self.roles)]
+                if spec.name not in HIDDEN_TOOLS and (not spec.roles or spec.roles & self.roles)
+                and (self.decides or spec.name not in APPROVER_TOOLS)]
 
     def _tool(self, spec: ToolSpec) -> BaseTool:
         def call(**kwargs: Any) -> str:
@@ -119,14 +124,23 @@ class TurnTools:
             return f"NOT DONE YET. The person was shown this and must answer yes first: {self.pending.readback}"
 
 
+# A document cannot close the fence around it: "<<<END RETRIEVED POLICY PASSAGES>>>" written in a policy loses its
+# angle brackets (so does the query, which the person typed), and what follows stays inside the data.
+_FENCE_MARKS = re.compile(r"<{2,}|>{2,}")
+
+
+def _unfenced(text: object) -> str:
+    return _FENCE_MARKS.sub(lambda match: "\u2039" * len(match[0]) if match[0][0] == "<" else "\u203a" * len(match[0]), str(text))
+
+
 def _passages_for_model(query: str, data: dict[str, Any]) -> str:
     """Fence the retrieved passages as data, with their citations."""
     passages = data.get("passages") or []
-    lines = [f"[{index}] ({item.get('citation')}): {item.get('text')}"
+    lines = [f"[{index}] ({_unfenced(item.get('citation'))}): {_unfenced(item.get('text'))}"
              for index, item in enumerate(passages, start=1)]
     verdict = ("The passages appear to cover the question." if data.get("covered") else
                "The passages do not answer the question: say the policies do not cover it and offer a hand-over to HR.")
-    return _clip(render("passages", query=query, passages="\n".join(lines) or "(none)", verdict=verdict))
+    return _clip(render("passages", query=_unfenced(query), passages="\n".join(lines) or "(none)", verdict=verdict))
 
 
 def _clip(text: str) -> str:

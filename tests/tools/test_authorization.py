@@ -245,6 +245,7 @@ MATRIX = (
     Row("comment on requester's ticket", "comment_on_ticket", comment_on_requesters_ticket,  (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("IT ticket queue", "list_ticket_queue", no_args,                                    (NO, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("HR hand-over queue", "list_ticket_queue", hr_queue,                                  (NO, NO, NO, OK, NO, NO, OK, NO, NO, NO)),
+    Row("check taking requester's ticket", "preview_ticket_update", take_requesters_ticket,   (NO, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     Row("take requester's ticket", "update_ticket", take_requesters_ticket,                   (NO, NO, NO, NO, NO, OK, OK, NO, NO, NO)),
     # the requester may close their own ticket (no longer needed); working it is IT's
     Row("close requester's ticket", "update_ticket", close_requesters_ticket,                 (OK, NO, NO, NO, NO, OK, OK, NO, NO, NO)),

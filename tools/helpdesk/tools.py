@@ -177,6 +177,16 @@ def list_ticket_queue(ctx: ToolContext, args: TicketQueueArgs) -> ToolResult:
                                                       f"{f', {late} past their due time' if late else ''}.")
 
 
+def preview_ticket_update(ctx: ToolContext, args: UpdateTicketArgs) -> ToolResult:
+    """Check a ticket update without making it: the same rules, and what would change."""
+    savepoint = ctx.session.begin_nested()
+    try:
+        result = update_ticket(ctx, args)
+    finally:
+        savepoint.rollback()  # a preview never writes
+    return ToolResult(data=result.data, message=result.message.replace("updated:", "can be updated:"))
+
+
 def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolResult:
     """Work a ticket: take it, set its status (open, pending, resolved, closed), with a note for the requester.
     The team that owns the ticket's queue (IT, or HR for hand-overs) may do all of it; the requester may only close it."""
