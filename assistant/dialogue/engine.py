@@ -32,7 +32,8 @@ CORRECTION = re.compile(r"^\W*(?:no\b|nope\b|sorry\b|wait\b|oops\b|i meant\b|i m
                         r"|\b(?:actually|instead|rather|make it|change it|i meant)\b", re.IGNORECASE)
 QUESTION = re.compile(r"^\W*(?:(?:btw|by the way|oh|also|and|quick question|one more thing)\W+)?"  # "btw, how ...?"
                       r"(?:(?:until|till|by|from|for|in|on|at|to|with|about|and|so)\s+)?"  # "until what time ...?"
-                      r"(?:how|what|when|which|who|where|why|do|does|is|are|can|could|should)\b.*\?\s*$", re.IGNORECASE)
+                      r"(?:how|what|when|which|who|where|why|do|does|did|is|are|am|can|could|should|will|would|may|must|has|have)\b"
+                      r".*\?\s*$", re.IGNORECASE)
 # Requests that, written out in full, replace the one in progress (a question about a ticket is answered instead).
 NEW_REQUESTS = frozenset({"request_leave", "submit_expense", "create_ticket", "cancel_leave"})
 GUESSED_SLOTS = frozenset({"category"})  # a ticket's category is guessed from any IT word; a question never sets it

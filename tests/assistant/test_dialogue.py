@@ -79,6 +79,8 @@ def test_a_policy_question_with_it_words_while_a_ticket_waits_does_not_rewrite_t
     assert "(hardware, normal priority). Shall I open it?" in say("my laptop screen flickers").text
     answer = say("until what time can I log in on my last day?").text  # "log in" would re-guess the category
     assert answer.endswith(words.STILL_WAITING) and "Shall I open it?" not in answer
+    for question in ("will I be reimbursed for a rental car's damage insurance?", "would a new monitor be covered?"):
+        assert say(question).text.endswith(words.STILL_WAITING)  # questions start with "will" and "would" too
     assert "(hardware, high priority)" in say("could it be high priority?").text  # a priority asked for is a change
     say("yes")
     [ticket] = rows(container, Ticket)
