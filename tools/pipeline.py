@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.embeddings import encodable
-
 from tools.approvals.models import Approval, ApprovalKind
 from tools.approvals.policy import ApprovalPolicy
 from tools.approvals.service import create_approval, record_outcome, resolve_chain
@@ -42,7 +40,8 @@ class ToolArgs(BaseModel):
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str):
             return value
-        value = CONTROL_CHARACTERS.sub("", encodable(value))
+        # half an emoji (a lone surrogate from a JSON escape) becomes "?": no database driver can store it
+        value = CONTROL_CHARACTERS.sub("", value.encode("utf-8", "replace").decode("utf-8"))
         field = cls.model_fields.get(info.field_name or "")
         choices = field.annotation if field is not None else None
         if isinstance(choices, type) and issubclass(choices, StrEnum):

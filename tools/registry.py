@@ -37,8 +37,7 @@ def build_registry() -> dict[str, ToolSpec]:
         ToolSpec("get_ticket", helpdesk.get_ticket, helpdesk.TicketIdArgs, writes=False),
         ToolSpec("preview_comment", helpdesk.preview_comment, helpdesk.CommentArgs, writes=False),
         ToolSpec("comment_on_ticket", helpdesk.comment_on_ticket, helpdesk.CommentArgs, writes=True),
-        ToolSpec("list_ticket_queue", helpdesk.list_ticket_queue, helpdesk.TicketQueueArgs, writes=False,
-                 roles=frozenset({Role.IT, Role.HR, Role.ADMIN})),  # which queue is theirs, the tool decides
+        ToolSpec("list_ticket_queue", helpdesk.list_ticket_queue, helpdesk.TicketQueueArgs, writes=False),
         ToolSpec("preview_ticket_update", helpdesk.preview_ticket_update, helpdesk.UpdateTicketArgs, writes=False),
         ToolSpec("update_ticket", helpdesk.update_ticket, helpdesk.UpdateTicketArgs, writes=True),
         ToolSpec("preview_system_access", helpdesk.preview_system_access, helpdesk.SystemAccessArgs, writes=False),

@@ -29,6 +29,8 @@ HIDDEN_TOOLS = frozenset({"preview_leave_request", "preview_expense", "preview_s
                           "preview_comment", "preview_reimbursement", "preview_ticket_update"})
 # Offered only to someone who may decide approvals; anyone else would only be refused (the pipeline checks anyway).
 APPROVER_TOOLS = frozenset({"list_pending_approvals", "decide_approval"})
+# Offered only to the roles that work a queue (the tool itself says whose queue is whose).
+QUEUE_ROLES = {"list_ticket_queue": frozenset({Role.IT, Role.HR, Role.ADMIN})}
 MAX_RESULT_CHARS = 6000
 MAX_TOOL_CALLS = 12  # per turn: a model that asks for forty lookups at once gets the first twelve
 
@@ -75,7 +77,8 @@ class TurnTools:
         """Return the tools this person's roles allow (the pipeline checks again on every call)."""
         return [self._tool(spec) for spec in self.pipeline.registry.values()
                 if spec.name not in HIDDEN_TOOLS and (not spec.roles or spec.roles & self.roles)
-                and (self.decides or spec.name not in APPROVER_TOOLS)]
+                and (self.decides or spec.name not in APPROVER_TOOLS)
+                and (spec.name not in QUEUE_ROLES or QUEUE_ROLES[spec.name] & self.roles)]
 
     def _tool(self, spec: ToolSpec) -> BaseTool:
         def call(**kwargs: Any) -> str:
