@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DECIDING_ROLES = frozenset({Role.MANAGER, Role.HR, Role.FINANCE, Role.IT, Role.ADMIN})  # who may be asked to approve
 MAX_TEXT = 4000
+MAX_REPLY = 6000  # characters of a model's answer shown; Slack itself cuts a message at 40,000
 NO_ANSWER = "Sorry, I couldn't work that out. Could you say it another way, or say \"help\"?"
 CAPPED = ("Sorry, I stopped after {calls} steps without an answer; nothing was changed. "
           "Could you ask again, one thing at a time?")
@@ -308,6 +309,8 @@ class LlmEngine:
             new.append(AIMessage(answer))
         elif new and new[-1].response_metadata.get("finish_reason") in CUT_OFF:
             answer = f"{answer}…\n{CUT_OFF[new[-1].response_metadata['finish_reason']]}"
+        elif len(answer) > MAX_REPLY:  # a chat message is no place for a 50,000-character essay
+            answer = f"{answer[:MAX_REPLY]}…\n{CUT_OFF['length']}"
         # the model may word a refused call as done ("Approved!", a balance it was not shown): the person hears the refusal
         return Reply(_with_refusals(answer, turn_tools), meta=meta), None, new
 

@@ -343,6 +343,14 @@ def test_an_answer_cut_part_way_says_so(container: Container, company: Company, 
     assert reply.text.startswith("You can carry over up to…") and note in reply.text
 
 
+def test_an_endless_answer_is_cut_to_a_chat_message(container: Container, company: Company, server: ScriptedOpenAI) -> None:
+    from assistant.agent.engine import MAX_REPLY
+
+    server.queue(Text("Leave rules. " * 5000))
+    reply = say(engine_for(container, server.base_url), company.requester, "tell me everything about leave")
+    assert len(reply.text) < MAX_REPLY + 100 and "cut short" in reply.text
+
+
 def test_a_refused_write_beside_a_parked_one_is_told(container: Container, company: Company, server: ScriptedOpenAI) -> None:
     server.queue(ToolCalls((("request_leave", {"start_date": "2026-12-18", "end_date": "2026-12-14", "leave_type": "annual"}),
                             ("create_ticket", {"summary": "Laptop fan is loud"}))))
