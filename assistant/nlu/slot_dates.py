@@ -183,6 +183,9 @@ def _helper_patterns() -> dict[str, re.Pattern[str]]:
         "unread_end": re.compile(r"\s*(?:-|to|till|til|until|through|thru)\s+(?:the\s+)?(?:beginning|start|end|middle|mid|early|late"
                                  r"|easter|thanksgiving|black friday|labou?r day|memorial day)\b"),
         "glue": re.compile(r"[\s,]*(?:of\s+)?"),
+        # "since monday": a spell that began then and runs to today; "maybe tomorrow" is no day asked for
+        "since": re.compile(r"\bsince\s+(?:last\s+|the\s+)?$"),
+        "hedged": re.compile(r"\b(?:maybe|possibly|perhaps|might|probably|or)\s+(?:also\s+)?(?:until\s+)?$"),
         # between the days of a list: "the 7th, 8th and 9th", "monday & tuesday"
         "list_glue": re.compile(r"\s*(?:,\s*(?:(?:and|&)\s+)?|(?:and|&)\s+|\+\s*)(?:the\s+|on\s+)?"),  # "thurs+fri" too
         "month_before": re.compile(r"\b(?:" + MONTH_NAMES + r")\.?\s+(?:the\s+)?$"),
@@ -471,6 +474,9 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
             for spec in (mention.first, mention.last):
                 if spec is not None:
                     _validate(spec)
+        since = _since(mentions, text, today)
+        if since is not None:
+            return DateFinding(*since, spans=spans)
         segments = _segments(mentions, text)
         if not segments:
             return DateFinding(spans=spans)
@@ -492,6 +498,23 @@ def find_dates(text: str, *, today: date, direction: Direction, day_first: bool 
                 or helpers["unread_end"].match(text, segment.end)):  # the end is asked for, never guessed
             return DateFinding(start, None, open_ended=True, spans=spans)
     return DateFinding(start, end, spans=spans, left_out=left_out)
+
+
+def _since(mentions: list[Mention], text: str, today: date) -> tuple[date, date] | None:
+    """Read "sick since monday, still off today" as the days from then to today (or to a later day said without a
+    "maybe": "since yesterday, and tomorrow too"); None when the first date is not "since" one."""
+    first = mentions[0]
+    if first.last is not None or first.marker or not _helper_patterns()["since"].search(text, 0, first.start):
+        return None
+    start = resolve(first.first, today=today, direction="past")
+    if start > today:
+        return None
+    end = today
+    for later in mentions[1:]:
+        if later.last is None and not later.marker and not _helper_patterns()["hedged"].search(text, 0, later.start):
+            day = resolve(later.first, today=today, direction="future")
+            end = max(end, day) if (day - today).days <= 14 else end
+    return start, end
 
 
 def last_day_of(text: str, *, start: date, day_first: bool = True) -> date | None:

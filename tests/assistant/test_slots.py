@@ -101,6 +101,9 @@ def test_single_days_of_leave_resolve_against_today(text: str, start: str, end: 
     ("thurs+fri next week", "2026-12-03", "2026-12-04"),  # days joined by "+"
     ("10.12 to 12.12", "2026-12-10", "2026-12-12"),  # day.month without dots, joined by "to"
     ("28.12 until 30.12", "2026-12-28", "2026-12-30"),
+    ("sick since monday, still off today", "2026-11-23", "2026-11-27"),  # a spell from then to today
+    ("fever since yesterday, won't come in today and maybe tomorrow", "2026-11-26", "2026-11-27"),  # "maybe" asks for nothing
+    ("ill since wednesday and tomorrow too", "2026-11-25", "2026-11-28"),
 ])
 def test_ranges(text: str, start: str, end: str) -> None:
     assert dates(leave(text)) == (start, end)
