@@ -139,8 +139,9 @@ class OfflineEngine:
             return Reply(words.EMPTY, "help")  # an empty message or a bare mention: what can I ask?
         if words.is_cancel(turn.text):
             had = bool(turn.state.get("stage"))
+            flow = FLOWS.get(turn.state.get("intent", ""))
             turn.state = {}
-            return Reply(words.CANCELLED if had else words.NOTHING_TO_CANCEL)
+            return Reply(_dropped(flow) if had else words.NOTHING_TO_CANCEL)
         if expired and (words.is_yes(turn.text) or words.is_no(turn.text)):
             return Reply(words.EXPIRED)
         if turn.state.get("offer") == "human_handoff":  # the policies did not cover a question; HR was offered
@@ -302,7 +303,7 @@ class OfflineEngine:
         flow = FLOWS[turn.state["intent"]]
         if words.is_no(turn.text) and turn.state.get("asking") != "summary":
             turn.state = {}  # "no" to "which dates?" or after a refusal: the person does not want to go on
-            return Reply(words.CANCELLED, flow.intent)
+            return Reply(_dropped(flow), flow.intent)
         if words.is_yes(turn.text) and turn.state.get("refused"):
             return self._still_refused(turn, flow)
         asking = turn.state.get("asking")
@@ -402,7 +403,7 @@ class OfflineEngine:
             return self._execute(turn, flow)
         if words.is_no(turn.text):
             turn.state = {}
-            return Reply(words.CANCELLED, flow.intent)
+            return Reply(_dropped(flow), flow.intent)
         route = self._route(turn, flow.intent)
         # Free text ("summary") is read from any message, so it says nothing about whether this one changes the request;
         # a question about something we only read ("how many sick days do I have?") is no change, however unsure.
@@ -511,6 +512,11 @@ def merchant_named(answer: str) -> str:
     parts = [part.strip() for part in text.split(",") if part.strip()]
     named = [part for part in parts if any(character.isupper() for character in part)]
     return (named[-1] if len(parts) > 1 and named else text)[:100] or answer.strip()[:100]
+
+
+def _dropped(flow: Flow | None) -> str:
+    """What saying no or cancel to a request in progress left undone."""
+    return words.DROPPED.get(flow.tool, words.CANCELLED) if flow is not None else words.CANCELLED
 
 
 def _needs_receipt(error: BaseException) -> bool:

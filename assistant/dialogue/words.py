@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_AGREE = (r"y|ya|yes|yep|yeah|yup|sure|ok|okay|k|confirm|confirmed|correct|go ahead|do it|please do|submit(?: it)?|"
-          r"send(?: it)?|sounds good|looks good|perfect|great|absolutely|definitely|👍|✅")
+_AGREE = (r"y|ya|yea|yeh|yes|yess|yep|yeah|yup|sure|sure thing|of course|ok|okay|ok fine|fine|k|confirm|confirmed|correct|"
+          r"go ahead|go for it|do it|please do|submit(?: it)?|send(?: it)?|sounds good|looks good|that'?s fine|that'?s right|"
+          r"that works|perfect|great|absolutely|definitely|right|👍|✅")
 # words that may follow a yes without changing it: "yes, go ahead", "yes please, submit it!", "ok thanks"
-_AGREE_MORE = (rf"{_AGREE}|please|thanks|thank you|thx|ty|book it|file it|open it|that'?s (?:right|correct|fine|it)|all good"
-               r"|go for it|let'?s do it|ship it")
+_AGREE_MORE = (rf"{_AGREE}|please|pls|plz|thanks|thank you|thx|ty|book it|file it|open it|approve it|record it|that'?s (?:right|correct|fine|it)"
+               r"|all good|let'?s do it|ship it")
 YES = re.compile(rf"^\s*(?:{_AGREE})(?:[\s.,!]+(?:{_AGREE_MORE}))*[\s.,!]*$", re.IGNORECASE)
 # A refusal, with the hedges people wrap it in ("hmm wait, no, not yet", "no actually nevermind"); "no, make it Friday"
 # changes the request instead
@@ -17,8 +18,8 @@ _HEDGE = r"(?:hmm+|umm*|uh+|erm*|wait|oh|ah|actually|sorry|hold on|on second tho
 NO = re.compile(rf"^\s*(?:{_HEDGE}[\s,.!]*)*(n|no|nope|nah|don'?t|do not|not now|not yet|wrong|no need)"
                 rf"(?:[\s,.!]+(?:{_HEDGE}|never ?mind|nvm|not yet|not now|thanks|thank you|thx|forget it|leave it|cancel(?: it)?))*"
                 r"[\s.!]*$", re.IGNORECASE)
-CANCEL = re.compile(r"^\s*(cancel( that| it| this)?|stop|abort|quit|exit|never ?mind|nvm|forget (it|that|about it)|start over|"
-                    r"reset|no,? cancel( it)?)[\s.!]*$", re.IGNORECASE)
+CANCEL = re.compile(rf"^\s*(?:{_HEDGE}[\s,.!]*|ok(?:ay)?[\s,.!]+)*(cancel( that| it| this)?|stop|abort|quit|exit|never ?mind|nvm"
+                    r"|forget (it|that|about it)|start over|reset|no,? cancel( it)?)[\s.!]*$", re.IGNORECASE)
 
 HELP = (
     "I can help you with:\n"
@@ -38,6 +39,10 @@ ENGLISH_ONLY = ("Sorry, I can only read English for now. Please write your reque
                 "and I'll pass it to HR.")
 EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Friday off\", or say \"help\"."
 CANCELLED = "OK, I've cancelled that. Nothing was submitted."
+# what "no" or "cancel" leaves as it was, where "nothing was submitted" would read as if something was undone
+DROPPED = {"cancel_leave": "OK, I'll leave it as it is: your leave was not cancelled.",
+           "decide_approval": "OK, no decision recorded: it's still waiting for you.",
+           "update_ticket": "OK, the ticket stays as it is."}
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
 NOTHING_TO_CONFIRM = "There's nothing waiting for a yes or a no just now. What can I do for you?"
 NO_HANDOFF = "OK, I won't pass it on. What else can I do for you?"

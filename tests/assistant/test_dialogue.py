@@ -330,6 +330,26 @@ def test_a_receipt_already_on_a_claim_is_pointed_out_before_the_yes(container: C
     assert len(rows(container, ExpenseClaim)) == 1
 
 
+@pytest.mark.parametrize("agree", ["ok fine, yes", "yea", "yes pls", "sure thing", "go for it", "that's fine", "fine"])
+def test_the_ways_people_say_yes_submit(container: Container, company: Company, agree: str) -> None:
+    say = speaker(container, company.requester)
+    assert say("I need Dec 14 off").text.endswith("Shall I submit it?")
+    assert "Sent to" in say(agree).text and len(rows(container, LeaveRequest)) == 1
+
+
+def test_no_to_a_cancellation_says_the_leave_stands_and_a_hedged_never_mind_is_no_reason(container: Container,
+                                                                                         company: Company) -> None:
+    request = container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-14"},
+                                     actor_id=company.requester, now=NOW).data
+    say = speaker(container, company.requester)
+    say(f"cancel leave request {request['request_id']}")
+    assert say("no").text == words.DROPPED["cancel_leave"]
+    boss = speaker(container, company.manager, "boss")
+    assert "Why" in boss(f"deny {request['approval_id']}").text
+    assert boss("actually never mind").text == words.DROPPED["decide_approval"]
+    assert [row.status for row in rows(container, LeaveRequest)] == ["pending"]
+
+
 def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container, company: Company) -> None:
     run = container.pipeline.run
     run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
@@ -337,7 +357,7 @@ def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container
         now=NOW)  # pending, from today: can still be withdrawn
     say = speaker(container, company.requester)
     assert "(sick, Fri 27 Nov 2026" in say("cancel my sick day").text
-    assert say("no").text == words.CANCELLED
+    assert say("no").text == words.DROPPED["cancel_leave"]
     assert "(annual, Mon 14 Dec 2026" in say("cancel my time off from Dec 15 to 16").text
     say("no")
     assert "Which one should I cancel?" in say("cancel my leave").text

@@ -93,3 +93,10 @@ def test_the_same_details_twice_are_pointed_out_even_without_a_receipt(container
                                               "merchant": " deli "}, company.requester)
     assert _check(container, again, company.manager) == (f"Same amount, date and merchant as the requester's claim "
                                                          f"#{first['claim_id']} (pending approval)")
+
+
+def test_a_claim_over_the_limit_in_another_currency_says_what_it_comes_to(container: Container) -> None:
+    company = make_company(container)
+    with pytest.raises(ToolError) as refused:
+        _claim(container, company.requester, amount="150", currency="EUR")
+    assert str(refused.value).startswith("150.00 EUR (= 162.00 USD) is over the Meals limit of")

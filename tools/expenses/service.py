@@ -117,7 +117,8 @@ def create_expense_claim(
     if converted > category.per_claim_limit:
         raise ToolError(
             ErrorCode.LIMIT_EXCEEDED,
-            f"{amount} {currency} is over the {category.name} limit of {category.per_claim_limit} {company_currency} per claim.",
+            f"{amount} {currency}{'' if currency == company_currency else f' (= {converted} {company_currency})'} is over the "
+            f"{category.name} limit of {category.per_claim_limit} {company_currency} per claim.",
         )
     if converted > category.receipt_required_over and not receipt_path:
         raise ToolError(
