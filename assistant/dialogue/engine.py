@@ -491,6 +491,9 @@ class OfflineEngine:
                 if merged.get("end_date", "") < new["start_date"]:
                     merged["end_date"] = new["start_date"]
                 new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
+            elif ADDING.search(lowered) and old.get("end_date"):
+                merged.update(_with_day_added(old, date.fromisoformat(new["start_date"]), lowered))
+                new = {k: v for k, v in new.items() if k not in ("start_date", "end_date")}
             else:
                 merged.pop("half_day", None)
         if new.get("start_date") and new.get("end_date", new["start_date"]) != new["start_date"]:
@@ -512,6 +515,33 @@ def merchant_named(answer: str) -> str:
     parts = [part.strip() for part in text.split(",") if part.strip()]
     named = [part for part in parts if any(character.isupper() for character in part)]
     return (named[-1] if len(parts) > 1 and named else text)[:100] or answer.strip()[:100]
+
+
+# "and thursday too", "also the friday": a day added to the days asked for, not a new date for them
+ADDING = re.compile(r"\b(?:too|also|as well|in addition|plus)\b|^\W*(?:and|\+)\s")
+WEEKDAY_NAMED = re.compile(r"\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b")
+
+
+def _with_day_added(old: Slots, day: date, lowered: str) -> Slots:
+    """Extend the range by a day back to back with it; a day further away is left out, and the read-back says so.
+    A weekday named alone ("thursday too") is the one next to the days asked for, not the next one from today."""
+    start, end = date.fromisoformat(old["start_date"]), date.fromisoformat(old["end_date"])
+    if WEEKDAY_NAMED.search(lowered) and not re.search(r"\d", lowered):
+        def away(candidate: date) -> tuple[int, bool]:  # days from the range, and after it rather than before
+            return (0 if start <= candidate <= end else min(abs((candidate - start).days), abs((candidate - end).days)),
+                    candidate < start)
+        candidates = [day + timedelta(weeks=weeks) for weeks in range(-3, 4)]
+        if re.search(r"\b(?:after|following)\b", lowered):  # "the monday after"
+            candidates = [candidate for candidate in candidates if candidate > end]
+        elif re.search(r"\bbefore\b", lowered):
+            candidates = [candidate for candidate in candidates if candidate < start]
+        day = min(candidates, key=away)
+    first, last = min(start, day), max(end, day)
+    between = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    gap = any(d.weekday() < 5 and not (start <= d <= end) and d != day for d in between)
+    if gap:  # "monday off, and friday too": not one range; the friday is asked for separately
+        return {"left_out_dates": day.isoformat()}
+    return {"start_date": first.isoformat(), "end_date": last.isoformat()}
 
 
 def _dropped(flow: Flow | None) -> str:

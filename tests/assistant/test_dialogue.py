@@ -350,6 +350,20 @@ def test_no_to_a_cancellation_says_the_leave_stands_and_a_hedged_never_mind_is_n
     assert [row.status for row in rows(container, LeaveRequest)] == ["pending"]
 
 
+def test_a_day_added_extends_the_days_asked_for_or_is_left_out_when_not_next_to_them(container: Container,
+                                                                                     company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert "Wed 9 Dec 2026, 1 working day" in say("I want wednesday the 9th off").text
+    assert "Wed 9 Dec 2026 to Thu 10 Dec 2026, 2 working days" in say("and thursday too").text  # that week's, not next week's
+    assert "Wed 9 Dec 2026 to Fri 11 Dec 2026, 3 working days" in say("no wait, also the friday").text
+    assert "Wed 9 Dec 2026 to Mon 14 Dec 2026, 4 working days" in say("and the monday after too").text  # over the weekend
+    added = say("and dec 22 as well").text
+    assert "Wed 9 Dec 2026 to Mon 14 Dec 2026" in added and "Not included: Tue 22 Dec 2026" in added
+    say("yes")
+    [leave] = rows(container, LeaveRequest)
+    assert (leave.start_date.isoformat(), leave.end_date.isoformat()) == ("2026-12-09", "2026-12-14")
+
+
 def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container, company: Company) -> None:
     run = container.pipeline.run
     run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
