@@ -53,7 +53,10 @@ def kb_add(paths: list[Path], audience: Annotated[str | None, typer.Option(help=
         skipped = f"skipped {data['skipped']} (nothing to index, or a link), " if data["skipped"] else ""
         out.print(f"added {data['added']}, replaced {data['replaced']}, unchanged {data['unchanged']}, {skipped}failed {data['failed']} "
                   f"({data['chunks']} chunks, {data['chunks_per_second']} chunks/s)")
-    if data["failed"]:
+    if data["failed"]:  # the reasons go to stderr too, as every refusal does; the report above keeps them per file
+        for item in data["files"]:
+            if item["outcome"] == "failed":
+                err.print(f"Error: {item['reason']}", markup=False, highlight=False)
         raise typer.Exit(1)
 
 

@@ -84,7 +84,8 @@ def import_people_file(container: Container, path: Path, *, actor_id: int | None
                          details={"kind": item.kind, "requester": item.requester, "reason": "requester no longer active"})
         gone = tuple(f"approval #{item.approval_id} ({item.kind}) of {item.requester}: {item.summary}" for item in withdrawn)
         warnings = tuple(directory_warnings(session, policy=container.policy))
-        return replace(report, approvals_rerouted=lines, approvals_waiting=waiting, requests_withdrawn=gone, warnings=warnings)
+        return replace(report, approvals_rerouted=lines, approvals_waiting=waiting, requests_withdrawn=gone,
+                       warnings=report.warnings + warnings)
 
 
 def people_rows(container: Container) -> list[dict[str, Any]]:

@@ -92,6 +92,8 @@ def test_add_reports_every_file_and_fails_when_one_failed(cli: Cli) -> None:
     assert "scanned.pdf" in files["scanned.pdf"]["reason"] and "no extractable text" in files["scanned.pdf"]["reason"]
     assert "latin1.txt" in files["latin1.txt"]["reason"] and "not UTF-8" in files["latin1.txt"]["reason"]
     assert files["scanned.pdf"]["doc_id"] is None and files["scanned.pdf"]["chunks"] == 0
+    stderr = flat(cli.run("kb", "add", docs, "--json").stderr)  # a failed file's reason is on stderr too, as every refusal's
+    assert f"Error: {flat(files['scanned.pdf']['reason'])}" in stderr and f"Error: {flat(files['latin1.txt']['reason'])}" in stderr
 
     again = add_json(cli, docs, exit_code=1)
     assert {key: again[key] for key in REPORT_COUNTS} == {"added": 0, "replaced": 0, "unchanged": 2, "failed": 2}

@@ -299,3 +299,21 @@ def test_a_semicolon_separated_file_and_a_trailing_row_of_separators_are_read(co
     assert directory(container)["y@example.com"]["manager"] == "x@example.com"
     assert directory(container)["x@example.com"]["annual_leave_days"] == Decimal("27.5")  # the locale's decimal comma
     assert import_csv(container, people_csv(*DIRECTORY) + ",,,,,,,,\n").created == 4
+
+
+@pytest.mark.parametrize(("written", "stored"), [("USA", "US"), ("DEU", "DE"), ("UK", "GB"), ("gbr", "GB"), ("fr", "FR")])
+def test_a_country_written_with_three_letters_or_as_the_uk_is_stored_as_its_two_letter_code(container: Container, written: str,
+                                                                                             stored: str) -> None:
+    import_csv(container, people_csv(f"x@example.com,X,,,Ops,,{written},2020-01-01,25"))
+    assert directory(container)["x@example.com"]["country"] == stored  # the holidays follow the two-letter code
+
+
+def test_an_unknown_three_letter_country_is_a_bad_row(container: Container) -> None:
+    assert "unknown country 'XYZ'" in str(refused(container, people_csv("x@example.com,X,,,Ops,,XYZ,2020-01-01,25")))
+
+
+def test_a_column_not_read_is_reported_so_a_typo_is_not_taken_for_a_choice(container: Container) -> None:
+    report = import_csv(container, people_csv("x@example.com,X,,,Ops,,US,2020-01-01,25,false,42",
+                                              header=HEADER + ",actve,shoe_size"))
+    assert report.created == 1 and directory(container)["x@example.com"]["active"] is True
+    assert [note.split(" is not")[0] for note in report.warnings] == ["column 'actve'", "column 'shoe_size'"]

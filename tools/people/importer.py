@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -62,6 +63,18 @@ class ImportReport:
     warnings: tuple[str, ...] = ()  # what keeps the approval policy from working as written, filled in by the caller
 
 
+def two_letter_country(raw: str) -> str:
+    """Return the ISO 3166 alpha-2 code of a country written as one ("us"), as three letters ("USA", "DEU") or as the
+    UK; other text is returned upper-cased, for the caller to refuse. The holidays follow the two-letter code."""
+    code = raw.strip().upper()
+    if code == "UK":
+        return "GB"
+    if len(code) == 3 and code.isalpha():
+        found = pycountry.countries.get(alpha_3=code)
+        return found.alpha_2 if found is not None else code
+    return code
+
+
 def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None, list[str]]:
     errors: list[str] = []
     value = {key: (raw.get(key) or "").strip() for key in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
@@ -76,8 +89,8 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> tuple[PersonRow | None,
             roles.append(Role(part))
         except ValueError:
             errors.append(f"unknown role '{part}' (use {', '.join(r.value for r in Role)})")
-    country = value["country"].upper() or "US"
-    if not is_supported_country(country):
+    country = two_letter_country(value["country"]) or "US"
+    if len(country) != 2 or not is_supported_country(country):
         errors.append(f"unknown country '{value['country']}' (use an ISO 3166 code such as US, GB, DE)")
     start = None
     if value["start_date"]:
@@ -123,6 +136,7 @@ class _ReadFile:
     rows: list[PersonRow]
     problems: list[tuple[int, str]]
     emails: set[str]  # every email in the file, bad rows included, so a manager on a bad row is not "unknown"
+    notes: tuple[str, ...] = ()  # columns that were not read: unknown ("actve"), or given twice
 
 
 # Other names spreadsheets give the columns ("E-mail", "Slack ID", "Role"), read as the column they name
@@ -178,7 +192,17 @@ def _read_people_csv(text: str) -> _ReadFile:
         if row.slack_user_id:
             slack_ids[row.slack_user_id] = line
         rows.append(row)
-    return _ReadFile(rows, problems, emails)
+    return _ReadFile(rows, problems, emails, _column_notes(reader.fieldnames or []))
+
+
+def _column_notes(header: list[str]) -> tuple[str, ...]:
+    """Say which columns of the header were not read, so a typo ("actve") is not taken for a choice."""
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    notes = [f"column '{name}' is not one we read, so it was ignored (known: {', '.join(known)})"
+             for name in dict.fromkeys(header) if name and name not in known]
+    notes += [f"column '{name}' appears {header.count(name)} times; only the last one was read"
+              for name in dict.fromkeys(header) if name in known and header.count(name) > 1]
+    return tuple(notes)
 
 
 def _refuse(problems: list[tuple[int, str]]) -> None:
@@ -208,7 +232,8 @@ def import_people_csv(session: Session, *, text: str, actor: Employee | None = N
             + _allowance_problems(session, read.rows, from_year=year))
     if not read.rows:
         raise ToolError(ErrorCode.INVALID_INPUT, "The CSV has no rows.")
-    return import_people(session, rows=read.rows, actor=actor, today=today)
+    report = import_people(session, rows=read.rows, actor=actor, today=today)
+    return replace(report, warnings=read.notes + report.warnings)
 
 
 def _directory_problems(session: Session, rows: list[PersonRow], *, in_file: set[str]) -> list[tuple[int, str]]:
