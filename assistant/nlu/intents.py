@@ -497,7 +497,8 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             r"^(?:please |pls |can you |could you |go ahead and )?(?:approve|deny|reject|decline)\b"
             r"|\b(?:i|me) (?:need|have|got) to (?:approve|sign off)\b|\bfor me to (?:approve|sign off|decide)\b"
             r"|\b(?:awaiting|waiting (?:for|on)|needs?|needing) my (?:approval|sign[- ]?off|decision)\b"
-            r"|^(?:so |and |hey |hi )?(?:what(?:'s|s| is| do i have)?|anything|is (?:there )?anything|show me what(?:'s|s| is)?)"
+            r"|^(?:(?:so|and|hey|hi|hello|morning|good morning|ok|okay)\W+)?(?:what(?:'s|s| is| do i have)?|anything|is (?:there )?anything"
+            r"|show me what(?:'s|s| is)?)"
             r" (?:still )?(?:waiting|pending|sitting) (?:on|for) me(?: to \w+| today| now| this week)?\s*[?.!]*$"),
         "other_tickets": re.compile(
             r"\b(?:parking|speeding|traffic|lottery|raffle|concert|movie|cinema|theat(?:er|re)|show|game|match|gig"
