@@ -116,6 +116,18 @@ def _ticket(row: dict[str, Any]) -> str:
     return f"#{row['ticket_id']} {row['summary']} ({row['priority']}): {row['status']}"
 
 
+SHOWN_COMMENTS = 3
+
+
+def _ticket_with_replies(row: dict[str, Any]) -> str:
+    """One ticket, with its latest comments: what IT asked or answered is what the requester comes to see."""
+    comments = row.get("comments") or []
+    lines = [f"• {comment['author']} ({str(comment['at'])[:10]}): {comment['body']}" for comment in comments[-SHOWN_COMMENTS:]]
+    earlier = len(comments) - len(lines)
+    heading = f"Latest comments{f' ({earlier} earlier not shown)' if earlier else ''}:" if lines else "No comments yet."
+    return "\n".join([_ticket(row), heading, *lines])
+
+
 def _approval(row: dict[str, Any]) -> str:
     check = (row.get("facts") or {}).get("check")
     return f"#{row['approval_id']} {row['summary']} (step {row['step']} of {row['steps']})" + (f"; check: {check}" if check else "")
@@ -158,7 +170,7 @@ def _run(pipeline: Pipeline, actor_id: int, now: datetime, route: Route, text: s
         return Reply(_lines(rows, _claim, "You have no expense claims.", "Your latest expense claims:"), route.intent)
     if route.intent == "ticket_status":
         if "ticket_id" in slots:
-            return Reply(_ticket(run("get_ticket", {"ticket_id": int(slots["ticket_id"])}).data), route.intent)
+            return Reply(_ticket_with_replies(run("get_ticket", {"ticket_id": int(slots["ticket_id"])}).data), route.intent)
         rows = run("list_my_tickets", {}).data["tickets"]
         return Reply(_lines(rows, _ticket, "You have no tickets.", "Your latest tickets:"), route.intent)
     if route.intent == "pending_approvals":

@@ -364,6 +364,18 @@ def test_a_day_added_extends_the_days_asked_for_or_is_left_out_when_not_next_to_
     assert (leave.start_date.isoformat(), leave.end_date.isoformat()) == ("2026-12-09", "2026-12-14")
 
 
+def test_a_ticket_looked_at_shows_what_it_said_on_it(container: Container, company: Company) -> None:
+    ticket = container.pipeline.run("create_ticket", {"summary": "Laptop will not charge"}, actor_id=company.requester,
+                                    now=NOW).data["ticket_id"]
+    say = speaker(container, company.requester)
+    assert say(f"what's the status of ticket {ticket}?").text.endswith("No comments yet.")
+    for body in ("Which model is it?", "Is the charger's light on?", "Try another socket.", "Bring it to the desk at 2."):
+        container.pipeline.run("comment_on_ticket", {"ticket_id": ticket, "body": body}, actor_id=company.it, now=NOW)
+    shown = say(f"did IT reply on ticket {ticket}?").text
+    assert "Latest comments (1 earlier not shown):" in shown and "it@example.com" in shown
+    assert "Bring it to the desk at 2." in shown and "Which model is it?" not in shown
+
+
 def test_cancel_leave_by_its_type_or_dates_picks_that_leave(container: Container, company: Company) -> None:
     run = container.pipeline.run
     run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-18"}, actor_id=company.requester, now=NOW)
