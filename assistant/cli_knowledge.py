@@ -56,7 +56,7 @@ def kb_add(paths: list[Path], audience: Annotated[str | None, typer.Option(help=
     if data["failed"]:  # the reasons go to stderr too, as every refusal does; the report above keeps them per file
         for item in data["files"]:
             if item["outcome"] == "failed":
-                err.print(f"Error: {item['reason']}", markup=False, highlight=False)
+                err.print(f"Error: {item['reason']}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 

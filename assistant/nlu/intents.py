@@ -156,8 +156,9 @@ class IntentClassifier:
                     and probabilities[runner_index] >= self.thresholds.close_claim_probability
                     and _patterns()["currency_amount"].search(text.casefold()) and action_is_plausible(runner_up, text)):
                 return IntentPrediction(runner_up.value, float(probabilities[runner_index]))
-            # "my power went out and I can't work, what leave do I use?": whatever the story, it asks which leave applies
-            if _patterns()["which_leave"].search(text.casefold()):
+            # "my power went out and I can't work, what leave do I use?": whatever the story, it asks which leave applies;
+            # "what's the hotel budget per night?" asks for a figure the policies set
+            if _patterns()["which_leave"].search(text.casefold()) or _patterns()["asks_a_limit"].match(text.casefold()):
                 return IntentPrediction(Intent.POLICY_QUESTION.value, float(probabilities[out_of_scope]))
             return IntentPrediction(Intent.OUT_OF_SCOPE.value, float(probabilities[out_of_scope]))
         best_index = INTENT_ORDER.index(best)
@@ -582,6 +583,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                                  r"|\bwhat happens (?:to|with) (?:my |our |the |any )?(?:unused |remaining |leftover |untaken )?"
                                  r"(?:leave|pto|vacation|holidays?|days|time off|allowance)\b"
                                  r"|\b(?:days?|leave|pto|vacation|holidays?|allowance)\b[^.?!]{0,25}\bexpir"),
+        "asks_a_limit": re.compile(r"^(?!.*\b(?:speed|credit|data|weight|age|baggage|luggage|bag|carry-on|withdrawal|transfer|atm|card)\b)"
+                                   r"(?:so |and |hey |hi )?(?:what(?:'s|s| is| are)|how much is|how much are) (?:the |our |my )?"
+                                   r"(?:[\w-]+ ){0,2}(?:budget|allowance|spending limit|limit|cap|per diem|mileage rate)s?\b"),
         "which_leave": re.compile(r"\b(?:what|which) (?:kind of |type of |sort of )?(?:leave|time off|pto)(?: type)? (?:do|should|can|would|must)"
                                   r" (?:i|we|employees?|staff) (?:use|take|get|apply for|request|book)\b"),
         "how_long_in_general": re.compile(r"^(?:so |and |hey |hi )?how long (?:does|do|will|would|should|can|is) (?:it|they|an? |the "

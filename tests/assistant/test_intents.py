@@ -330,6 +330,8 @@ def test_tickets_that_are_not_helpdesk_tickets_are_out_of_scope(classifier: Inte
     ("reset my password please", Intent.CREATE_TICKET),  # reset with what to reset is a request
     ("send me a replacement laptop charger please", Intent.CREATE_TICKET),  # "send" asks for a thing, not a message
     ("good morning! is anything waiting for me?", Intent.PENDING_APPROVALS),  # a greeting before the question
+    ("what is the hotel budget per night?", Intent.POLICY_QUESTION),  # a figure the policies set
+    ("what's the speed limit on a motorway?", Intent.OUT_OF_SCOPE),  # a limit no policy of ours sets
     ("how many vacation days do employees get each year", Intent.POLICY_QUESTION),  # everyone's allowance: the rules
     ("email my manager that I'm off sick today", Intent.REQUEST_LEAVE),  # my own absence, told as a message
     ("where is EXP-12?", Intent.EXPENSE_STATUS),  # ids as other tools print them
