@@ -39,7 +39,10 @@ _NOT_SYSTEM = frozenset(
     "i i'd id i'm im we you me us my our your a an the to some new more another please pls need needs want wanted get "
     "give grant have has request requesting could can may would like set up admin administrator read write edit "
     "readonly read-only full user standard viewer editor owner root access account accounts license licence seat login "
-    "it this that something anything everything stuff things system systems app apps tool tools".split())
+    "it this that something anything everything stuff things system systems app apps tool tools "
+    # the words of a correction ("actually make it write access", "change that to read access instead")
+    "actually make made change changed switch turn be is was should just only also instead rather no not but it's its "
+    "wait sorry oops".split())
 _LEVELS = (
     ("admin", re.compile(r"\b(admin(?:istrator)?|root|superuser|owner|sudo)\b", re.I)),
     ("read", re.compile(r"\b(read[- ]?only|read|view(?:er|[- ]only)?|viewing)\b", re.I)),
@@ -48,7 +51,8 @@ _LEVELS = (
 _WHY = re.compile(
     r"\b(?:because|since|as\s+(?:i|we)\b|so\s+(?:that\s+)?(?:i|we)\b|in\s+order\s+to|"
     r"for\s+(?:the|my|our|a|an|this)\s+\w+|for\s+\w+ing\s+\w+|"
-    r"to\s+(?:do|work|help|review|fix|see|check|run|use|manage|support|deploy|edit|read|look|handle|prepare|update)\b).*",
+    r"to\s+(?:do|work|help|review|fix|see|check|run|use|manage|support|deploy|edit|read|look|handle|prepare|update)\b"
+    r"(?![\s-]+(?:access|only|rights|permissions?|level)\b)).*",  # "change it to read access" names a level, not a reason
     re.I | re.S)
 # A reply that only agrees or refuses is no reason: the question is asked again.
 _NO_REASON = re.compile(r"^\s*(?:y|yes|yeah|yep|yup|ok|okay|sure|fine|n|no|nope|idk|dunno|na|n/a|-|\?)\s*[.!]*\s*$", re.I)

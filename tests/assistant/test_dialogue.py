@@ -180,6 +180,15 @@ def test_an_access_request_reads_back_the_reason_as_given(container: Container, 
     assert reply.startswith('Access request: user access to GitHub; reason: "because I am building the deploy pipeline".')
 
 
+@pytest.mark.parametrize("correction", ["actually make it write access", "change that to write access please"])
+def test_an_access_level_corrected_keeps_the_system_and_the_reason(container: Container, company: Company,
+                                                                   correction: str) -> None:
+    say = speaker(container, company.requester)
+    say("I need access to GitHub because I am building the deploy pipeline")
+    assert say(correction).text.startswith(
+        'Access request: write access to GitHub; reason: "because I am building the deploy pipeline".')
+
+
 def test_the_shops_name_is_read_out_of_the_answer_and_the_claims_purpose_stays(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     assert "Where did you spend it" in say("taxi to the airport yesterday 18,50 EUR for the client visit").text
