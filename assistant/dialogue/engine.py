@@ -322,10 +322,10 @@ class OfflineEngine:
             answer = self._read(turn, self._route(turn))
             return Reply(f"{answer.text}\n{words.BACK_TO_REQUEST} {words.CHANGE_OR_CANCEL}", answer.intent, answer.data)
         if not answered and self._is_switch(route, flow, asking):
-            return self._start(turn, self._route(turn))
+            return self._switching(turn, flow, self._route(turn))
         other = None if answered else self._another_request(turn, flow, route)
         if other is not None:
-            return self._start(turn, other)
+            return self._replacing(turn, flow, other)
         if read is not None:
             new = read
             fresh = flow.required[0] in new and asking != flow.required[0] or turn.state.get("refused")
@@ -352,7 +352,7 @@ class OfflineEngine:
                     return self._still_refused(turn, flow)
                 return self._start(turn, self._route(turn))
             if route.intent not in (flow.intent, "out_of_scope") and route.confidence >= SWITCH_CONFIDENCE:
-                return self._start(turn, self._route(turn))
+                return self._switching(turn, flow, self._route(turn))
             # nothing of this request and nothing else we do ("blah", "what's the weather"): ask again, the request stays
             return Reply(f"Sorry, I didn't catch that. {self._question_again(flow, asking)}", flow.intent)
         turn.state["slots"] = self._merge(turn.state["slots"], new, turn.text)
@@ -411,11 +411,11 @@ class OfflineEngine:
                 and QUESTION.search(turn.text) is not None and not CORRECTION.search(turn.text))
         other = self._another_request(turn, flow, route)
         if other is not None:
-            return self._start(turn, other)
+            return self._replacing(turn, flow, other)
         if (asks or self._is_switch(route, flow)) and not (set(route.slots) & (set(flow.required) - set(FREE_TEXT_SLOTS))):
             fresh = self._route(turn)
             if fresh.intent in FLOWS:
-                return self._start(turn, fresh)
+                return self._replacing(turn, flow, fresh)
             # A question in the middle ("is there a dress code?") is answered, and the request stays ready for its yes.
             answer = self._read(turn, fresh)
             return Reply(f"{answer.text}\n{words.STILL_WAITING}", answer.intent, answer.data)
@@ -447,6 +447,17 @@ class OfflineEngine:
         turn.state = {}
         return run_confirmed(self.pipeline, flow.tool, flow.build_args(slots), actor_id=turn.actor_id, now=turn.now,
                              intent=flow.intent)
+
+    def _replacing(self, turn: Turn, flow: Flow, route: Route) -> Reply:
+        """Start another request in place of the one in progress, and say the first was not submitted."""
+        reply = self._start(turn, route)
+        reply.text = f"{words.NOT_SUBMITTED.format(what=words.REQUEST_NOUNS.get(flow.tool, 'request'))}\n{reply.text}"
+        return reply
+
+    def _switching(self, turn: Turn, flow: Flow, route: Route) -> Reply:
+        """Go where a message that is not about the request in progress leads: another request replaces it (and
+        says so), anything else is started as usual."""
+        return self._replacing(turn, flow, route) if route.intent in FLOWS else self._start(turn, route)
 
     def _another_request(self, turn: Turn, flow: Flow, route: Route) -> Route | None:
         """Return the route of a message that is confidently another kind of request, carrying what that request is

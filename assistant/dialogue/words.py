@@ -39,6 +39,11 @@ ENGLISH_ONLY = ("Sorry, I can only read English for now. Please write your reque
                 "and I'll pass it to HR.")
 EMPTY = "I didn't get any text. Tell me what you need, for example \"I need Friday off\", or say \"help\"."
 CANCELLED = "OK, I've cancelled that. Nothing was submitted."
+# A request replaced by another one before its yes is not dropped unsaid
+NOT_SUBMITTED = "(The {what} you were making was not submitted; ask again if you still want it.)"
+REQUEST_NOUNS = {"request_leave": "leave request", "submit_expense": "expense claim", "create_ticket": "ticket",
+                 "request_system_access": "access request", "comment_on_ticket": "ticket comment",
+                 "cancel_leave": "cancellation", "decide_approval": "approval decision", "request_human_handoff": "hand-over"}
 # what "no" or "cancel" leaves as it was, where "nothing was submitted" would read as if something was undone
 DROPPED = {"cancel_leave": "OK, I'll leave it as it is: your leave was not cancelled.",
            "decide_approval": "OK, no decision recorded: it's still waiting for you.",

@@ -68,7 +68,9 @@ def test_a_question_while_confirming_is_answered_and_the_request_still_waits_for
     assert ticket.summary == "My laptop screen flickers"
 
     say("my keyboard is broken")
-    assert "Which dates" in say("I need some time off").text  # another request replaces the one waiting
+    replaced = say("I need some time off").text  # another request replaces the one waiting, and says so
+    assert replaced.startswith("(The ticket you were making was not submitted;") and replaced.endswith(
+        "Which dates would you like off? (e.g. \"Dec 14-18\" or \"next Friday\")")
     say("cancel")
     assert len(rows(container, Ticket)) == 1
 
@@ -141,8 +143,10 @@ def test_another_request_written_out_in_full_replaces_the_one_waiting(container:
     say = speaker(container, company.requester)
     assert say("I'd like annual leave from Dec 21 to Dec 22").text.startswith("Annual leave")
     # its date is the claim's, never a new date for the leave
-    assert say("expense 20 usd taxi at Acme on Nov 20").text.startswith("Expense claim: 20.00 USD for travel at Acme on Fri 20 Nov")
-    assert say("I need sick leave on Monday").text.startswith("Sick leave: Mon 30 Nov 2026")
+    claim = say("expense 20 usd taxi at Acme on Nov 20").text  # and the leave waiting is said not to be submitted
+    assert claim.startswith("(The leave request you were making was not submitted;")
+    assert claim.split("\n")[1].startswith("Expense claim: 20.00 USD for travel at Acme on Fri 20 Nov")
+    assert say("I need sick leave on Monday").text.split("\n")[1].startswith("Sick leave: Mon 30 Nov 2026")
     assert say("actually make it Tuesday").text.startswith("Sick leave: Tue 1 Dec 2026")  # a correction still changes it
     say("yes")
     assert [(r.start_date.isoformat(), r.end_date.isoformat()) for r in rows(container, LeaveRequest)] == [("2026-12-01", "2026-12-01")]
