@@ -16,7 +16,7 @@ from assistant.dialogue.reads import answer_read
 from assistant.dialogue.reply import Reply
 from assistant.errors import error_text, is_refusal
 from assistant.nlu.router import Route, Router
-from assistant.nlu.slot_dates import last_day_of
+from assistant.nlu.slot_dates import find_dates, last_day_of
 from assistant.receipt_note import take_receipt_note
 from knowledge.embeddings import encodable
 from tools.conversations.service import get_conversation_state, record_conversation_state
@@ -197,7 +197,12 @@ class OfflineEngine:
         route = self._route(turn)
         if route.intent in NEW_REQUESTS and route.confidence >= SWITCH_CONFIDENCE:
             return None  # "and friday off too": a request of its own
-        if intent == "policy_question":
+        earlier = find_dates(last["text"].lower(), today=turn.today, direction="future").spans
+        if intent == "policy_question" and earlier and find_dates(rest.lower(), today=turn.today, direction="future").start:
+            # "is dec 28 a holiday?" then "what about jan 4?": the same question about the new day, in the old one's place
+            (begin, end), *_ = earlier
+            text, asked = f"{last['text'][:begin]}{rest}{last['text'][end:]}", last["text"]
+        elif intent == "policy_question":
             text = asked = f"{last['text'].rstrip(' ?.!')}, {rest}?"  # the question again, about what the follow-up adds
         elif intent == "leave_balance" and NAME_ONLY.match(rest) and not LEAVE_TYPE_WORD.search(rest):
             text = asked = f"how many days does {rest} have left?"  # "what about lena?": the same, for Lena

@@ -502,6 +502,13 @@ def test_holiday_dates_come_from_the_persons_calendar(container: Container, comp
     assert speaker(container, company.requester)(question).text.startswith(answer)
 
 
+def test_a_follow_up_about_another_day_asks_the_same_question_about_that_day(container: Container, company: Company) -> None:
+    say = speaker(container, company.requester)
+    assert say("is dec 28 a bank holiday?").text.startswith("No: Mon 28 Dec 2026")
+    assert say("what about jan 1?").text.startswith("Yes: Fri 1 Jan 2027 is New Year's Day")
+    assert say("and dec 25?").text.startswith("Yes: Fri 25 Dec 2026 is Christmas Day")
+
+
 def test_a_manager_asks_for_a_reports_balance_and_a_colleague_is_refused(container: Container, company: Company) -> None:
     with transaction(container.session_factory) as session:
         add_employee(session, "priya.nair@example.com", manager=session.get(Employee, company.manager))
