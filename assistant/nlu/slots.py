@@ -153,7 +153,7 @@ def _expense_slots(slots: dict[Slot, str], original: str, lowered: str, *, today
         slots[Slot.AMOUNT] = f"-{money.amount}" if negative else money.amount
         _set(slots, Slot.CURRENCY, money.currency)
     named = _patterns()["named_category"].search(lowered)  # "the category is travel", "as a training expense"
-    category = (named["name"] or named["name2"]) if named else head_match(EXPENSE_CATEGORIES, lowered)
+    category = (named["name"] or named["name2"] or named["name3"]) if named else head_match(EXPENSE_CATEGORIES, lowered)
     _set(slots, Slot.CATEGORY, "meals" if category == "meal" else category)
     without_money = mask(without_dates, [money.span] if money else [])
     merchant = find_merchant(without_money)
@@ -216,7 +216,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
                                         r"(?:\s?(?:[a-z]{3}\b|dollars?|euros?|pounds?|bucks|quid))?", re.IGNORECASE),
         "named_category": re.compile(r"\bcategory\W+(?:(?:is|to|should\s+be|as|=)\W+)?(?:the\s+)?(?P<name>" + _CATEGORY_NAMES + r")\b"
                                      r"|\b(?:as|under|in|to)\s+(?:an?\s+|the\s+)?(?P<name2>" + _CATEGORY_NAMES
-                                     + r")\s+(?:expense|claim|category)\b"),
+                                     + r")\s+(?:expense|claim|category)\b"
+                                     # "no wait, travel was right": the category named as the right one after all
+                                     r"|\b(?P<name3>" + _CATEGORY_NAMES + r")\s+(?:was|is)\s+(?:right|correct|fine|it)\b"),
         "past_tense": re.compile(r"\b(?:was|were|had|been|went|got|missed|stayed)\b"),
         # "the second half of the day" is an afternoon; "the second half of january" is no half day
         "am": re.compile(r"\b(?:morning|a\.m\.|first\s+half(?!\s+of\s+(?!the\s+day)))\b|\bhalf[- ]?day\s*\(?am\b|\bam\s+only\b"),

@@ -374,7 +374,8 @@ def test_leave_dates_written_day_dot_month_dot(text: str, start: str, end: str) 
     ("conference ticket", "training"), ("a book on Python", "training"), ("Uber Eats lunch", "meals"),
     ("taxi from the hotel", "travel"), ("dinner at the hotel", "meals"), ("conference hotel", "lodging"),
     ("3 nights at the Hilton", "lodging"), ("two nights in Lisbon", "lodging"), ("dinner 3 nights ago", "meals"),
-    ("a gift for a client", None),
+    ("a gift for a client", None), ("my phone bill", "other"),  # a running cost, not the device
+    ("wait no, travel was right: the lunch", "travel"),  # a category named as the right one after all
 ])
 def test_expense_categories(text: str, category: str | None) -> None:
     assert expense(f"{text} 20 EUR").get("category") == category
