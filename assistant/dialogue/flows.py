@@ -165,9 +165,16 @@ def _decision_confirm(slots: Slots, preview: dict[str, Any]) -> str:
     summary = str(preview.get("summary") or "").rstrip(". ")
     what = f"#{args['approval_id']}: {summary}" if summary else f"approval #{args['approval_id']}"
     if args["decision"] == "deny":
-        return f"Deny {what}, with the reason \"{args['reason'][:200]}\"? The requester will see it. Shall I record it?"
+        return (f"Deny {what}, with the reason \"{args['reason'][:200]}\"? The requester will see it."
+                f"{_one_at_a_time(slots, 'deny')} Shall I record it?")
     step = f" (step {preview['step']} of {preview['steps']})" if preview.get("steps", 1) > 1 else ""
-    return f"Approve {what}{step}? Shall I record it?"
+    return f"Approve {what}{step}?{_one_at_a_time(slots, 'approve')} Shall I record it?"
+
+
+def _one_at_a_time(slots: Slots, verb: str) -> str:
+    """Name the other approvals a message asked about ("approve 6 and 8"): each is decided on its own."""
+    others = [other for other in slots.get("also", "").split(",") if other]
+    return f" (One at a time: after this, say \"{verb} {others[0]}\".)" if others else ""
 
 
 def _open_tickets(data: dict[str, Any], today: date, slots: Slots) -> list[tuple[str, str]]:

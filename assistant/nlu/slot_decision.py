@@ -29,6 +29,7 @@ _RECORD_SUBJECT = {"leave": "leave_request", "time": "leave_request", "claim": "
 _REASON = re.compile(r"(?:\b(?:because|coz|cos|cuz|'?cause|bc|since|due\s+to|reason(?:\s+is)?\s*:?|as)\s+|\d+\s*[-:–—,]\s*)(?P<reason>\S.*)", re.I | re.S)
 
 
+_ONLY_NUMBERS = re.compile(r"[\s#\d,&]*(?:\band\b[\s#\d,&]*)*", re.I)  # "#8 and #9": more approvals, not a reason
 _BARE_ANSWER = re.compile(r"^\s*(?:y|yes|yeah|yep|yup|ok|okay|sure|fine|no|nope|n|idk|dunno)\W*$", re.I)
 # "deny it, we're short-staffed that week": the words after the denial, set off by a comma or a dash, are its reason
 _AFTER_DENIAL = re.compile(r"\b(?:deny|reject|decline|refuse)(?:\s+(?:it|that|this|them|the\s+request|#?\s*\d+))?"
@@ -54,8 +55,13 @@ def read_decision_slots(text: str, answering: str | None = None) -> Slots:
         slots["record"] = f"{_RECORD_SUBJECT[kind]}:{record['id']}"
     elif number is not None:
         slots["approval_id"] = next(group for group in number.groups() if group)
+        others = [next(group for group in found.groups() if group) for found in _NUMBER.finditer(text)][1:]
+        others = list(dict.fromkeys(other for other in others if other != slots["approval_id"]))
+        listed = _REASON.search(text)
+        if others and (listed is None or _ONLY_NUMBERS.fullmatch(listed.group("reason"))):
+            slots["also"] = ",".join(others)  # "approve 6 and 8", "approve #6, #8 and #9": one at a time, the rest said
     reason = _REASON.search(text) or _AFTER_DENIAL.search(text)
-    if reason is not None and re.search(r"[^\W\d_]{2,}", reason.group("reason")):
+    if reason is not None and re.search(r"[^\W\d_]{2,}", reason.group("reason")) and not _ONLY_NUMBERS.fullmatch(reason.group("reason")):
         slots["reason"] = _tidy(reason.group("reason"))[:1000]
     if (answering == "reason" and "reason" not in slots and text.strip() and not ({"decision", "approval_id"} & set(slots))
             and not _BARE_ANSWER.match(text)):  # "yes" to "why do you deny it?" is no reason

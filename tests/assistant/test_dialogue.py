@@ -213,6 +213,18 @@ def test_a_no_hedged_or_to_the_shops_name_question_cancels(container: Container,
     assert rows(container, ExpenseClaim) == [] and rows(container, LeaveRequest) == []
 
 
+def test_two_approvals_in_one_message_are_decided_one_at_a_time_and_the_other_is_named(container: Container,
+                                                                                         company: Company) -> None:
+    first, second = (container.pipeline.run("request_leave", {"start_date": day, "end_date": day}, actor_id=company.requester,
+                                            now=NOW).data["approval_id"] for day in ("2026-12-14", "2026-12-15"))
+    boss = speaker(container, company.manager)
+    readback = boss(f"approve {first} and {second}").text
+    assert readback.startswith(f"Approve #{first}:") and f'(One at a time: after this, say "approve {second}".)' in readback
+    boss("yes")
+    statuses = {row.id: row.status for row in rows(container, Approval)}
+    assert (statuses[first], statuses[second]) == ("approved", "pending")
+
+
 def test_a_denial_reason_after_a_comma_is_the_reason_and_a_bare_yes_is_none(container: Container, company: Company) -> None:
     first = container.pipeline.run("request_leave", {"start_date": "2026-12-14", "end_date": "2026-12-14"},
                                    actor_id=company.requester, now=NOW).data
