@@ -99,7 +99,7 @@ def _team_leave(run: Any, text: str, today: date | None) -> str:
 
 
 def _leave(row: dict[str, Any]) -> str:
-    return (f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({row['working_days']} days): "
+    return (f"#{row['request_id']} {row['leave_type']} {row['start_date']} to {row['end_date']} ({day_count(row['working_days'])}): "
             f"{row['status']}{_why_declined(row)}")
 
 

@@ -565,6 +565,11 @@ def test_balance_status_and_approvals(container: Container, company: Company) ->
     assert listed.startswith("Waiting for your decision (7), oldest first:") and "…and 2 more." in listed
 
 
+def test_a_one_day_request_is_listed_as_one_day(container: Container, company: Company) -> None:
+    container.pipeline.run("request_leave", {"start_date": "2027-01-15", "end_date": "2027-01-15"}, actor_id=company.requester, now=NOW)
+    assert "(1 day): pending" in speaker(container, company.requester)("what's the status of my leave request?").text
+
+
 def test_the_same_claim_filed_twice_is_pointed_out_before_the_yes(container: Container, company: Company) -> None:
     say = speaker(container, company.requester)
     say("claim $20 lunch at Subway yesterday")
