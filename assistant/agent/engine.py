@@ -251,7 +251,7 @@ class LlmEngine:
             return self._degraded(key, actor_id, text, now, said, note=None)  # finish what the fallback started
         if pending is not None and (words.is_no(text) or words.is_cancel(text)):
             # only a read-back's "no" is ours to take; any other "no" or "never mind" answers the model's own question
-            dropped = words.DROPPED.get(pending.tool, words.CANCELLED)  # "no" to a cancellation leaves the leave standing
+            dropped = words.dropped(pending.tool)  # "no" to a cancellation leaves the leave standing
             return Reply(dropped), None, [said, AIMessage(dropped)]
         try:
             reply, fresh, new = self._ask_model(actor_id, person, text, now, history)

@@ -141,7 +141,7 @@ class OfflineEngine:
             had = bool(turn.state.get("stage"))
             flow = FLOWS.get(turn.state.get("intent", ""))
             turn.state = {}
-            return Reply(_dropped(flow) if had else words.NOTHING_TO_CANCEL)
+            return Reply(words.dropped(flow.tool if flow is not None else None) if had else words.NOTHING_TO_CANCEL)
         if expired and (words.is_yes(turn.text) or words.is_no(turn.text)):
             return Reply(words.EXPIRED)
         if turn.state.get("offer") == "human_handoff":  # the policies did not cover a question; HR was offered
@@ -197,8 +197,8 @@ class OfflineEngine:
         route = self._route(turn)
         if route.intent in NEW_REQUESTS and route.confidence >= SWITCH_CONFIDENCE:
             return None  # "and friday off too": a request of its own
-        earlier = find_dates(last["text"].lower(), today=turn.today, direction="future").spans
-        if intent == "policy_question" and earlier and find_dates(rest.lower(), today=turn.today, direction="future").start:
+        earlier = find_dates(last["text"].lower(), today=turn.today, direction="future").spans if intent == "policy_question" else ()
+        if earlier and find_dates(rest.lower(), today=turn.today, direction="future").start:
             # "is dec 28 a holiday?" then "what about jan 4?": the same question about the new day, in the old one's place
             (begin, end), *_ = earlier
             text, asked = f"{last['text'][:begin]}{rest}{last['text'][end:]}", last["text"]
@@ -308,7 +308,7 @@ class OfflineEngine:
         flow = FLOWS[turn.state["intent"]]
         if words.is_no(turn.text) and turn.state.get("asking") != "summary":
             turn.state = {}  # "no" to "which dates?" or after a refusal: the person does not want to go on
-            return Reply(_dropped(flow), flow.intent)
+            return Reply(words.dropped(flow.tool), flow.intent)
         if words.is_yes(turn.text) and turn.state.get("refused"):
             return self._still_refused(turn, flow)
         asking = turn.state.get("asking")
@@ -408,7 +408,7 @@ class OfflineEngine:
             return self._execute(turn, flow)
         if words.is_no(turn.text):
             turn.state = {}
-            return Reply(_dropped(flow), flow.intent)
+            return Reply(words.dropped(flow.tool), flow.intent)
         route = self._route(turn, flow.intent)
         # Free text ("summary") is read from any message, so it says nothing about whether this one changes the request;
         # a question about something we only read ("how many sick days do I have?") is no change, however unsure.
@@ -558,11 +558,6 @@ def _with_day_added(old: Slots, day: date, lowered: str) -> Slots:
     if gap:  # "monday off, and friday too": not one range; the friday is asked for separately
         return {"left_out_dates": day.isoformat()}
     return {"start_date": first.isoformat(), "end_date": last.isoformat()}
-
-
-def _dropped(flow: Flow | None) -> str:
-    """What saying no or cancel to a request in progress left undone."""
-    return words.DROPPED.get(flow.tool, words.CANCELLED) if flow is not None else words.CANCELLED
 
 
 def _needs_receipt(error: BaseException) -> bool:

@@ -48,6 +48,11 @@ REQUEST_NOUNS = {"request_leave": "leave request", "submit_expense": "expense cl
 DROPPED = {"cancel_leave": "OK, I'll leave it as it is: your leave was not cancelled.",
            "decide_approval": "OK, no decision recorded: it's still waiting for you.",
            "update_ticket": "OK, the ticket stays as it is."}
+
+
+def dropped(tool: str | None) -> str:
+    """What saying no or cancel to a write in progress left undone (`tool`: the write, None when unknown)."""
+    return DROPPED.get(tool or "", CANCELLED)
 NOTHING_TO_CANCEL = "There's nothing in progress to cancel. What can I do for you?"
 NOTHING_TO_CONFIRM = "There's nothing waiting for a yes or a no just now. What can I do for you?"
 NO_HANDOFF = "OK, I won't pass it on. What else can I do for you?"

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from assistant.approval_cards import (
     DecisionOutcome, claim_new_cards, claim_settled, decide_from_card, record_card_posted, release_card, why_not_decidable,
 )
+from assistant.chat import ChatUser
 from assistant.errors import error_text
 from assistant.slack.blocks import card_blocks, card_text, closed_card_blocks, closed_card_text, deny_reason_modal, escape
 from assistant.slack.delivery import DELIVERY_ERRORS, after_the_work, answer_privately, failure_reason, tell_privately
@@ -99,10 +100,8 @@ def register(app: App, deps: SlackDeps) -> None:
         if click.approval_id is None or click.user_id is None or not click.trigger_id:
             _refuse_button(client, click.channel, click.user_id)
             return
-        try:
-            approver = employee_of(deps, client, click.user_id)
-        except Exception as error:  # noqa: BLE001 - unknown clicker: they read why
-            _tell(client, click.channel, click.user_id, error_text(error))
+        approver = _clicker(deps, client, click.user_id, click.channel)
+        if approver is None:
             return
         refusal = why_not_decidable(deps.container, actor_id=approver.employee_id, approval_id=click.approval_id,
                                     step=click.step, now=deps.clock())
@@ -186,13 +185,20 @@ def _refuse_button(client: WebClient, channel: str | None, user_id: str | None) 
         _tell(client, channel, user_id, BROKEN_BUTTON)
 
 
+def _clicker(deps: SlackDeps, client: WebClient, user_id: str, channel: str | None) -> ChatUser | None:
+    """Return the employee who clicked; None when they are not one, after telling them why."""
+    try:
+        return employee_of(deps, client, user_id)
+    except Exception as error:  # noqa: BLE001 - unknown clicker: they read why
+        _tell(client, channel, user_id, error_text(error))
+        return None
+
+
 def decide(deps: SlackDeps, client: WebClient, *, user_id: str, approval_id: int, decision: str, channel: str | None,
            reason: str = "", step: int | None = None) -> DecisionOutcome | None:
     """Decide as the clicking approver; close the cards, tell the requester, and send the next step's card."""
-    try:
-        approver = employee_of(deps, client, user_id)
-    except Exception as error:  # noqa: BLE001 - unknown clicker: they read why
-        _tell(client, channel, user_id, error_text(error))
+    approver = _clicker(deps, client, user_id, channel)
+    if approver is None:
         return None
     outcome = decide_from_card(deps.container, actor_id=approver.employee_id, approval_id=approval_id, decision=decision,
                                reason=reason, step=step, now=deps.clock())
